@@ -1,0 +1,3 @@
+from waitbuddy.cli import main
+
+raise SystemExit(main())

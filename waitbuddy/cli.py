@@ -1,0 +1,221 @@
+"""Command line: argparse subcommands, each a small function over config, paths and store.
+
+Nothing here imports Textual at module level; only opening the dashboard does.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import sys
+from collections.abc import Sequence
+
+from waitbuddy import __version__, config, keys, paths
+from waitbuddy.store import THEME_SETTING, Store, StoreError
+
+EXIT_OK = 0
+EXIT_ERROR = 1
+EXIT_USAGE = 2  # bad config, bad arguments, unusable database: the user has to fix something
+EXIT_INTERRUPTED = 130
+
+DESCRIPTION = """\
+waitbuddy sits in a terminal beside your training job. With no command it opens the
+dashboard: Runs, Backlog, Feeds, Practice and Checklists."""
+
+EPILOG = """\
+environment:
+  WAITBUDDY_CONFIG    config file to use (default: see `waitbuddy paths`)
+  WAITBUDDY_DATA_DIR  directory for the database (default: see `waitbuddy paths`)
+
+exit status: 0 ok, 2 bad config, arguments or database, 130 interrupted."""
+
+
+def _version() -> str:
+    from importlib.metadata import PackageNotFoundError, version
+
+    try:
+        textual = version("textual")
+    except PackageNotFoundError:  # pragma: no cover - textual is a dependency
+        textual = "not installed"
+    python = ".".join(map(str, sys.version_info[:3]))
+    return f"waitbuddy {__version__} (Python {python}, Textual {textual})"
+
+
+def build_parser() -> argparse.ArgumentParser:
+    common = argparse.ArgumentParser(add_help=False)
+    common.add_argument(
+        "--config", metavar="PATH", default=argparse.SUPPRESS,
+        help="config file to use instead of the default (must exist)",
+    )
+    parser = argparse.ArgumentParser(
+        prog="waitbuddy", description=DESCRIPTION, epilog=EPILOG, parents=[common],
+        formatter_class=argparse.RawDescriptionHelpFormatter,
+    )
+    parser.add_argument("--version", action="version", version=_version())
+    parser.set_defaults(func=cmd_dashboard)
+    commands = parser.add_subparsers(title="commands", metavar="COMMAND")
+
+    sub = commands.add_parser(
+        "paths", parents=[common], help="show where the config file and the data live",
+        description="Show the config file, data directory and database waitbuddy uses, and why.",
+    )
+    sub.add_argument("--json", action="store_true", help="print one JSON object")
+    sub.set_defaults(func=cmd_paths)
+
+    sub = commands.add_parser(
+        "keys", parents=[common], help="list key bindings and their ids (for [keymap])",
+        description="List every key binding: its id (used in the [keymap] config table), "
+        "the keys it answers to with your config applied, and what it does.",
+    )
+    sub.add_argument("--json", action="store_true", help="print a JSON array")
+    sub.set_defaults(func=cmd_keys)
+
+    config_parser = commands.add_parser(
+        "config", parents=[common], help="create or check the config file",
+        description="Create or check the config file.",
+    )
+    config_parser.set_defaults(func=lambda args: _usage(config_parser))
+    config_commands = config_parser.add_subparsers(title="commands", metavar="COMMAND")
+    sub = config_commands.add_parser(
+        "init", parents=[common], help="write the documented example config",
+        description="Write the example config (every key with its default) to the config path.",
+    )
+    sub.add_argument("--force", action="store_true", help="overwrite an existing file")
+    sub.add_argument("--stdout", action="store_true", help="print the example instead of writing it")
+    sub.set_defaults(func=cmd_config_init)
+    sub = config_commands.add_parser(
+        "check", parents=[common], help="validate the config file",
+        description="Validate the config file; exit 0 if it is good, 2 with every problem listed if not.",
+    )
+    sub.set_defaults(func=cmd_config_check)
+    return parser
+
+
+def _usage(parser: argparse.ArgumentParser) -> int:
+    parser.print_help(sys.stderr)
+    return EXIT_USAGE
+
+
+def _error(message: str) -> None:
+    print(f"waitbuddy: {message}", file=sys.stderr)
+
+
+def _paths(args: argparse.Namespace) -> paths.Paths:
+    return paths.resolve(getattr(args, "config", None))
+
+
+def _load_config(where: paths.Paths) -> config.Config:
+    return config.load(where.config, must_exist=where.config_explicit)
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    parser = build_parser()
+    args = parser.parse_args(argv)
+    try:
+        return args.func(args)
+    except config.ConfigError as exc:
+        print(exc, file=sys.stderr)
+        return EXIT_USAGE
+    except StoreError as exc:
+        _error(str(exc))
+        return EXIT_USAGE
+    except KeyboardInterrupt:
+        return EXIT_INTERRUPTED
+    except BrokenPipeError:
+        # `waitbuddy keys | head`: the reader left; exit quietly like other Unix tools.
+        os.dup2(os.open(os.devnull, os.O_WRONLY), sys.stdout.fileno())
+        return EXIT_OK
+
+
+def cmd_paths(args: argparse.Namespace) -> int:
+    where = _paths(args)
+    info = {
+        "config": str(where.config),
+        "config_source": where.config_source,
+        "config_exists": where.config.is_file(),
+        "data_dir": str(where.data_dir),
+        "data_dir_source": where.data_dir_source,
+        "database": str(where.database),
+        "database_exists": where.database.is_file(),
+    }
+    if args.json:
+        print(json.dumps(info, indent=2))
+        return EXIT_OK
+    config_note = where.config_source if info["config_exists"] else f"{where.config_source}; not created, defaults in use"
+    print(f"config    {where.config}  ({config_note})")
+    print(f"data dir  {where.data_dir}  ({where.data_dir_source})")
+    print(f"database  {where.database}" + ("" if info["database_exists"] else "  (created on first use)"))
+    return EXIT_OK
+
+
+def cmd_keys(args: argparse.Namespace) -> int:
+    loaded = _load_config(_paths(args))
+    rows = keys.effective_keys(dict(loaded.keymap))
+    if args.json:
+        print(json.dumps([{"id": s.id, "keys": k, "default": s.keys, "description": s.description} for s, k in rows], indent=2))
+        return EXIT_OK
+    width = max(len(spec.id) for spec, _ in rows)
+    for spec, bound in rows:
+        print(f"{spec.id:<{width}}  {keys.display_keys(bound):<10}  {spec.description}")
+    return EXIT_OK
+
+
+def cmd_config_init(args: argparse.Namespace) -> int:
+    text = config.render_example()
+    if args.stdout:
+        sys.stdout.write(text)
+        return EXIT_OK
+    target = _paths(args).config
+    if target.exists() and not args.force:
+        _error(f"{target} already exists; use --force to overwrite it")
+        return EXIT_USAGE
+    try:
+        target.parent.mkdir(parents=True, exist_ok=True)
+        target.write_text(text, encoding="utf-8")
+    except OSError as exc:
+        _error(f"cannot write {target}: {exc.strerror or exc}")
+        return EXIT_USAGE
+    print(f"wrote {target}")
+    return EXIT_OK
+
+
+def cmd_config_check(args: argparse.Namespace) -> int:
+    where = _paths(args)
+    loaded = _load_config(where)
+    if loaded.path is None:
+        print(f"{where.config}: no config file; defaults in use")
+        return EXIT_OK
+    check_theme(loaded)
+    print(f"{where.config}: ok")
+    return EXIT_OK
+
+
+def check_theme(loaded: config.Config) -> None:
+    """Raise ConfigError if the configured theme is not one Textual knows."""
+    if not loaded.ui.theme or loaded.path is None:
+        return
+    from textual.theme import BUILTIN_THEMES  # the only Textual import outside the dashboard
+
+    if loaded.ui.theme not in BUILTIN_THEMES:
+        raise config.ConfigError.for_key(
+            loaded.path, "ui", "theme",
+            f'unknown theme "{loaded.ui.theme}"' + config.suggest(loaded.ui.theme, BUILTIN_THEMES)
+            + f" (themes: {', '.join(sorted(BUILTIN_THEMES))})",
+        )
+
+
+def cmd_dashboard(args: argparse.Namespace) -> int:
+    where = _paths(args)
+    loaded = _load_config(where)
+    check_theme(loaded)
+    if not (sys.stdin.isatty() and sys.stdout.isatty()):
+        _error("the dashboard needs a terminal (stdin and stdout must be a TTY); see `waitbuddy --help`")
+        return EXIT_USAGE
+    with Store.open(where.database) as store:
+        theme = loaded.ui.theme or store.get_setting(THEME_SETTING) or ""
+        from waitbuddy.tui.app import WaitBuddy
+
+        app = WaitBuddy(config=loaded, store=store, paths=where, theme=theme)
+        app.run()
+        return app.return_code or EXIT_OK

@@ -1,0 +1,297 @@
+"""TOML config -> frozen, validated objects.
+
+The schema is the dataclasses below: each field's type and default is the rule, its ``doc`` the
+documentation. ``render_example()`` writes ``config.toml.example`` from the same schema, so the
+example documents every key with its real default.
+
+Errors name the file, the line (found in the text, as tomllib does not report it for values),
+the key path and what was expected; unknown keys get a did-you-mean suggestion.
+"""
+
+from __future__ import annotations
+
+import difflib
+import json
+import re
+import tomllib
+from collections.abc import Mapping
+from dataclasses import dataclass, field, fields, is_dataclass
+from pathlib import Path
+from types import MappingProxyType
+from typing import Any
+
+from waitbuddy import keys
+from waitbuddy.text import safe_line
+
+LAYOUTS = ("auto", "stacked", "side-by-side")
+SIDE_BY_SIDE_MIN_WIDTH = 160
+
+
+def _doc(text: str, **extra: Any) -> dict[str, Any]:
+    return {"doc": text, **extra}
+
+
+@dataclass(frozen=True)
+class UIConfig:
+    theme: str = field(
+        default="",
+        metadata=_doc(
+            "Colour theme, any Textual theme name (textual-dark, textual-light, nord, gruvbox,\n"
+            "dracula, tokyo-night, monokai, solarized-light, ...). Leave empty to start with the\n"
+            "theme you last picked in the app (command palette -> Theme), or textual-dark."
+        ),
+    )
+    layout: str = field(
+        default="auto",
+        metadata=_doc(
+            "Dashboard layout: \"stacked\" puts Runs above the other areas, \"side-by-side\" puts\n"
+            f"Runs on the left; \"auto\" is side-by-side from {SIDE_BY_SIDE_MIN_WIDTH} columns up.",
+            choices=LAYOUTS,
+        ),
+    )
+
+
+@dataclass(frozen=True)
+class Config:
+    ui: UIConfig = field(default_factory=UIConfig)
+    keymap: Mapping[str, str] = field(default_factory=lambda: MappingProxyType({}))
+    path: Path | None = field(default=None, compare=False)  # where it was read from; not a key
+
+
+_SECTIONS: dict[str, type] = {"ui": UIConfig}
+_TABLES = (*_SECTIONS, "keymap")
+
+
+@dataclass(frozen=True)
+class Problem:
+    where: str  # "[ui] theme"
+    message: str
+    line: int | None = None
+
+
+class ConfigError(Exception):
+    """One or more problems with a config file; ``str()`` is the message for the user."""
+
+    def __init__(self, path: Path | str, problems: list[Problem]) -> None:
+        self.path = Path(path)
+        self.problems = sorted(problems, key=lambda problem: problem.line or 1 << 30)
+        super().__init__(str(self))
+
+    @classmethod
+    def for_key(cls, path: Path, table: str, key: str, message: str) -> ConfigError:
+        """A problem found after loading (e.g. a theme Textual lacks), located in the file."""
+        try:
+            line = _Locator(path.read_text(encoding="utf-8"))(table, key)
+        except (OSError, UnicodeDecodeError):
+            line = None
+        return cls(path, [Problem(f"[{table}] {key}", message, line)])
+
+    def __str__(self) -> str:
+        lines = []
+        for problem in self.problems:
+            place = f"{self.path}:{problem.line}" if problem.line else f"{self.path}"
+            where = f" {problem.where}:" if problem.where else ""
+            lines.append(f"{place}:{where} {problem.message}")
+        return "\n".join(lines)
+
+
+def load(path: Path, *, must_exist: bool = False) -> Config:
+    """Read and validate ``path``. A missing file means defaults unless ``must_exist``."""
+    try:
+        data = path.read_bytes()
+    except FileNotFoundError:
+        if must_exist:
+            raise ConfigError(path, [Problem("", "config file not found")]) from None
+        return Config(path=None)
+    except IsADirectoryError:
+        raise ConfigError(path, [Problem("", "is a directory, expected a TOML file")]) from None
+    except OSError as exc:
+        raise ConfigError(path, [Problem("", f"cannot read: {exc.strerror or exc}")]) from None
+    return parse(data, path)
+
+
+def parse(data: bytes | str, path: Path | str = "config.toml") -> Config:
+    """Validate TOML text into a :class:`Config`; raise :class:`ConfigError` listing every problem."""
+    path = Path(path)
+    if isinstance(data, bytes):
+        try:
+            text = data.decode("utf-8")
+        except UnicodeDecodeError as exc:
+            line = data[: exc.start].count(b"\n") + 1
+            raise ConfigError(path, [Problem("", "not UTF-8 text (TOML files must be UTF-8)", line)]) from None
+    else:
+        text = data
+    try:
+        raw = tomllib.loads(text)
+    except tomllib.TOMLDecodeError as exc:
+        raise ConfigError(path, [_syntax_problem(str(exc))]) from None
+
+    problems: list[Problem] = []
+    locate = _Locator(text)
+    for name, value in raw.items():
+        if name in _TABLES:
+            continue
+        if isinstance(value, dict):
+            hint = suggest(name, _TABLES, "[", "]")
+            problems.append(Problem(f"[{_show_key(name)}]", "unknown table" + hint, locate(name)))
+        else:
+            home = [table for table, cls in _SECTIONS.items() if name in {f.name for f in fields(cls)}]
+            hint = f"; it belongs in the [{home[0]}] table" if home else suggest(name, _TABLES, "[", "]")
+            problems.append(Problem(_show_key(name), "unknown top-level key" + hint, locate(None, name)))
+
+    sections: dict[str, Any] = {}
+    for name, cls in _SECTIONS.items():
+        table = raw.get(name, {})
+        if not isinstance(table, dict):
+            problems.append(Problem(f"[{name}]", f"expected a table, got {_show(table)}", locate(None, name)))
+            continue
+        sections[name] = _build(cls, name, table, problems, locate)
+
+    keymap = _build_keymap(raw.get("keymap", {}), problems, locate)
+    if problems:
+        raise ConfigError(path, problems)
+    return Config(**sections, keymap=MappingProxyType(keymap), path=path)
+
+
+def _build(cls: type, section: str, table: dict[str, Any], problems: list[Problem], locate: _Locator) -> Any:
+    known = {f.name: f for f in fields(cls)}
+    values = {}
+    for key, value in table.items():
+        where = f"[{section}] {_show_key(key)}"
+        spec = known.get(key)
+        if spec is None:
+            problems.append(Problem(where, "unknown key" + suggest(key, known), locate(section, key)))
+            continue
+        if problem := _check(value, type(spec.default), spec.metadata.get("choices")):
+            problems.append(Problem(where, problem, locate(section, key)))
+            continue
+        values[key] = value
+    return cls(**values)
+
+
+def _check(value: Any, expected: type, choices: tuple[str, ...] | None) -> str | None:
+    if expected is bool:
+        ok, wanted = isinstance(value, bool), "true or false"
+    elif expected is int:
+        ok, wanted = isinstance(value, int) and not isinstance(value, bool), "a whole number"
+    elif expected is float:
+        ok, wanted = isinstance(value, (int, float)) and not isinstance(value, bool), "a number"
+    else:
+        ok, wanted = isinstance(value, expected), "a string"
+    if choices is not None:
+        ok, wanted = value in choices, "one of " + ", ".join(json.dumps(c) for c in choices)
+    return None if ok else f"expected {wanted}, got {_show(value)}"
+
+
+def _build_keymap(table: Any, problems: list[Problem], locate: _Locator) -> dict[str, str]:
+    if not isinstance(table, dict):
+        problems.append(Problem("[keymap]", f"expected a table, got {_show(table)}", locate(None, "keymap")))
+        return {}
+    keymap = {}
+    for binding_id, value in table.items():
+        where = f"[keymap] {_show_key(binding_id)}"
+        line = locate("keymap", binding_id)
+        if binding_id not in keys.BINDING_IDS:
+            message = "unknown binding id" + suggest(binding_id, keys.BINDING_IDS)
+            problems.append(Problem(where, message + " (`waitbuddy keys` lists them)", line))
+        elif not isinstance(value, str):
+            problems.append(Problem(where, f'expected keys as a string such as "ctrl+q" or "x,f2", got {_show(value)}', line))
+        elif problem := keys.invalid_key_list(value):
+            problems.append(Problem(where, f"{problem} in {_show(value)}", line))
+        else:
+            keymap[binding_id] = ",".join(key.strip() for key in value.split(","))
+    return keymap
+
+
+def suggest(word: str, options: Any, before: str = '"', after: str = '"') -> str:
+    matches = difflib.get_close_matches(word, sorted(options), n=1, cutoff=0.6)
+    return f"; did you mean {before}{matches[0]}{after}?" if matches else ""
+
+
+def _show(value: Any) -> str:
+    if isinstance(value, bool):
+        return "true" if value else "false"
+    if isinstance(value, str):
+        return json.dumps(safe_line(value, limit=60), ensure_ascii=False)
+    if isinstance(value, dict):
+        return "a table"
+    if isinstance(value, list):
+        return "an array"
+    return safe_line(str(value), limit=60)
+
+
+def _show_key(key: str) -> str:
+    return key if re.fullmatch(r"[A-Za-z0-9_-]+", key) else json.dumps(safe_line(key, limit=60))
+
+
+_AT_LINE = re.compile(r"\s*\(at line (\d+), column (\d+)\)\s*$")
+
+
+def _syntax_problem(message: str) -> Problem:
+    match = _AT_LINE.search(message)
+    if not match:
+        return Problem("", f"invalid TOML: {message}")
+    detail = message[: match.start()]
+    return Problem("", f"invalid TOML at column {match.group(2)}: {detail}", int(match.group(1)))
+
+
+class _Locator:
+    """Finds the line of ``[table]`` / ``key = ...`` in the source (tomllib gives no positions)."""
+
+    _HEADER = re.compile(r"^\s*\[\s*([^\[\]]+?)\s*\]\s*(?:#.*)?$")
+    _KEY = re.compile(r"""^\s*("(?:[^"\\]|\\.)*"|'[^']*'|[A-Za-z0-9_-]+)\s*=""")
+
+    def __init__(self, text: str) -> None:
+        self.lines = text.splitlines()
+
+    def __call__(self, table: str | None, key: str | None = None) -> int | None:
+        current: str | None = None
+        for number, line in enumerate(self.lines, start=1):
+            if header := self._HEADER.match(line):
+                current = header.group(1).strip().strip("\"'")
+                if key is None and current == table:
+                    return number
+                continue
+            if match := self._KEY.match(line):
+                name = match.group(1).strip("\"'")
+                if current == table and name == key:
+                    return number
+                if current is None and table is None and name == key:
+                    return number
+        return None
+
+
+def render_example() -> str:
+    """The text of ``config.toml.example``: every key, its default and what it does."""
+    out = [
+        "# waitbuddy configuration. Every key is shown with its default value.",
+        "# Put this file where `waitbuddy paths` says (`waitbuddy config init` does it for you),",
+        "# then change what you need. Unknown keys are errors, so a typo never goes unnoticed;",
+        "# `waitbuddy config check` validates the file without starting the app.",
+    ]
+    defaults = Config()
+    for name in _SECTIONS:
+        section = getattr(defaults, name)
+        out += ["", f"[{name}]"]
+        assert is_dataclass(section)
+        for spec in fields(section):
+            out += [f"# {line}" if line else "#" for line in spec.metadata["doc"].splitlines()]
+            out.append(f"{spec.name} = {_toml_value(getattr(section, spec.name))}")
+    out += [
+        "",
+        "[keymap]",
+        "# Rebind keys by binding id: id = \"key\" or \"key1,key2\". Keys are Textual key names:",
+        "# a character (\"x\", \"?\"), a named key (\"f2\", \"escape\", \"pageup\") or modifiers",
+        "# joined with + (\"ctrl+q\", \"shift+tab\"). The defaults:",
+    ]
+    for spec in keys.APP_KEYS:
+        out.append(f"# {spec.id} = {json.dumps(spec.keys)}  # {spec.description}")
+    return "\n".join(out) + "\n"
+
+
+def _toml_value(value: Any) -> str:
+    if isinstance(value, bool):
+        return "true" if value else "false"
+    if isinstance(value, str):
+        return json.dumps(value)
+    return str(value)

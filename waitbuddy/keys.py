@@ -1,0 +1,104 @@
+"""Every key binding of the app, by id, without importing Textual.
+
+The TUI builds its ``Binding`` objects from this table, the config validates ``[keymap]``
+against it, and ``waitbuddy keys`` prints it, so the three never disagree.
+"""
+
+from __future__ import annotations
+
+import unicodedata
+from dataclasses import dataclass
+
+
+@dataclass(frozen=True)
+class KeySpec:
+    id: str
+    keys: str  # Textual key string; several keys separated by commas
+    action: str
+    description: str
+    label: str = ""  # short label for the footer
+    show: bool = True  # in the footer (only where there is a label)
+    scope: str = "app"  # "app" (everywhere) or "dashboard" (the main screen)
+    priority: bool = False
+
+
+APP_KEYS: tuple[KeySpec, ...] = (
+    KeySpec("quit", "q", "quit", "Quit waitbuddy", "Quit"),
+    KeySpec("help", "?,f1", "help", "Show every key binding", "Help"),
+    KeySpec("command-palette", "ctrl+p", "command_palette", "Open the command palette", "palette", show=False, priority=True),
+    KeySpec("area-runs", "1", "show_area('runs')", "Go to Runs", scope="dashboard"),
+    KeySpec("area-backlog", "2", "show_area('backlog')", "Go to Backlog", scope="dashboard"),
+    KeySpec("area-feeds", "3", "show_area('feeds')", "Go to Feeds", scope="dashboard"),
+    KeySpec("area-practice", "4", "show_area('practice')", "Go to Practice", scope="dashboard"),
+    KeySpec("area-checklists", "5", "show_area('checklists')", "Go to Checklists", scope="dashboard"),
+    KeySpec("next-tab", "]", "cycle_tab(1)", "Next of Backlog, Feeds, Practice, Checklists", scope="dashboard"),
+    KeySpec("previous-tab", "[", "cycle_tab(-1)", "Previous of Backlog, Feeds, Practice, Checklists", scope="dashboard"),
+    KeySpec("zoom", "z", "zoom", "Zoom the focused area to full screen, again to restore", "Zoom", scope="dashboard"),
+)
+
+BINDING_IDS: frozenset[str] = frozenset(spec.id for spec in APP_KEYS)
+
+_MODIFIERS = ("ctrl", "shift", "alt", "meta", "super", "hyper")
+_NAMED_KEYS = frozenset(
+    "escape enter tab space backspace delete insert home end pageup pagedown up down left right".split()
+    + [f"f{n}" for n in range(1, 25)]
+)
+
+
+def _character_names() -> frozenset[str]:
+    """Names Textual gives printable ASCII keys, e.g. "question_mark" for "?"."""
+    names = set()
+    for code in range(0x21, 0x7F):
+        name = unicodedata.name(chr(code)).lower().replace("-", "_").replace(" ", "_")
+        names.add(name)
+    return frozenset(names)
+
+
+_CHARACTER_NAMES = _character_names()
+
+
+def invalid_key(key: str) -> str | None:
+    """Why ``key`` (one key, e.g. ``ctrl+q`` or ``?``) is not a key Textual can bind, or None."""
+    key = key.strip()
+    if not key:
+        return "empty key"
+    if len(key) == 1:
+        return None if key.isprintable() and not key.isspace() else f"{key!r} is not a printable key"
+    *modifiers, base = key.split("+")
+    if not base:
+        return f"{key!r} ends in '+' (the plus key is written 'plus')"
+    for modifier in modifiers:
+        if modifier not in _MODIFIERS:
+            return f"unknown modifier {modifier!r} (use {', '.join(_MODIFIERS)})"
+    if len(base) == 1 or base in _NAMED_KEYS or base in _CHARACTER_NAMES:
+        return None
+    return f"unknown key {base!r}"
+
+
+def invalid_key_list(keys: str) -> str | None:
+    """Why a comma-separated key list is unusable, or None."""
+    if not keys.strip():
+        return "expected at least one key"
+    for key in keys.split(","):
+        if problem := invalid_key(key):
+            return problem
+    return None
+
+
+def effective_keys(keymap: dict[str, str] | None = None) -> list[tuple[KeySpec, str]]:
+    """Each binding with the keys it answers to after the user's keymap."""
+    keymap = keymap or {}
+    return [(spec, keymap.get(spec.id, spec.keys)) for spec in APP_KEYS]
+
+
+def display_keys(keys: str) -> str:
+    """Human form of a key list: "?,f1" -> "? / f1"."""
+    shown = []
+    for key in keys.split(","):
+        key = key.strip()
+        try:
+            key = unicodedata.lookup(key.replace("_", " ")) if key in _CHARACTER_NAMES else key
+        except KeyError:
+            pass
+        shown.append(key)
+    return " / ".join(shown)

@@ -1,0 +1,158 @@
+"""The one SQLite database: WAL, busy timeout, foreign keys, numbered migrations.
+
+Migration N is ``MIGRATIONS[N - 1]``; ``PRAGMA user_version`` records how many have run. Each
+migration runs in its own ``BEGIN IMMEDIATE`` transaction together with the version bump, so a
+crash mid-migration leaves the previous version intact, and two processes opening a fresh
+database at once apply each migration exactly once.
+
+WAL with ``synchronous=NORMAL``: a process killed at any point loses no committed transaction
+(a power cut may lose the last few), and readers never block the writer of another pane.
+"""
+
+from __future__ import annotations
+
+import sqlite3
+import threading
+from collections.abc import Iterator, Sequence
+from contextlib import contextmanager
+from pathlib import Path
+
+from waitbuddy import __version__
+
+BUSY_TIMEOUT_SECONDS = 10.0
+
+# Append only: never edit a migration that has shipped.
+MIGRATIONS: tuple[tuple[str, ...], ...] = (
+    (
+        """CREATE TABLE settings (
+               key TEXT PRIMARY KEY,
+               value TEXT NOT NULL,
+               updated_at TEXT NOT NULL DEFAULT (strftime('%Y-%m-%dT%H:%M:%SZ', 'now'))
+           )""",
+    ),
+)
+
+SCHEMA_VERSION = len(MIGRATIONS)
+
+# Keys of the settings table (state the app remembers, as opposed to config the user writes).
+THEME_SETTING = "ui.theme"
+
+
+class StoreError(Exception):
+    """The database cannot be used; ``str()`` is the message for the user."""
+
+
+class Store:
+    """A connection to the database, safe to share between threads (calls are serialized)."""
+
+    def __init__(self, connection: sqlite3.Connection, path: str) -> None:
+        self._connection = connection
+        self._lock = threading.RLock()
+        self.path = path
+
+    @classmethod
+    def open(cls, path: Path | str, *, migrations: Sequence[Sequence[str]] = MIGRATIONS) -> Store:
+        """Open (creating if needed) and migrate the database at ``path`` (or ``":memory:"``)."""
+        name = str(path)
+        if name != ":memory:":
+            try:
+                Path(name).parent.mkdir(parents=True, exist_ok=True)
+            except OSError as exc:
+                raise StoreError(f"cannot create the data directory {Path(name).parent}: {exc.strerror or exc}") from None
+        try:
+            connection = sqlite3.connect(
+                name, timeout=BUSY_TIMEOUT_SECONDS, isolation_level=None, check_same_thread=False
+            )
+        except sqlite3.Error as exc:
+            raise StoreError(f"cannot open the database {name}: {exc}") from None
+        try:
+            _prepare(connection, name, migrations)
+        except BaseException:
+            connection.close()
+            raise
+        return cls(connection, name)
+
+    def close(self) -> None:
+        with self._lock:
+            self._connection.close()
+
+    def __enter__(self) -> Store:
+        return self
+
+    def __exit__(self, *exc_info: object) -> None:
+        self.close()
+
+    @property
+    def schema_version(self) -> int:
+        return self.query("PRAGMA user_version")[0][0]
+
+    @contextmanager
+    def transaction(self) -> Iterator[sqlite3.Connection]:
+        """A write transaction: committed when the block ends, rolled back if it raises."""
+        with self._lock:
+            connection = self._connection
+            connection.execute("BEGIN IMMEDIATE")
+            try:
+                yield connection
+            except BaseException:
+                if connection.in_transaction:
+                    connection.execute("ROLLBACK")
+                raise
+            connection.execute("COMMIT")
+
+    def query(self, sql: str, params: Sequence[object] = ()) -> list[sqlite3.Row]:
+        with self._lock:
+            return self._connection.execute(sql, params).fetchall()
+
+    def get_setting(self, key: str, default: str | None = None) -> str | None:
+        rows = self.query("SELECT value FROM settings WHERE key = ?", (key,))
+        return rows[0][0] if rows else default
+
+    def set_setting(self, key: str, value: str) -> None:
+        with self.transaction() as connection:
+            connection.execute(
+                """INSERT INTO settings (key, value) VALUES (?, ?)
+                   ON CONFLICT (key) DO UPDATE SET value = excluded.value,
+                   updated_at = strftime('%Y-%m-%dT%H:%M:%SZ', 'now')""",
+                (key, value),
+            )
+
+
+def _prepare(connection: sqlite3.Connection, name: str, migrations: Sequence[Sequence[str]]) -> None:
+    connection.row_factory = sqlite3.Row
+    try:
+        connection.execute(f"PRAGMA busy_timeout = {int(BUSY_TIMEOUT_SECONDS * 1000)}")
+        # Read the version before changing anything: a newer database is refused untouched.
+        version = connection.execute("PRAGMA user_version").fetchone()[0]
+        if version > len(migrations):
+            raise StoreError(
+                f"the database {name} was written by a newer waitbuddy (schema {version}; "
+                f"waitbuddy {__version__} knows up to {len(migrations)}). "
+                "Upgrade waitbuddy, or point WAITBUDDY_DATA_DIR at another directory."
+            )
+        connection.execute("PRAGMA journal_mode = WAL")
+        connection.execute("PRAGMA synchronous = NORMAL")
+        connection.execute("PRAGMA foreign_keys = ON")
+        if version < len(migrations):
+            _migrate(connection, name, migrations)
+    except sqlite3.DatabaseError as exc:
+        raise StoreError(f"cannot use the database {name}: {exc}") from None
+
+
+def _migrate(connection: sqlite3.Connection, name: str, migrations: Sequence[Sequence[str]]) -> None:
+    while True:
+        connection.execute("BEGIN IMMEDIATE")
+        try:
+            # Another process may have migrated while we waited for the write lock.
+            version = connection.execute("PRAGMA user_version").fetchone()[0]
+            if version >= len(migrations):
+                connection.execute("COMMIT")
+                return
+            for statement in migrations[version]:
+                connection.execute(statement)
+            connection.execute(f"PRAGMA user_version = {version + 1}")
+        except sqlite3.DatabaseError as exc:
+            if connection.in_transaction:
+                connection.execute("ROLLBACK")
+            raise StoreError(f"migrating {name} to schema {version + 1} failed: {exc}") from None
+        connection.execute("COMMIT")

@@ -1,0 +1,52 @@
+"""The five areas of the dashboard and what each says while it is empty."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+
+@dataclass(frozen=True)
+class AreaSpec:
+    id: str
+    title: str
+    number: int
+    purpose: str
+    fill: tuple[str, ...]  # commands or keys that put something here
+    available: bool  # False until the capability ships; the empty state says so
+
+
+AREAS: tuple[AreaSpec, ...] = (
+    AreaSpec(
+        "runs", "Runs", 1,
+        "Your training runs: progress, ETA, metrics and the loss curve, and an alert the "
+        "moment one finishes, fails or stalls.",
+        ("waitbuddy watch train.log", "waitbuddy run -- python train.py"),
+        available=False,
+    ),
+    AreaSpec(
+        "backlog", "Backlog", 2,
+        "Articles, papers and videos you saved for later, sorted by what fits the time left.",
+        ("waitbuddy add URL", "waitbuddy import bookmarks.html"),
+        available=False,
+    ),
+    AreaSpec(
+        "feeds", "Feeds", 3,
+        "New arXiv papers and posts from the RSS and Atom feeds you follow.",
+        ("[feeds] in config.toml",),
+        available=False,
+    ),
+    AreaSpec(
+        "practice", "Practice", 4,
+        "LeetCode practice from the NeetCode 150, with review of what you solved before.",
+        ("pick a problem here",),
+        available=False,
+    ),
+    AreaSpec(
+        "checklists", "Checklists", 5,
+        "Recurring to-dos for the time between runs: CV, LinkedIn and GitHub profile updates.",
+        ("[checklists] in config.toml",),
+        available=False,
+    ),
+)
+
+AREA_IDS = tuple(area.id for area in AREAS)

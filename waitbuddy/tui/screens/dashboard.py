@@ -1,0 +1,70 @@
+"""The main screen: Runs always in view, the wait-filling areas as tabs beside or below it."""
+
+from __future__ import annotations
+
+from textual import getters
+from textual.app import ComposeResult
+from textual.containers import Container
+from textual.screen import Screen
+from textual.widgets import Footer, Header, TabbedContent, TabPane
+
+from waitbuddy.config import SIDE_BY_SIDE_MIN_WIDTH
+from waitbuddy.tui.areas import AREAS
+from waitbuddy.tui.bindings import bindings_for
+from waitbuddy.tui.widgets.area import Area
+
+_LAYOUT_BREAKPOINTS = {
+    "auto": [(0, "-stacked"), (SIDE_BY_SIDE_MIN_WIDTH, "-side")],
+    "stacked": [(0, "-stacked")],
+    "side-by-side": [(0, "-side")],
+}
+
+
+class DashboardScreen(Screen[None]):
+    BINDINGS = bindings_for("dashboard")
+
+    tabs = getters.query_one("#wait", TabbedContent)
+
+    def __init__(self, layout: str = "auto") -> None:
+        super().__init__()
+        # Breakpoints put "-stacked" or "-side" on the screen; app.tcss lays the areas out.
+        self.HORIZONTAL_BREAKPOINTS = _LAYOUT_BREAKPOINTS[layout]
+
+    def compose(self) -> ComposeResult:
+        yield Header(icon="◷")
+        runs, *others = AREAS
+        with Container(id="dashboard"):
+            yield Area(runs)
+            with TabbedContent(id="wait"):
+                for spec in others:
+                    with TabPane(f"{spec.number} {spec.title}", id=f"tab-{spec.id}"):
+                        yield Area(spec)
+        yield Footer()
+
+    def on_mount(self) -> None:
+        self.query_one("#runs", Area).focus()
+
+    def action_show_area(self, area_id: str) -> None:
+        if self.maximized is not None:
+            self.minimize()
+        if area_id != "runs":
+            self.tabs.active = f"tab-{area_id}"
+        self.query_one(f"#{area_id}", Area).focus()
+
+    def action_cycle_tab(self, step: int) -> None:
+        panes = [pane.id for pane in self.tabs.query(TabPane)]
+        current = panes.index(self.tabs.active) if self.tabs.active in panes else 0
+        self.action_show_area(panes[(current + step) % len(panes)].removeprefix("tab-"))
+
+    def action_zoom(self) -> None:
+        if self.maximized is not None:
+            self.minimize()
+            return
+        focused = self.focused
+        area = focused if isinstance(focused, Area) else None
+        if area is None and focused is not None:
+            area = next((node for node in focused.ancestors if isinstance(node, Area)), None)
+        if area is None and focused is not None and self.tabs in focused.ancestors_with_self:
+            area = self.query_one(f"#{self.tabs.active.removeprefix('tab-')}", Area)
+        if area is not None:
+            self.maximize(area, container=False)

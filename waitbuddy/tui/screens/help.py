@@ -1,0 +1,55 @@
+"""`?`: every key binding with the keys it answers to now (after the user's [keymap])."""
+
+from __future__ import annotations
+
+from rich.table import Table
+from rich.text import Text
+from textual.app import ComposeResult
+from textual.binding import Binding
+from textual.containers import Vertical, VerticalScroll
+from textual.screen import ModalScreen
+from textual.widgets import Static
+
+from waitbuddy.keys import display_keys, effective_keys
+
+# Keys Textual itself provides; not rebindable through [keymap].
+BUILT_IN = (
+    ("tab / shift+tab", "Move focus to the next / previous area"),
+    ("left / right", "Switch tabs when the tab bar has focus"),
+    ("ctrl+q", "Quit, from anywhere"),
+    ("escape", "Close this help, a dialog or the command palette"),
+)
+
+
+class HelpScreen(ModalScreen[None]):
+    BINDINGS = [Binding("escape,q,question_mark,f1", "dismiss", "Close", id="help-close")]
+
+    def __init__(self, keymap: dict[str, str]) -> None:
+        super().__init__()
+        self.keymap = keymap
+
+    def compose(self) -> ComposeResult:
+        with Vertical(id="help-box") as box:
+            box.border_title = "Keys"
+            box.border_subtitle = "escape closes"
+            with VerticalScroll():
+                yield Static(self._table(), id="help-table")
+                yield Static(
+                    Text(
+                        "Rebind any key in the [keymap] table of config.toml by its id "
+                        "(`waitbuddy keys` lists them). ctrl+p opens the command palette "
+                        "for everything else, including the theme."
+                    ),
+                    id="help-footnote",
+                )
+
+    def _table(self) -> Table:
+        table = Table(box=None, expand=True, show_edge=False, pad_edge=False, header_style="bold")
+        table.add_column("Keys", no_wrap=True)
+        table.add_column("Does")
+        table.add_column("Id", no_wrap=True, style="dim")
+        for spec, keys in effective_keys(self.keymap):
+            table.add_row(Text(display_keys(keys)), Text(spec.description), Text(spec.id))
+        for keys, description in BUILT_IN:
+            table.add_row(Text(keys), Text(description), Text("-"))
+        return table
