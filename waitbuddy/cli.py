@@ -205,11 +205,15 @@ def check_theme(loaded: config.Config) -> None:
         )
 
 
+def _is_terminal() -> bool:
+    return sys.stdin.isatty() and sys.stdout.isatty()
+
+
 def cmd_dashboard(args: argparse.Namespace) -> int:
     where = _paths(args)
     loaded = _load_config(where)
     check_theme(loaded)
-    if not (sys.stdin.isatty() and sys.stdout.isatty()):
+    if not _is_terminal():
         _error("the dashboard needs a terminal (stdin and stdout must be a TTY); see `waitbuddy --help`")
         return EXIT_USAGE
     with Store.open(where.database) as store:

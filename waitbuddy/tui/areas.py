@@ -38,7 +38,7 @@ AREAS: tuple[AreaSpec, ...] = (
     AreaSpec(
         "practice", "Practice", 4,
         "LeetCode practice from the NeetCode 150, with review of what you solved before.",
-        ("pick a problem here",),
+        ("the NeetCode 150 list, bundled: nothing to set up",),
         available=False,
     ),
     AreaSpec(

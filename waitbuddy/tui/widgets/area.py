@@ -4,33 +4,28 @@ from __future__ import annotations
 
 from textual.app import ComposeResult
 from textual.containers import Vertical
+from textual.content import Content
 from textual.widgets import Static
 
 from waitbuddy.tui.areas import AreaSpec
 
 
-class EmptyState(Vertical):
-    """What the area is for and which command or key fills it."""
+class EmptyState(Static):
+    """What the area is for and which command or key fills it (one widget: cheap to mount)."""
 
     DEFAULT_CSS = """
     EmptyState {
         height: auto;
-        & .purpose { color: $foreground; margin-bottom: 1; }
-        & .hint { color: $text-muted; }
-        & .command { color: $text-accent; padding-left: 2; }
     }
     """
 
     def __init__(self, spec: AreaSpec) -> None:
-        super().__init__()
+        hint = "Fill it with:" if spec.available else "Coming in a later version:"
+        parts: list[str | tuple[str, str]] = [spec.purpose, "\n\n", (hint, "$text-muted")]
+        for line in spec.fill:
+            parts += ["\n  ", (line, "$text-accent")]
+        super().__init__(Content.assemble(*parts))
         self.spec = spec
-
-    def compose(self) -> ComposeResult:
-        yield Static(self.spec.purpose, classes="purpose", markup=False)
-        hint = "Fill it with:" if self.spec.available else "Coming in a later version:"
-        yield Static(hint, classes="hint", markup=False)
-        for line in self.spec.fill:
-            yield Static(line, classes="command", markup=False)
 
 
 class Area(Vertical, can_focus=True):

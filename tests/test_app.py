@@ -1,0 +1,170 @@
+"""Interaction tests with Textual's Pilot: the dashboard as a keyboard user meets it."""
+
+from __future__ import annotations
+
+import io
+from pathlib import Path
+
+import pytest
+from rich.console import Console
+from textual.widgets import Static, TabbedContent
+
+from waitbuddy import config, paths
+from waitbuddy.keys import APP_KEYS
+from waitbuddy.store import THEME_SETTING, Store
+from waitbuddy.tui.app import DEFAULT_THEME, WaitBuddy
+from waitbuddy.tui.areas import AREAS
+from waitbuddy.tui.screens.help import HelpScreen
+from waitbuddy.tui.widgets.area import Area, EmptyState
+
+
+def make_app(store: Store, toml: str = "", theme: str = "", where: paths.Paths | None = None) -> WaitBuddy:
+    return WaitBuddy(config=config.parse(toml), store=store, paths=where, theme=theme)
+
+
+def texts(widget) -> str:
+    return "\n".join(str(static.content) for static in widget.query(Static))
+
+
+async def test_starts_with_an_empty_store_and_every_area_explains_itself(store: Store):
+    app = make_app(store)
+    async with app.run_test(size=(80, 24)) as pilot:
+        await pilot.pause()
+        for spec in AREAS:
+            area = app.screen.query_one(f"#{spec.id}", Area)
+            shown = str(area.query_one(EmptyState).content)
+            assert spec.purpose in shown
+            for line in spec.fill:
+                assert line in shown
+        assert app.focused is app.screen.query_one("#runs", Area)
+
+
+@pytest.mark.parametrize(("key", "area"), [("2", "backlog"), ("3", "feeds"), ("4", "practice"), ("5", "checklists")])
+async def test_number_keys_switch_areas(store: Store, key: str, area: str):
+    app = make_app(store)
+    async with app.run_test(size=(80, 24)) as pilot:
+        await pilot.press(key)
+        assert app.screen.query_one(TabbedContent).active == f"tab-{area}"
+        assert app.focused is app.screen.query_one(f"#{area}", Area)
+        await pilot.press("1")
+        assert app.focused is app.screen.query_one("#runs", Area)
+
+
+async def test_brackets_cycle_tabs_and_wrap(store: Store):
+    app = make_app(store)
+    async with app.run_test(size=(80, 24)) as pilot:
+        tabs = app.screen.query_one(TabbedContent)
+        await pilot.press("]")
+        assert tabs.active == "tab-feeds"
+        await pilot.press("[", "[")
+        assert tabs.active == "tab-checklists"
+
+
+async def test_question_mark_opens_help_listing_every_binding(store: Store):
+    app = make_app(store)
+    async with app.run_test(size=(80, 24)) as pilot:
+        await pilot.press("?")
+        await pilot.pause()
+        assert isinstance(app.screen, HelpScreen)
+        table = app.screen.query_one("#help-table", Static).content
+        console = Console(width=100, file=io.StringIO(), color_system=None)
+        console.print(table)
+        rendered = console.file.getvalue()
+        for spec in APP_KEYS:
+            assert spec.id in rendered and spec.description in rendered
+        await pilot.press("escape")
+        assert not isinstance(app.screen, HelpScreen)
+
+
+async def test_keymap_from_config_rebinds_quit(store: Store):
+    app = make_app(store, '[keymap]\nquit = "x"\nhelp = "f2"\n')
+    async with app.run_test(size=(80, 24)) as pilot:
+        await pilot.press("q")
+        await pilot.pause()
+        assert app.is_running  # q no longer quits
+        await pilot.press("f2")
+        await pilot.pause()
+        assert isinstance(app.screen, HelpScreen)
+        await pilot.press("escape")
+        await pilot.press("x")
+        await pilot.pause()
+    assert app.return_code == 0
+
+
+async def test_q_quits_cleanly_with_status_zero(store: Store):
+    app = make_app(store)
+    async with app.run_test(size=(80, 24)) as pilot:
+        await pilot.press("q")
+        await pilot.pause()
+        assert not app.is_running
+    assert app.return_code == 0
+
+
+async def test_theme_choice_is_remembered(store: Store):
+    app = make_app(store)
+    async with app.run_test(size=(80, 24)) as pilot:
+        assert app.theme == DEFAULT_THEME
+        app.theme = "nord"
+        await pilot.pause()
+        await app.workers.wait_for_complete()
+    assert store.get_setting(THEME_SETTING) == "nord"
+    again = make_app(store, theme=store.get_setting(THEME_SETTING) or "")
+    async with again.run_test(size=(80, 24)):
+        assert again.theme == "nord"
+
+
+async def test_unknown_remembered_theme_falls_back(store: Store):
+    app = make_app(store, theme="no-such-theme")
+    async with app.run_test(size=(80, 24)):
+        assert app.theme == DEFAULT_THEME
+
+
+@pytest.mark.parametrize(
+    ("size", "layout", "expected"),
+    [((80, 24), "auto", "-stacked"), ((200, 50), "auto", "-side"), ((200, 50), "stacked", "-stacked"),
+     ((80, 24), "side-by-side", "-side")],
+)
+async def test_layout_follows_width_and_config(store: Store, size, layout, expected):
+    app = make_app(store, f'[ui]\nlayout = "{layout}"\n')
+    async with app.run_test(size=size) as pilot:
+        await pilot.pause()
+        assert app.screen.has_class(expected)
+        runs, wait = app.screen.query_one("#runs"), app.screen.query_one("#wait")
+        if expected == "-side":
+            assert runs.region.y == wait.region.y and runs.region.right <= wait.region.x
+        else:
+            assert runs.region.bottom <= wait.region.y
+
+
+async def test_zoom_maximizes_the_focused_area_and_restores(store: Store):
+    app = make_app(store)
+    async with app.run_test(size=(80, 24)) as pilot:
+        await pilot.press("3", "z")
+        assert app.screen.maximized is app.screen.query_one("#feeds", Area)
+        await pilot.press("z")
+        assert app.screen.maximized is None
+
+
+async def test_command_palette_runs_app_commands(store: Store):
+    app = make_app(store)
+    async with app.run_test(size=(100, 30)) as pilot:
+        await pilot.press("ctrl+p")
+        await pilot.pause()
+        await pilot.press(*"Go to Practice")
+        await pilot.pause(0.3)
+        await pilot.press("enter")
+        await pilot.pause()
+        assert app.screen.query_one(TabbedContent).active == "tab-practice"
+
+
+async def test_hostile_path_text_is_shown_as_plain_text(store: Store, tmp_path: Path):
+    hostile = tmp_path / "[@click=app.quit]" / "[link=file:///etc/passwd]x[/link]"
+    where = paths.Paths(config=hostile / "c.toml", config_source="--config", data_dir=hostile, data_dir_source="default")
+    app = make_app(store, where=where)
+    async with app.run_test(size=(120, 30)) as pilot:
+        app._show_paths()
+        await pilot.pause()
+        (note,) = app._notifications
+        assert note.markup is False and "[@click=app.quit]" in note.message
+        await pilot.pause(0.2)
+        assert app.is_running

@@ -1,0 +1,111 @@
+"""End to end in a real tmux server: what a person in a tmux pane sees, and a clean exit."""
+
+from __future__ import annotations
+
+import os
+import shlex
+import shutil
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+import pytest
+
+pytestmark = pytest.mark.e2e
+
+if shutil.which("tmux") is None:
+    if os.environ.get("WAITBUDDY_REQUIRE_TMUX"):
+        raise RuntimeError("tmux is required for the end-to-end tests (WAITBUDDY_REQUIRE_TMUX is set)")
+    pytest.skip("tmux is not installed", allow_module_level=True)
+
+AREA_NAMES = ("Runs", "Backlog", "Feeds", "Practice", "Checklists")
+
+
+class Tmux:
+    """A private tmux server (own socket, own config: nothing from the user's ~/.tmux.conf)."""
+
+    def __init__(self, socket: str, config: Path) -> None:
+        self.socket = socket
+        self.config = config
+
+    def __call__(self, *args: str) -> str:
+        result = subprocess.run(
+            ["tmux", "-L", self.socket, "-f", str(self.config), *args], capture_output=True, text=True, timeout=20
+        )
+        assert result.returncode == 0, result.stderr
+        return result.stdout
+
+    def pane(self, fmt: str) -> str:
+        return self("display-message", "-p", "-t", "wb", fmt).strip()
+
+    def screen(self) -> str:
+        return self("capture-pane", "-p", "-J", "-S", "-100", "-t", "wb")
+
+    def exit_status(self, status_file: Path, timeout: float = 15.0) -> str:
+        """The exit status the pane's shell wrote once waitbuddy ended. (tmux 3.3's own
+        #{pane_dead_status} is filled in late or not at all when the pane closes quickly.)"""
+        deadline = time.monotonic() + timeout
+        while not status_file.exists() or not status_file.read_text().strip():
+            assert time.monotonic() < deadline, self.screen()
+            time.sleep(0.05)
+        return status_file.read_text().strip()
+
+    def wait_for(self, predicate, timeout: float = 20.0) -> str:
+        deadline = time.monotonic() + timeout
+        while True:
+            text = self.screen()
+            if predicate(text):
+                return text
+            if time.monotonic() > deadline:
+                raise AssertionError(f"timed out; the pane shows:\n{text}")
+            time.sleep(0.1)
+
+
+@pytest.fixture
+def tmux(tmp_path: Path):
+    config = tmp_path / "tmux.conf"
+    # Set before the first pane starts, so even a pane that exits at once stays to be inspected.
+    config.write_text("set -g remain-on-exit on\n")
+    server = Tmux(f"waitbuddy-test-{os.getpid()}-{tmp_path.name}", config)
+    yield server
+    subprocess.run(["tmux", "-L", server.socket, "kill-server"], capture_output=True)
+
+
+def start(tmux: Tmux, tmp_path: Path, size: tuple[int, int]) -> Path:
+    """Start waitbuddy in a pane; returns the file its exit status will be written to."""
+    env = {
+        "HOME": str(tmp_path / "home"),
+        "WAITBUDDY_CONFIG": str(tmp_path / "config.toml"),
+        "WAITBUDDY_DATA_DIR": str(tmp_path / "data"),
+        "TERM": "tmux-256color",
+    }
+    status_file = tmp_path / "exit-status"
+    command = f"{shlex.join([sys.executable, '-m', 'waitbuddy'])}; echo $? > {shlex.quote(str(status_file))}"
+    env_args = [arg for key, value in env.items() for arg in ("-e", f"{key}={value}")]
+    tmux("new-session", "-d", "-s", "wb", "-x", str(size[0]), "-y", str(size[1]), *env_args, command)
+    return status_file
+
+
+@pytest.mark.parametrize("size", [(80, 24), (200, 50)])
+def test_dashboard_in_a_tmux_pane_and_q_exits_zero(tmux: Tmux, tmp_path: Path, size):
+    status_file = start(tmux, tmp_path, size)
+    screen = tmux.wait_for(lambda text: all(name in text for name in AREA_NAMES) and "Quit" in text)
+    lines = screen.splitlines()
+    assert len(lines) <= size[1] and all(len(line) <= size[0] for line in lines)
+    assert "waitbuddy watch train.log" in screen  # the Runs empty state says how to fill it
+    assert tmux.pane("#{alternate_on}") == "1"
+
+    tmux("send-keys", "-t", "wb", "q")
+    assert tmux.exit_status(status_file) == "0"
+    assert tmux.pane("#{alternate_on}") == "0"  # the terminal was restored
+    assert (tmp_path / "data" / "waitbuddy.db").is_file()
+
+
+def test_bad_config_in_a_pane_prints_one_line_and_exits_two(tmux: Tmux, tmp_path: Path):
+    (tmp_path / "config.toml").write_text('[ui]\nlayout = "wide"\n')
+    status_file = start(tmux, tmp_path, (80, 24))
+    assert tmux.exit_status(status_file) == "2"
+    screen = tmux.screen()
+    assert 'config.toml:2: [ui] layout: expected one of "auto", "stacked", "side-by-side", got "wide"' in screen
+    assert "Traceback" not in screen
