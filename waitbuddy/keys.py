@@ -18,7 +18,7 @@ class KeySpec:
     description: str
     label: str = ""  # short label for the footer
     show: bool = True  # in the footer (only where there is a label)
-    scope: str = "app"  # "app" (everywhere) or "dashboard" (the main screen)
+    scope: str = "app"  # "app" (everywhere), "dashboard" (the main screen) or "help"
     priority: bool = False
 
 
@@ -34,6 +34,7 @@ APP_KEYS: tuple[KeySpec, ...] = (
     KeySpec("next-tab", "]", "cycle_tab(1)", "Next of Backlog, Feeds, Practice, Checklists", scope="dashboard"),
     KeySpec("previous-tab", "[", "cycle_tab(-1)", "Previous of Backlog, Feeds, Practice, Checklists", scope="dashboard"),
     KeySpec("zoom", "z", "zoom", "Zoom the focused area to full screen, again to restore", "Zoom", scope="dashboard"),
+    KeySpec("close-help", "escape,q,?,f1", "dismiss", "Close the help screen", "Close", scope="help"),
 )
 
 BINDING_IDS: frozenset[str] = frozenset(spec.id for spec in APP_KEYS)

@@ -5,24 +5,24 @@ from __future__ import annotations
 from rich.table import Table
 from rich.text import Text
 from textual.app import ComposeResult
-from textual.binding import Binding
 from textual.containers import Vertical, VerticalScroll
 from textual.screen import ModalScreen
 from textual.widgets import Static
 
 from waitbuddy.keys import display_keys, effective_keys
+from waitbuddy.tui.bindings import bindings_for
 
 # Keys Textual itself provides; not rebindable through [keymap].
 BUILT_IN = (
     ("tab / shift+tab", "Move focus to the next / previous area"),
     ("left / right", "Switch tabs when the tab bar has focus"),
     ("ctrl+q", "Quit, from anywhere"),
-    ("escape", "Close this help, a dialog or the command palette"),
+    ("escape", "Close a dialog or the command palette"),
 )
 
 
 class HelpScreen(ModalScreen[None]):
-    BINDINGS = [Binding("escape,q,question_mark,f1", "dismiss", "Close", id="help-close")]
+    BINDINGS = bindings_for("help")
 
     def __init__(self, keymap: dict[str, str]) -> None:
         super().__init__()
