@@ -1,0 +1,1 @@
+"""Training-log understanding: tail -> screen -> formats -> run state."""
