@@ -31,7 +31,8 @@ WRITER = textwrap.dedent(
 
 def start_writer(db: Path, name: str, count: int) -> subprocess.Popen[str]:
     return subprocess.Popen(
-        [sys.executable, "-c", WRITER, str(db), name, str(count)], stdout=subprocess.PIPE, text=True
+        [sys.executable, "-c", WRITER, str(db), name, str(count)],
+        stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True,
     )
 
 
@@ -152,8 +153,9 @@ def test_two_connections_write_concurrently_from_threads(tmp_path: Path):
 def test_two_processes_write_concurrently(tmp_path: Path):
     path = tmp_path / "w.db"
     writers = [start_writer(path, name, 300) for name in ("left-pane", "right-pane")]
-    outputs = [writer.communicate(timeout=120)[0].split() for writer in writers]
-    assert [writer.returncode for writer in writers] == [0, 0]
+    results = [writer.communicate(timeout=120) for writer in writers]
+    outputs = [out.split() for out, _ in results]
+    assert [writer.returncode for writer in writers] == [0, 0], [err for _, err in results]
     with Store.open(path) as store:
         rows = store.query("SELECT writer, COUNT(*) FROM t GROUP BY writer ORDER BY writer")
         assert [tuple(row) for row in rows] == [("left-pane", 300), ("right-pane", 300)]

@@ -71,6 +71,12 @@ def build_parser() -> argparse.ArgumentParser:
     sub.add_argument("--json", action="store_true", help="print a JSON array")
     sub.set_defaults(func=cmd_keys)
 
+    from waitbuddy.runs import commands as run_commands
+
+    run_commands.add_parsers(commands, common)
+    for name in ("watch", "status", "runs"):
+        commands.choices[name].set_defaults(func=_with_config(commands.choices[name].get_default("func")))
+
     config_parser = commands.add_parser(
         "config", parents=[common], help="create or check the config file",
         description="Create or check the config file.",
@@ -107,6 +113,16 @@ def _paths(args: argparse.Namespace) -> paths.Paths:
 
 def _load_config(where: paths.Paths) -> config.Config:
     return config.load(where.config, must_exist=where.config_explicit)
+
+
+def _with_config(command):
+    """Adapt a domain command taking (args, paths, config) to argparse's func(args)."""
+
+    def run(args: argparse.Namespace) -> int:
+        where = _paths(args)
+        return command(args, where, _load_config(where))
+
+    return run
 
 
 def main(argv: Sequence[str] | None = None) -> int:
@@ -212,14 +228,25 @@ def _is_terminal() -> bool:
 def cmd_dashboard(args: argparse.Namespace) -> int:
     where = _paths(args)
     loaded = _load_config(where)
+    if not _is_terminal():  # before the database is created
+        return _not_a_terminal()
+    with Store.open(where.database) as store:
+        return open_dashboard(where, loaded, store)
+
+
+def _not_a_terminal() -> int:
+    _error("the dashboard needs a terminal (stdin and stdout must be a TTY); "
+           "for scripts use `waitbuddy status --json` or `waitbuddy watch --json`")
+    return EXIT_USAGE
+
+
+def open_dashboard(where: paths.Paths, loaded: config.Config, store: Store) -> int:
     check_theme(loaded)
     if not _is_terminal():
-        _error("the dashboard needs a terminal (stdin and stdout must be a TTY); see `waitbuddy --help`")
-        return EXIT_USAGE
-    with Store.open(where.database) as store:
-        theme = loaded.ui.theme or store.get_setting(THEME_SETTING) or ""
-        from waitbuddy.tui.app import WaitBuddy
+        return _not_a_terminal()
+    theme = loaded.ui.theme or store.get_setting(THEME_SETTING) or ""
+    from waitbuddy.tui.app import WaitBuddy
 
-        app = WaitBuddy(config=loaded, store=store, paths=where, theme=theme)
-        app.run()
-        return app.return_code or EXIT_OK
+    app = WaitBuddy(config=loaded, store=store, paths=where, theme=theme)
+    app.run()
+    return app.return_code or EXIT_OK

@@ -51,14 +51,38 @@ class UIConfig:
     )
 
 
+POLLING = ("auto", "always")
+
+
+@dataclass(frozen=True)
+class RunsConfig:
+    stall_minutes: float = field(
+        default=10.0,
+        metadata=_doc(
+            "A run is \"stalled\" after this many minutes without new output, or after three of its\n"
+            "usual gaps between updates if those are longer (validation, checkpointing)."
+        ),
+    )
+    polling: str = field(
+        default="auto",
+        metadata=_doc(
+            "How logs are followed: \"auto\" uses inotify and falls back to polling where events\n"
+            "do not arrive (NFS, Lustre, the inotify watch limit); \"always\" polls every log.",
+            choices=POLLING,
+        ),
+    )
+    poll_seconds: float = field(default=1.0, metadata=_doc("Seconds between polls of a log that is polled."))
+
+
 @dataclass(frozen=True)
 class Config:
     ui: UIConfig = field(default_factory=UIConfig)
+    runs: RunsConfig = field(default_factory=RunsConfig)
     keymap: Mapping[str, str] = field(default_factory=lambda: MappingProxyType({}))
     path: Path | None = field(default=None, compare=False)  # where it was read from; not a key
 
 
-_SECTIONS: dict[str, type] = {"ui": UIConfig}
+_SECTIONS: dict[str, type] = {"ui": UIConfig, "runs": RunsConfig}
 _TABLES = (*_SECTIONS, "keymap")
 
 

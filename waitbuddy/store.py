@@ -13,6 +13,7 @@ from __future__ import annotations
 
 import sqlite3
 import threading
+import time
 from collections.abc import Iterator, Sequence
 from contextlib import contextmanager
 from pathlib import Path
@@ -29,6 +30,36 @@ MIGRATIONS: tuple[tuple[str, ...], ...] = (
                value TEXT NOT NULL,
                updated_at TEXT NOT NULL DEFAULT (strftime('%Y-%m-%dT%H:%M:%SZ', 'now'))
            )""",
+    ),
+    (
+        # What to watch: a file, a directory or a glob; new matching files become runs.
+        """CREATE TABLE watches (
+               id INTEGER PRIMARY KEY,
+               pattern TEXT NOT NULL UNIQUE,
+               created_at TEXT NOT NULL DEFAULT (strftime('%Y-%m-%dT%H:%M:%SZ', 'now'))
+           )""",
+        # One row per log file; finished runs stay as history ("hidden" only leaves the dashboard).
+        """CREATE TABLE runs (
+               id INTEGER PRIMARY KEY,
+               path TEXT NOT NULL UNIQUE,
+               name TEXT NOT NULL,
+               source TEXT NOT NULL DEFAULT 'watch' CHECK (source IN ('watch', 'launch', 'demo')),
+               command TEXT,
+               pid INTEGER,
+               status TEXT NOT NULL DEFAULT 'waiting',
+               error_kind TEXT,
+               error_message TEXT,
+               exit_code INTEGER,
+               exit_signal INTEGER,
+               started_at TEXT,
+               ended_at TEXT,
+               updated_at TEXT,
+               summary TEXT,
+               muted INTEGER NOT NULL DEFAULT 0,
+               hidden INTEGER NOT NULL DEFAULT 0,
+               created_at TEXT NOT NULL DEFAULT (strftime('%Y-%m-%dT%H:%M:%SZ', 'now'))
+           )""",
+        "CREATE INDEX runs_by_status ON runs (hidden, status)",
     ),
 )
 
@@ -130,13 +161,27 @@ def _prepare(connection: sqlite3.Connection, name: str, migrations: Sequence[Seq
                 f"waitbuddy {__version__} knows up to {len(migrations)}). "
                 "Upgrade waitbuddy, or point WAITBUDDY_DATA_DIR at another directory."
             )
-        connection.execute("PRAGMA journal_mode = WAL")
+        _set_wal(connection)
         connection.execute("PRAGMA synchronous = NORMAL")
         connection.execute("PRAGMA foreign_keys = ON")
         if version < len(migrations):
             _migrate(connection, name, migrations)
     except sqlite3.DatabaseError as exc:
         raise StoreError(f"cannot use the database {name}: {exc}") from None
+
+
+def _set_wal(connection: sqlite3.Connection) -> None:
+    """Switch to WAL. The switch needs a moment of exclusive access and SQLite may refuse it at
+    once, without waiting, while another process is opening the same fresh database."""
+    deadline = time.monotonic() + BUSY_TIMEOUT_SECONDS
+    while True:
+        try:
+            connection.execute("PRAGMA journal_mode = WAL")
+            return
+        except sqlite3.OperationalError as exc:
+            if "locked" not in str(exc) or time.monotonic() > deadline:
+                raise
+            time.sleep(0.05)
 
 
 def _migrate(connection: sqlite3.Connection, name: str, migrations: Sequence[Sequence[str]]) -> None:

@@ -1,0 +1,170 @@
+"""CLI commands about training runs: status, watch, runs, run. Each is small and headless;
+only `watch` without --json opens the dashboard."""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import sys
+import threading
+import time
+
+from waitbuddy.config import Config
+from waitbuddy.paths import Paths
+from waitbuddy.runs import registry
+from waitbuddy.runs.present import STATUS_SYMBOLS, duration, headline, one_line
+from waitbuddy.store import Store, StoreError
+
+EXIT_OK, EXIT_FAILED, EXIT_USAGE, EXIT_INTERRUPTED = 0, 1, 2, 130
+
+
+def add_parsers(commands: argparse._SubParsersAction, common: argparse.ArgumentParser) -> None:
+    sub = commands.add_parser(
+        "watch", parents=[common], help="watch training logs (files, directories or globs)",
+        description="Add logs to the watched set (kept in the database) and open the dashboard on them. "
+        "A glob such as 'runs/*/train.log' or 'slurm-*.out' (quote it) or a directory picks up new "
+        "logs by itself; a file that does not exist yet is waited for. With --json, run without the "
+        "dashboard and print one JSON object per line whenever a run's state changes.",
+    )
+    sub.add_argument("patterns", nargs="+", metavar="PATH|GLOB|DIR")
+    sub.add_argument("--json", action="store_true", help="no dashboard: print state changes as JSON lines")
+    sub.add_argument("--until-done", action="store_true",
+                     help="with --json: exit once every run has ended (status 0 if all completed, 1 if not)")
+    sub.add_argument("--pid", type=int, metavar="PID",
+                     help="the process writing the log (one PATH): its exit ends the run")
+    sub.add_argument("--poll", action="store_true", help="poll instead of using inotify (as [runs] polling)")
+    sub.set_defaults(func=cmd_watch)
+
+    sub = commands.add_parser(
+        "status", parents=[common], help="print the state of training logs once",
+        description="Print the state of each log (or of every watched run) once and exit: status "
+        "(waiting, running, stalled, completed, failed, interrupted), progress, ETA, metrics and the "
+        "failure reason. Reads only the head and tail of a log, so a multi-GB log answers at once.",
+    )
+    sub.add_argument("paths", nargs="*", metavar="PATH", help="training logs (default: every watched run)")
+    sub.add_argument("--json", action="store_true", help="one JSON object per line")
+    sub.set_defaults(func=cmd_status)
+
+    sub = commands.add_parser(
+        "runs", parents=[common], help="list the run history",
+        description="List runs, newest first, with final status, duration and final/best metrics.",
+    )
+    sub.add_argument("--json", action="store_true", help="one JSON object per line")
+    sub.add_argument("--all", action="store_true", help="include runs removed from the dashboard")
+    sub.add_argument("-n", "--limit", type=int, default=50, help="at most this many runs (default 50)")
+    sub.set_defaults(func=cmd_runs)
+
+
+def _print(line: str) -> None:
+    sys.stdout.write(line + "\n")
+    sys.stdout.flush()
+
+
+def cmd_status(args: argparse.Namespace, where: Paths, config: Config) -> int:
+    from waitbuddy.runs.status import read_once
+
+    targets: list[tuple[str, str | None]] = [(path, None) for path in args.paths]
+    if not targets:
+        if not where.database.exists():
+            print("no watched runs yet: `waitbuddy watch PATH` or `waitbuddy run -- CMD` adds one", file=sys.stderr)
+            return EXIT_OK
+        with Store.open(where.database) as store:
+            targets = [(record.path, record.name) for record in registry.runs(store)]
+    floor = config.runs.stall_minutes * 60
+    for path, name in targets:
+        snapshot = read_once(path, name=name, stall_floor=floor).snapshot(time.time())
+        _print(json.dumps(snapshot, ensure_ascii=False) if args.json else one_line(snapshot))
+    return EXIT_OK
+
+
+def cmd_runs(args: argparse.Namespace, where: Paths, config: Config) -> int:
+    if not where.database.exists():
+        print("no runs yet", file=sys.stderr)
+        return EXIT_OK
+    with Store.open(where.database) as store:
+        records = registry.runs(store, include_hidden=args.all, limit=args.limit)
+    for record in records:
+        summary = record.summary or {}
+        item = {
+            "id": record.id, "name": record.name, "path": record.path, "source": record.source,
+            "status": record.status, "error": None if not record.error_kind else
+            {"kind": record.error_kind, "message": record.error_message},
+            "started_at": record.started_at, "ended_at": record.ended_at,
+            "duration_seconds": _duration(record), "exit_code": record.exit_code,
+            "metrics": summary.get("metrics", {}), "best": summary.get("best", {}), "muted": record.muted,
+        }
+        if args.json:
+            _print(json.dumps(item, ensure_ascii=False))
+            continue
+        symbol = STATUS_SYMBOLS.get(record.status, "?")
+        when = record.ended_at or record.updated_at or ""
+        reason = f"  {record.error_message}" if record.error_message else ""
+        _print(f"{symbol} {record.name:<24} {record.status:<11} {duration(item['duration_seconds']):>7}  "
+               f"{when:<20} {headline(summary)}{reason}")
+    if not records:
+        print("no runs yet", file=sys.stderr)
+    return EXIT_OK
+
+
+def _duration(record: registry.RunRecord) -> float | None:
+    from datetime import datetime
+
+    if not record.started_at:
+        return (record.summary or {}).get("elapsed_seconds")
+    end = record.ended_at or record.updated_at
+    if not end:
+        return None
+    parse = lambda text: datetime.strptime(text, "%Y-%m-%dT%H:%M:%SZ")  # noqa: E731
+    return max((parse(end) - parse(record.started_at)).total_seconds(), 0.0)
+
+
+def cmd_watch(args: argparse.Namespace, where: Paths, config: Config) -> int:
+    patterns = [os.path.abspath(os.path.expanduser(pattern)) for pattern in args.patterns]
+    if args.pid is not None and len(patterns) != 1:
+        print("waitbuddy: --pid needs exactly one PATH", file=sys.stderr)
+        return EXIT_USAGE
+    if args.until_done and not args.json:
+        print("waitbuddy: --until-done needs --json", file=sys.stderr)
+        return EXIT_USAGE
+    store = Store.open(where.database)
+    try:
+        for pattern in patterns:
+            registry.add_watch(store, pattern)
+        if not args.json:
+            from waitbuddy.cli import open_dashboard
+
+            return open_dashboard(where, config, store)
+        return _watch_json(args, patterns, config, store)
+    finally:
+        store.close()
+
+
+def _watch_json(args: argparse.Namespace, patterns: list[str], config: Config, store: Store) -> int:
+    from waitbuddy.runs.watcher import Watcher
+
+    lock = threading.Lock()
+
+    def emit(snapshots: list[dict]) -> None:
+        with lock:
+            for snapshot in snapshots:
+                _print(json.dumps(snapshot, ensure_ascii=False))
+
+    watcher = Watcher(
+        patterns, on_snapshots=emit, store=store, polling="always" if args.poll else config.runs.polling,
+        poll_seconds=config.runs.poll_seconds, stall_floor=config.runs.stall_minutes * 60,
+        pids={patterns[0]: args.pid} if args.pid is not None else None,
+    )
+    watcher.start()
+    try:
+        while True:
+            time.sleep(0.2)
+            if args.until_done and watcher.all_ended():
+                time.sleep(0.3)  # let the final snapshots out
+                break
+    except KeyboardInterrupt:
+        return EXIT_INTERRUPTED
+    finally:
+        watcher.stop()
+    statuses = {snapshot["status"] for snapshot in watcher.snapshots()}
+    return EXIT_OK if statuses == {"completed"} else EXIT_FAILED

@@ -1,0 +1,105 @@
+"""tqdm bars (and the many libraries that draw with tqdm), on the terminal view.
+
+Linear by construction: the percentage anchor ``NN%|`` is found first, the right-hand part
+is then matched at a fixed position; no pattern scans the free-text description.
+"""
+
+from __future__ import annotations
+
+import re
+
+from waitbuddy.runs.observe import Observation, Progress, observation, parse_duration, parse_number
+
+_PERCENT = re.compile(r"(\d{1,3})%\|")
+_COUNT = r"\d[\d.]*[kKMGTPEZY]?"
+_RATE = r"(?P<rate>\?|[\d.]+[kKMGTPEZY]?)\s*(?P<rate_unit>[A-Za-z]*/s|s/[A-Za-z]+)"
+_KNOWN_TOTAL = re.compile(
+    rf"\|\s*(?P<n>{_COUNT})/(?P<total>{_COUNT})\s*\[(?P<elapsed>[\d:]+)<(?P<remaining>[\d:]+|\?),\s*{_RATE}"
+    r"(?:,\s*(?P<postfix>[^\]]*))?\]"
+)
+_UNKNOWN_TOTAL = re.compile(
+    rf"(?P<n>{_COUNT})(?P<unit>[A-Za-z]*) \[(?P<elapsed>(?:\d+:)?\d+:\d\d), {_RATE}(?:, (?P<postfix>[^\]]*))?\]"
+)
+_EPOCH_IN_DESC = re.compile(r"\bepoch\s*(\d+)(?:\s*/\s*(\d+))?", re.IGNORECASE)
+_EVAL_DESC = re.compile(r"valid|sanity|eval|test|predict", re.IGNORECASE)
+_POSTFIX_ITEM = re.compile(r"([^\s=,][^=,]*)=([^,]*)")
+_IGNORED_POSTFIX = frozenset({"v_num"})
+
+
+def postfix_metrics(postfix: str | None) -> dict[str, float]:
+    metrics = {}
+    for key, value in _POSTFIX_ITEM.findall(postfix or ""):
+        key = key.strip()
+        number = parse_number(value.strip(), si=False)
+        if number is not None and key not in _IGNORED_POSTFIX:
+            metrics[key] = number
+    return metrics
+
+
+def _unit_of(rate_unit: str) -> str:
+    unit = rate_unit.replace("/s", "").replace("s/", "")
+    return unit or "it"
+
+
+def _describe(desc: str, postfix: str | None) -> tuple[tuple[float, float | None] | None, bool | None, bool, str]:
+    """From the description: epoch (completed, total), per-epoch flag, eval flag, framework."""
+    epoch = None
+    per_epoch = None
+    framework = "tqdm"
+    if match := _EPOCH_IN_DESC.search(desc[-200:]):
+        number, total = int(match.group(1)), match.group(2)
+        per_epoch = True
+        if total is not None:
+            epoch = (max(number - 1, 0), float(total))  # "Epoch 3/10": the third is in progress
+        else:
+            epoch = (number, None)  # Lightning's "Epoch 0" is 0-based
+        if postfix and "v_num=" in postfix:
+            framework = "lightning"
+    return epoch, per_epoch, bool(_EVAL_DESC.search(desc[-200:])), framework
+
+
+def recognize(line: str) -> Observation | None:
+    if match := _PERCENT.search(line):
+        bar_end = line.find("|", match.end())
+        right = _KNOWN_TOTAL.match(line, bar_end) if bar_end >= 0 else None
+        if right is None:
+            return None
+        desc = line[: match.start()].rstrip().removesuffix(":")
+        done = parse_number(right["n"], si=True)
+        total = parse_number(right["total"], si=True)
+        remaining = parse_duration(right["remaining"])
+    elif (right := _UNKNOWN_TOTAL.search(line)) is not None:
+        desc = line[: right.start()].rstrip().removesuffix(":")
+        done, total, remaining = parse_number(right["n"], si=True), None, None
+    else:
+        return None
+    if done is None:
+        return None
+    epoch, per_epoch, is_eval, framework = _describe(desc, right["postfix"])
+    progress = Progress(
+        done=done, total=total, unit=_unit_of(right["rate_unit"]), per_epoch=per_epoch, eval=is_eval,
+        remaining_seconds=remaining,
+    )
+    return observation(
+        framework=framework, progress=progress, epoch=None if is_eval else epoch,
+        metrics=postfix_metrics(right["postfix"]),
+    )
+
+
+# (line of the terminal view, expected fields): checked by tests/test_formats.py
+SAMPLES = [
+    ("Epoch 1: 100%|██████████| 20/20 [00:00<00:00, 32.51it/s, acc=0.975, loss=0.05]",
+     {"framework": "tqdm", "done": 20, "total": 20, "unit": "it", "epoch": (1, None), "metrics": {"acc": 0.975, "loss": 0.05}}),
+    ("train: 15it [00:00, 48.88it/s]", {"done": 15, "total": None, "unit": "it"}),
+    ("100%|██████████| 3.00k/3.00k [00:00<00:00, 4.39MB/s]", {"done": 3000, "total": 3000, "unit": "B"}),
+    (" 33%|███▎      | 1/3 [00:01<00:02,  1.20s/it]", {"done": 1, "total": 3, "unit": "it", "remaining": 2}),
+    (" 22%|██▏       | 11/50 [1:55:26<6:49:05, 629.37s/it]", {"done": 11, "total": 50, "remaining": 6 * 3600 + 49 * 60 + 5}),
+    ("  0%|          | 0/30 [00:00<?, ?it/s]", {"done": 0, "total": 30, "remaining": None}),
+    ("Epoch 0: 100%|██████████| 8/8 [00:00<00:00, 18.90it/s, v_num=0, train_loss=0.031, val_loss=0.0412]",
+     {"framework": "lightning", "done": 8, "epoch": (0, None), "metrics": {"train_loss": 0.031, "val_loss": 0.0412}}),
+    ("Validation DataLoader 0:  33%|███▎      | 1/3 [00:00<00:00, 32.93it/s]", {"eval": True, "done": 1, "total": 3}),
+    ("Epoch 3/10:  40%|████      | 4/10 [00:02<00:03,  1.99it/s, loss=nan]",
+     {"epoch": (2, 10), "metrics": {"loss": float("nan")}}),
+    ("Best trial: 0. Best value: 2:   0%|          | 0/3 [00:00<?, ?it/s]", {"done": 0, "total": 3}),
+    ("no bar here: 50% | of the way", None),
+]

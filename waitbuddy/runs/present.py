@@ -1,0 +1,67 @@
+"""Plain-text presentation of a run snapshot, shared by the CLI (and the TUI's row cells)."""
+
+from __future__ import annotations
+
+STATUS_SYMBOLS = {
+    "waiting": "…", "running": "▶", "stalled": "⏸", "completed": "✔", "failed": "✖", "interrupted": "■",
+}
+
+
+def duration(seconds: float | None) -> str:
+    """1h02m, 14m05s, 9s; '-' when unknown."""
+    if seconds is None:
+        return "-"
+    seconds = int(round(seconds))
+    if seconds >= 3600:
+        return f"{seconds // 3600}h{(seconds % 3600) // 60:02d}m"
+    if seconds >= 60:
+        return f"{seconds // 60}m{seconds % 60:02d}s"
+    return f"{seconds}s"
+
+
+def number(value: object) -> str:
+    if isinstance(value, float):
+        return f"{value:.4g}"
+    return str(value)
+
+
+def progress_text(snapshot: dict) -> str:
+    progress = snapshot.get("progress")
+    if not progress:
+        return "-"
+    done, total = progress["done"], progress["total"]
+    count = f"{number(done)}/{number(total)}" if total is not None else f"{number(done)}"
+    percent = f"{progress['fraction'] * 100:.0f}% " if progress.get("fraction") is not None else ""
+    return f"{percent}{count} {progress['unit']}"
+
+
+def headline(snapshot: dict) -> str:
+    metrics = snapshot.get("metrics") or {}
+    for name in ("loss", "train_loss", "eval_loss", "val_loss"):
+        if name in metrics:
+            return f"{name} {number(metrics[name])}"
+    for name, value in metrics.items():
+        if "loss" in name.lower():
+            return f"{name} {number(value)}"
+    return next((f"{name} {number(value)}" for name, value in metrics.items()), "")
+
+
+def one_line(snapshot: dict) -> str:
+    """`▶ bert-base  running  45% 450/1000 step  ETA 1m40s  loss 0.31`"""
+    status = snapshot["status"]
+    parts = [f"{STATUS_SYMBOLS.get(status, '?')} {snapshot['name']}", status]
+    if status in ("failed", "interrupted") and snapshot.get("error"):
+        parts.append(snapshot["error"]["message"])
+    elif status == "stalled" and snapshot.get("stall"):
+        parts.append(snapshot["stall"])
+    parts.append(progress_text(snapshot))
+    if snapshot.get("epoch"):
+        epoch = snapshot["epoch"]
+        parts.append(f"epoch {epoch['done']}" + (f"/{epoch['total']}" if epoch.get("total") else ""))
+    if status not in ("completed", "failed", "interrupted") and snapshot.get("eta_seconds") is not None:
+        parts.append(f"ETA {duration(snapshot['eta_seconds'])}")
+    if line := headline(snapshot):
+        parts.append(line)
+    if snapshot.get("note"):
+        parts.append(f"({snapshot['note']})")
+    return "  ".join(part for part in parts if part and part != "-")

@@ -1,0 +1,140 @@
+"""Watched patterns and the run history, in the store. Plain functions over a Store."""
+
+from __future__ import annotations
+
+import json
+from dataclasses import dataclass
+from datetime import datetime, timezone
+
+from waitbuddy.store import Store
+
+
+@dataclass(frozen=True)
+class RunRecord:
+    id: int
+    path: str
+    name: str
+    source: str
+    command: list[str] | None
+    pid: int | None
+    status: str
+    error_kind: str | None
+    error_message: str | None
+    exit_code: int | None
+    exit_signal: int | None
+    started_at: str | None
+    ended_at: str | None
+    updated_at: str | None
+    summary: dict | None
+    muted: bool
+    hidden: bool
+
+
+def iso(timestamp: float | None = None) -> str:
+    moment = datetime.now(timezone.utc) if timestamp is None else datetime.fromtimestamp(timestamp, tz=timezone.utc)
+    return moment.strftime("%Y-%m-%dT%H:%M:%SZ")
+
+
+def _record(row) -> RunRecord:
+    return RunRecord(
+        id=row["id"], path=row["path"], name=row["name"], source=row["source"],
+        command=json.loads(row["command"]) if row["command"] else None, pid=row["pid"], status=row["status"],
+        error_kind=row["error_kind"], error_message=row["error_message"], exit_code=row["exit_code"],
+        exit_signal=row["exit_signal"], started_at=row["started_at"], ended_at=row["ended_at"],
+        updated_at=row["updated_at"], summary=json.loads(row["summary"]) if row["summary"] else None,
+        muted=bool(row["muted"]), hidden=bool(row["hidden"]),
+    )
+
+
+def add_watch(store: Store, pattern: str) -> bool:
+    """Remember ``pattern`` (absolute path, directory or glob); False if it was already watched."""
+    with store.transaction() as db:
+        return db.execute("INSERT OR IGNORE INTO watches (pattern) VALUES (?)", (pattern,)).rowcount == 1
+
+
+def remove_watch(store: Store, pattern: str) -> bool:
+    with store.transaction() as db:
+        return db.execute("DELETE FROM watches WHERE pattern = ?", (pattern,)).rowcount == 1
+
+
+def watches(store: Store) -> list[str]:
+    return [row[0] for row in store.query("SELECT pattern FROM watches ORDER BY id")]
+
+
+def ensure_run(
+    store: Store, path: str, *, name: str, source: str = "watch", command: list[str] | None = None,
+) -> RunRecord:
+    """The run for ``path``, created if new; a hidden run comes back to the dashboard."""
+    with store.transaction() as db:
+        db.execute(
+            """INSERT INTO runs (path, name, source, command) VALUES (?, ?, ?, ?)
+               ON CONFLICT (path) DO UPDATE SET hidden = 0""",
+            (path, name, source, json.dumps(command) if command else None),
+        )
+    return get(store, path=path)  # type: ignore[return-value]
+
+
+def restart(store: Store, run_id: int, *, name: str | None, command: list[str], pid: int, started: float) -> None:
+    """A launched command starts (again) writing this log: its previous outcome no longer applies."""
+    with store.transaction() as db:
+        db.execute(
+            """UPDATE runs SET name = COALESCE(?, name), source = 'launch', command = ?, pid = ?, status = 'running',
+                   error_kind = NULL, error_message = NULL, exit_code = NULL, exit_signal = NULL,
+                   started_at = ?, ended_at = NULL, updated_at = ?, summary = NULL, hidden = 0
+               WHERE id = ?""",
+            (name, json.dumps(command), pid, iso(started), iso(started), run_id),
+        )
+
+
+def record_exit(store: Store, run_id: int, *, code: int | None, signal: int | None, ended: float) -> None:
+    with store.transaction() as db:
+        db.execute(
+            "UPDATE runs SET exit_code = ?, exit_signal = ?, ended_at = ?, updated_at = ? WHERE id = ?",
+            (code, signal, iso(ended), iso(ended), run_id),
+        )
+
+
+def save_state(store: Store, run_id: int, snapshot: dict) -> None:
+    """Persist what the dashboard and `waitbuddy runs` show after a restart."""
+    error = snapshot.get("error") or {}
+    ended = snapshot["status"] in ("completed", "failed", "interrupted")
+    with store.transaction() as db:
+        db.execute(
+            """UPDATE runs SET status = ?, error_kind = ?, error_message = ?, summary = ?,
+                   updated_at = COALESCE(?, updated_at),
+                   ended_at = CASE WHEN ? THEN COALESCE(ended_at, ?) ELSE NULL END
+               WHERE id = ?""",
+            (snapshot["status"], error.get("kind"), error.get("message"), json.dumps(snapshot),
+             snapshot.get("updated_at"), ended, iso(), run_id),
+        )
+
+
+def get(store: Store, *, path: str | None = None, run_id: int | None = None) -> RunRecord | None:
+    if path is not None:
+        rows = store.query("SELECT * FROM runs WHERE path = ?", (path,))
+    else:
+        rows = store.query("SELECT * FROM runs WHERE id = ?", (run_id,))
+    return _record(rows[0]) if rows else None
+
+
+def runs(store: Store, *, include_hidden: bool = False, limit: int | None = None) -> list[RunRecord]:
+    sql = "SELECT * FROM runs" + ("" if include_hidden else " WHERE hidden = 0") + " ORDER BY id DESC"
+    if limit is not None:
+        sql += f" LIMIT {int(limit)}"
+    return [_record(row) for row in store.query(sql)]
+
+
+def rename(store: Store, run_id: int, name: str) -> None:
+    with store.transaction() as db:
+        db.execute("UPDATE runs SET name = ? WHERE id = ?", (name, run_id))
+
+
+def set_muted(store: Store, run_id: int, muted: bool) -> None:
+    with store.transaction() as db:
+        db.execute("UPDATE runs SET muted = ? WHERE id = ?", (int(muted), run_id))
+
+
+def hide(store: Store, run_id: int) -> None:
+    """Take the run off the dashboard; it stays in the history."""
+    with store.transaction() as db:
+        db.execute("UPDATE runs SET hidden = 1 WHERE id = ?", (run_id,))

@@ -1,0 +1,478 @@
+"""The state of one training run, folded from the text of its log.
+
+``Run.feed(text, now)`` takes newly read text; ``tick(now)`` lets time pass (stall detection);
+``exited(...)`` reports the process ending; ``snapshot(now)`` is the JSON-ready state.
+
+Status: ``waiting -> running <-> stalled -> completed | failed | interrupted``. Further progress
+after a failure means the error was handled (a traceback that a framework caught and logged),
+so the run goes back to running; a NaN clears only when that metric is finite again.
+"""
+
+from __future__ import annotations
+
+import math
+import re
+from collections import deque
+from dataclasses import dataclass, field
+from datetime import datetime, timezone
+
+from waitbuddy.runs import formats
+from waitbuddy.runs.formats import failures, hf, optuna
+from waitbuddy.runs.observe import COMPLETED, FAILED, INTERRUPTED, WARNING, Marker, Observation, Progress, is_loss_like
+from waitbuddy.runs.screen import TerminalView
+from waitbuddy.text import safe_line
+
+WAITING, RUNNING, STALLED = "waiting", "running", "stalled"
+ENDED = (COMPLETED, FAILED, INTERRUPTED)
+STATUSES = (WAITING, RUNNING, STALLED, *ENDED)
+
+DEFAULT_STALL_FLOOR = 600.0  # seconds
+STALL_MULTIPLE = 3.0  # stalled after this many "usual" gaps without output (and the floor)
+RECOVERY_STEPS = 3  # progress after an error that means it was handled
+HISTORY_POINTS = 1000  # per metric; older points are thinned, not dropped
+# Frameworks whose progress bar spans the whole run rather than one epoch.
+GLOBAL_BAR = frozenset({"transformers", "xgboost", "lightgbm", "catboost", "optuna", "sklearn"})
+# The most specific framework seen names the run; these only when nothing better shows up.
+WEAK_FRAMEWORKS = ("generic", "jsonl", "tqdm")  # weakest first
+_MINIMIZED = re.compile(r"loss|err|rmse|mse|mae|l1|l2|ppl|perplexity|wer|cer", re.IGNORECASE)
+_MAXIMIZED = re.compile(r"acc|f1|auc|score|precision|recall|map|bleu|rouge|r2|iou|dice", re.IGNORECASE)
+_PIECES = re.compile(r"[^\r\n]{1,4096}")
+
+
+@dataclass
+class History:
+    """A bounded series of (x, value): when full, every other point is dropped and the
+    sampling stride doubles, so a long run keeps its whole shape at lower resolution."""
+
+    points: list[tuple[float, float]] = field(default_factory=list)
+    stride: int = 1
+    _skipped: int = 0
+
+    def add(self, x: float, value: float) -> None:
+        self._skipped += 1
+        if self._skipped < self.stride:
+            return
+        self._skipped = 0
+        self.points.append((x, value))
+        if len(self.points) >= HISTORY_POINTS:
+            self.points = self.points[::2]
+            self.stride *= 2
+
+
+def best_direction(name: str) -> int:
+    """-1 if smaller is better, +1 if larger is, 0 if unknown."""
+    if _MINIMIZED.search(name):
+        return -1
+    if _MAXIMIZED.search(name):
+        return 1
+    return 0
+
+
+class Run:
+    def __init__(self, path: str, name: str | None = None, *, stall_floor: float = DEFAULT_STALL_FLOOR,
+                 extra_recognizers: tuple = ()) -> None:
+        self.path = path
+        self.name = name or _default_name(path)
+        self.stall_floor = stall_floor
+        self.extra_recognizers = extra_recognizers
+        self.view = TerminalView(until_cursor_up=1)
+        self.tracebacks = failures.Tracebacks()
+        self.status = WAITING
+        self.framework: str | None = None
+        self.progress: Progress | None = None
+        self.eval_progress: Progress | None = None
+        self.epoch: tuple[float, float | None] | None = None
+        self.epoch_total: float | None = None
+        self.total_steps: float | None = None  # e.g. HF "Total optimization steps = 375"
+        self.metrics: dict[str, float] = {}
+        self.best: dict[str, float] = {}
+        self.history: dict[str, History] = {}
+        self.error: Marker | None = None
+        self.warnings: deque[str] = deque(maxlen=20)
+        self.note: str | None = None  # e.g. "not a text log", "file missing"
+        self.soft_complete = False
+        self.exit_code: int | None = None
+        self.exit_signal: int | None = None
+        self.started_at: float | None = None
+        self.updated_at: float | None = None  # last time new bytes arrived
+        self.ended_at: float | None = None
+        self.stall_message: str | None = None
+        self._gaps: deque[float] = deque(maxlen=200)
+        self._samples: deque[tuple[float, float]] = deque(maxlen=600)
+        self._count = 0.0  # for counted progress (scikit-learn fits)
+        self._error_position: tuple[float, float] | None = None
+        self._x = 0.0  # x axis for metric history: the step (or line count when no step is known)
+        self._version = 0  # bumped on every visible change
+
+    # --- input -------------------------------------------------------------------------------
+
+    def feed(self, text: str, now: float) -> None:
+        """Newly read text of the log (any chunking)."""
+        if not text:
+            return
+        if self.updated_at is not None:
+            self._gaps.append(now - self.updated_at)
+        if self.started_at is None:
+            self.started_at = now
+        self.updated_at = now
+        self.note = None
+        if self.status in (WAITING, STALLED):
+            self._set_status(RUNNING)
+        self.stall_message = None
+        for piece in _PIECES.findall(text):  # raw pieces: markers hidden by later overwrites
+            if marker := failures.recognize(piece):
+                self._marker(marker)
+        for line in self.view.feed(text):
+            self._settled(line, now)
+        for row in self.view.live():
+            self._live(row, now)
+        self._version += 1
+
+    def end_of_content(self, now: float) -> None:
+        """No more text will come (the writer is gone): settle what the terminal still shows."""
+        for line in self.view.flush():
+            self._settled(line, now)
+
+    def skip(self) -> None:
+        """Bytes were skipped (the middle of a big file): the next text starts a fresh view."""
+        self.view = TerminalView(until_cursor_up=1)
+
+    def reset(self, now: float) -> None:
+        """The file was truncated or replaced: a new run is being written to it."""
+        path, name, floor, extra = self.path, self.name, self.stall_floor, self.extra_recognizers
+        self.__init__(path, name, stall_floor=floor, extra_recognizers=extra)  # type: ignore[misc]
+        self.started_at = now
+        self._version += 1
+
+    def set_note(self, note: str | None) -> None:
+        if note != self.note:
+            self.note = note
+            self._version += 1
+
+    def tick(self, now: float) -> bool:
+        """Let time pass; returns True if the status changed (stalled)."""
+        if self.status != RUNNING or self.updated_at is None:
+            return False
+        idle = now - self.updated_at
+        threshold = self.stall_threshold()
+        if idle < threshold:
+            return False
+        usual = self.usual_interval()
+        usually = f" (usually every {_short(usual)})" if usual is not None else ""
+        self.stall_message = f"no output for {_short(idle)}{usually}"
+        self._set_status(STALLED)
+        return True
+
+    def exited(self, code: int | None, signal: int | None, now: float) -> None:
+        """The process writing this log ended (code/signal None: a watched PID, outcome unknown)."""
+        self.end_of_content(now)
+        self.exit_code, self.exit_signal = code, signal
+        self.ended_at = now
+        if self.status in (FAILED, INTERRUPTED):
+            self._version += 1
+            return
+        marker = failures.exit_marker(code, signal)
+        if marker.kind == COMPLETED:
+            self._set_status(COMPLETED)
+        else:
+            self._fail(marker)
+        self._version += 1
+
+    def decide_idle(self, idle_seconds: float) -> None:
+        """For a log nobody is writing any more: decide from content and how long it has been idle."""
+        self.end_of_content(0.0)
+        if self.status in ENDED or self.status == WAITING:
+            return
+        if self.soft_complete:
+            self._set_status(COMPLETED)
+        elif idle_seconds >= self.stall_threshold():
+            self.stall_message = f"no output for {_short(idle_seconds)}"
+            self._set_status(STALLED)
+
+    # --- derived -----------------------------------------------------------------------------
+
+    @property
+    def version(self) -> int:
+        return self._version
+
+    def usual_interval(self) -> float | None:
+        gaps = sorted(gap for gap in self._gaps if gap > 0.01)
+        if len(gaps) < 5:
+            return None
+        return gaps[int(0.9 * (len(gaps) - 1))]
+
+    def stall_threshold(self) -> float:
+        usual = self.usual_interval()
+        return max(self.stall_floor, STALL_MULTIPLE * usual) if usual is not None else self.stall_floor
+
+    def fraction(self) -> float | None:
+        progress = self.progress
+        epochs = self.epoch_total
+        completed_epochs = self.epoch[0] if self.epoch else 0.0
+        if progress is None or not progress.total:
+            if epochs and self.epoch:
+                return _clamp(completed_epochs / epochs)
+            return None
+        within = _clamp(progress.done / progress.total)
+        per_epoch = progress.per_epoch
+        if per_epoch is None:
+            per_epoch = self.framework not in GLOBAL_BAR and epochs is not None
+        if per_epoch and epochs:
+            return _clamp((completed_epochs + within) / epochs)
+        return within
+
+    def eta_seconds(self, now: float) -> float | None:
+        if self.status in ENDED:
+            return 0.0 if self.status == COMPLETED else None
+        fraction = self.fraction()
+        if fraction is None:
+            return None
+        if fraction >= 1.0:
+            return 0.0
+        if rate := self._rate(now):
+            return (1.0 - fraction) / rate
+        progress = self.progress
+        if progress is None or progress.remaining_seconds is None or not progress.total:
+            return None
+        # Only the framework's own ETA: scale the current loop's remaining time to the whole run.
+        within = _clamp(progress.done / progress.total)
+        if within >= 1.0 or fraction >= 1.0:
+            return float(progress.remaining_seconds)
+        per_loop = (1.0 - within)
+        return progress.remaining_seconds * (1.0 - fraction) / per_loop if per_loop > 0 else None
+
+    def _rate(self, now: float) -> float | None:
+        """Fraction per second over a window long enough to include validation pauses, after the
+        first slow steps. None until there is enough history."""
+        if len(self._samples) < 3 or self.started_at is None:
+            return None
+        t_now, f_now = self._samples[-1]
+        elapsed = t_now - self._samples[0][0]
+        if elapsed < 20.0:
+            return None
+        window = max(60.0, 0.3 * elapsed)
+        warmup_end = self._samples[0][0] + min(30.0, 0.1 * elapsed)
+        start = next(
+            ((t, f) for t, f in self._samples if t >= max(t_now - window, warmup_end)), None
+        )
+        if start is None or t_now - start[0] < 10.0 or f_now <= start[1]:
+            return None
+        return (f_now - start[1]) / (t_now - start[0])
+
+    def headline(self) -> tuple[str, float] | None:
+        """The metric to show in a one-line summary: a loss if there is one."""
+        for preferred in ("loss", "train_loss", "eval_loss", "val_loss"):
+            if preferred in self.metrics:
+                return preferred, self.metrics[preferred]
+        for name, value in self.metrics.items():
+            if is_loss_like(name):
+                return name, value
+        return next(iter(self.metrics.items()), None)
+
+    def snapshot(self, now: float) -> dict:
+        progress = self.progress
+        fraction = self.fraction()
+        eta = self.eta_seconds(now)
+        end = self.ended_at if self.ended_at is not None else now
+        elapsed = None if self.started_at is None else max(end - self.started_at, 0.0)
+        epoch = None
+        if self.epoch is not None:
+            epoch = {"done": _number(math.floor(self.epoch[0])), "total": _number(self.epoch_total)}
+        return {
+            "path": self.path,
+            "name": self.name,
+            "status": self.status,
+            "framework": self.framework,
+            "progress": None if progress is None else {
+                "unit": progress.unit, "done": _number(progress.done), "total": _number(progress.total),
+                "fraction": None if fraction is None else round(fraction, 4),
+            },
+            "epoch": epoch,
+            "eta_seconds": None if eta is None else round(eta, 1),
+            "elapsed_seconds": None if elapsed is None else round(elapsed, 1),
+            "metrics": {name: _metric_value(value) for name, value in self.metrics.items()},
+            "best": {name: _number(value) for name, value in self.best.items()},
+            "error": None if self.error is None else {"kind": self.error.error_kind, "message": self.error.message},
+            "stall": self.stall_message if self.status == STALLED else None,
+            "note": self.note,
+            "exit_code": self.exit_code,
+            "exit_signal": self.exit_signal,
+            "updated_at": None if self.updated_at is None else _iso(self.updated_at),
+        }
+
+    # --- folding -----------------------------------------------------------------------------
+
+    def _settled(self, line: str, now: float) -> None:
+        if marker := failures.recognize(line):
+            self._marker(marker)
+        was_inside = self.tracebacks.inside
+        if marker := self.tracebacks.feed(line, handled=optuna.starts_trial_failure(line)):
+            self._marker(marker)
+        if was_inside and self.tracebacks.inside:
+            return  # a frame or source line of a traceback: not training output
+        if (steps := hf.total_steps(line)) is not None:
+            self.total_steps = float(steps)
+        if (found := formats.recognize(line, self.extra_recognizers)) is not None:
+            self._apply(found, now, settled=True)
+
+    def _live(self, row: str, now: float) -> None:
+        if (found := formats.recognize(row, self.extra_recognizers)) is not None:
+            self._apply(found, now, settled=False)
+
+    def _apply(self, found: Observation, now: float, *, settled: bool) -> None:
+        if found.framework:
+            self._framework(found.framework)
+        if found.epoch is not None:
+            completed, total = found.epoch
+            if total:
+                self.epoch_total = total
+            self.epoch = (completed, total or self.epoch_total)
+        if found.progress is not None:
+            self._progress(found.progress, now, settled=settled)
+        for name, value in found.metrics.items():
+            self._metric(name, value, settled=settled)
+        if found.marker is not None and settled:
+            self._marker(found.marker)
+        elif found.marker is not None and found.marker.kind == COMPLETED:
+            self.soft_complete = True  # a completion line not yet settled: decided when it settles
+        if self.error is not None and self.error.error_kind != "nan" and self._advanced_since_error():
+            self._recover()
+
+    def _framework(self, name: str) -> None:
+        if self.framework is None or _rank(name) > _rank(self.framework):
+            self.framework = name
+
+    def _progress(self, progress: Progress, now: float, *, settled: bool) -> None:
+        if progress.eval:
+            self.eval_progress = progress
+            return
+        if progress.increment:
+            if not settled:
+                return
+            self._count += progress.done
+            total = self.progress.total if self.progress and self.progress.unit == progress.unit else None
+            progress = Progress(done=self._count, total=total, unit=progress.unit)
+        elif progress.unit == "fit":
+            self._count = progress.done
+        if self.framework == "transformers" and progress.unit == "it":
+            # The Trainer's bar counts optimizer steps over the whole run.
+            progress = Progress(done=progress.done, total=progress.total or self.total_steps, unit="step",
+                                per_epoch=False, remaining_seconds=progress.remaining_seconds)
+        self.progress = progress
+        if progress.done and progress.total and progress.done >= progress.total and not progress.per_epoch:
+            self.soft_complete = True
+        elif progress.per_epoch and self.epoch_total and self.epoch and progress.total:
+            self.soft_complete = self.epoch[0] + 1 >= self.epoch_total and progress.done >= progress.total
+        self._x = progress.done if not progress.per_epoch or not progress.total else (
+            (self.epoch[0] if self.epoch else 0) * progress.total + progress.done
+        )
+        fraction = self.fraction()
+        if fraction is not None and (not self._samples or now - self._samples[-1][0] >= 0.5):
+            self._samples.append((now, fraction))
+
+    def _metric(self, name: str, value: float, *, settled: bool) -> None:
+        name = safe_line(name, limit=64)  # JSON-line keys are arbitrary text
+        self.metrics[name] = value
+        direction = best_direction(name)
+        if direction and math.isfinite(value):
+            current = self.best.get(name)
+            if current is None or (value - current) * direction > 0:
+                self.best[name] = value
+        if settled:
+            self.history.setdefault(name, History()).add(self._x, value)
+        if is_loss_like(name):
+            if not math.isfinite(value):
+                self._fail(Marker(FAILED, f"{name} is {value} (NaN/inf)", "nan"))
+            elif self.error is not None and self.error.error_kind == "nan" and self.error.message.startswith(f"{name} is"):
+                self._recover()
+
+    def _marker(self, marker: Marker) -> None:
+        if marker.kind == WARNING:
+            self.warnings.append(safe_line(marker.message))
+        elif marker.kind == COMPLETED:
+            if marker.soft:
+                self.soft_complete = True
+            elif self.status not in (FAILED, INTERRUPTED):
+                self._set_status(COMPLETED)
+        else:
+            self._fail(marker)
+
+    def _fail(self, marker: Marker) -> None:
+        if self.error is not None and self.status in (FAILED, INTERRUPTED):
+            # Keep the most specific reason: a traceback's exception names the cause better
+            # than a later "exit status 1", but "CUDA out of memory" beats a generic exception.
+            if marker.error_kind in ("exit_status",) or (
+                marker.error_kind == "exception" and self.error.error_kind not in ("exception", "exit_status")
+            ):
+                return
+        self.error = marker
+        self._error_position = self._position()
+        self._set_status(INTERRUPTED if marker.kind == INTERRUPTED else FAILED)
+
+    def _recover(self) -> None:
+        self.error = None
+        self._error_position = None
+        self._set_status(RUNNING)
+
+    def _position(self) -> tuple[float, float]:
+        return (self.epoch[0] if self.epoch else 0.0, self.progress.done if self.progress else 0.0)
+
+    def _advanced_since_error(self) -> bool:
+        """Clearly more progress than when the error appeared (Lightning redraws its bar, one step
+        on, after a traceback: that is not recovery)."""
+        if self._error_position is None or self.status not in (FAILED, INTERRUPTED) or self.exit_code is not None:
+            return False
+        (epoch, done), (error_epoch, error_done) = self._position(), self._error_position
+        return epoch > error_epoch or (epoch == error_epoch and done >= error_done + RECOVERY_STEPS)
+
+    def _set_status(self, status: str) -> None:
+        if status != self.status:
+            self.status = status
+            self._version += 1
+
+
+def _rank(framework: str) -> int:
+    return WEAK_FRAMEWORKS.index(framework) if framework in WEAK_FRAMEWORKS else len(WEAK_FRAMEWORKS)
+
+
+def _clamp(value: float) -> float:
+    return min(max(value, 0.0), 1.0)
+
+
+def _number(value: float | None) -> float | int | None:
+    if value is None or not math.isfinite(value):
+        return None
+    if float(value).is_integer() and abs(value) < 2**53:
+        return int(value)
+    return value
+
+
+def _metric_value(value: float) -> float | int | str:
+    """JSON has no NaN: a non-finite metric is the string "nan", "inf" or "-inf"."""
+    if math.isfinite(value):
+        return _number(value)  # type: ignore[return-value]
+    return "nan" if math.isnan(value) else ("inf" if value > 0 else "-inf")
+
+
+def _iso(timestamp: float) -> str:
+    return datetime.fromtimestamp(timestamp, tz=timezone.utc).strftime("%Y-%m-%dT%H:%M:%SZ")
+
+
+def _short(seconds: float) -> str:
+    seconds = int(round(seconds))
+    if seconds < 60:
+        return f"{seconds}s"
+    if seconds < 3600:
+        return f"{seconds // 60}m"
+    return f"{seconds // 3600}h{(seconds % 3600) // 60:02d}m"
+
+
+def _default_name(path: str) -> str:
+    parts = [part for part in path.replace("\\", "/").split("/") if part]
+    if not parts:
+        return path
+    stem = parts[-1].rsplit(".", 1)[0] if "." in parts[-1] else parts[-1]
+    # runs/bert-base/train.log -> "bert-base/train" reads better than "train"
+    if stem in ("train", "log", "output", "stdout", "stderr", "out") and len(parts) > 1:
+        return f"{parts[-2]}/{stem}"
+    return stem

@@ -1,0 +1,83 @@
+"""Reading a log into a Run: the head for context, then the tail for the current state.
+
+The head holds context such as "Num Epochs = 3" or "Fitting 5 folds ..."; the tail holds the
+current state. The middle of a big log is never read here, so a multi-GB log answers as fast
+as a small one (the metric history of the middle is filled in by a background scan).
+"""
+
+from __future__ import annotations
+
+import os
+import time
+from pathlib import Path
+
+from waitbuddy.runs.run import DEFAULT_STALL_FLOOR, WAITING, Run
+from waitbuddy.runs.tail import Tail
+
+HEAD_BYTES = 64 * 1024
+TAIL_BYTES = 1024 * 1024
+
+
+def prime(run: Run, path: Path, now: float) -> Tail:
+    """Feed the head of a big log to ``run`` and return a Tail positioned near its end."""
+    try:
+        size = path.stat().st_size
+    except OSError:
+        size = 0
+    if size > HEAD_BYTES + TAIL_BYTES:
+        head = Tail(path, start_from_end=None)
+        try:
+            chunk = head.read(max_bytes=HEAD_BYTES)
+        finally:
+            head.close()
+        if chunk.text and not chunk.binary:
+            run.feed(chunk.text, now)
+            run.end_of_content(now)
+            run.skip()  # the middle is not read here: the tail starts on a fresh line
+    return Tail(path, start_from_end=TAIL_BYTES)
+
+
+def drain(run: Run, tail: Tail, now: float) -> None:
+    """Feed everything new in the file to ``run``; notes say why nothing could be read."""
+    while True:
+        offset = tail.offset
+        chunk = tail.read()
+        if chunk.reset:
+            run.reset(now)
+        if chunk.error:
+            run.set_note(chunk.error)
+            return
+        if chunk.missing:
+            run.set_note("waiting for the file" if run.status == WAITING else "the file is gone")
+            return
+        if chunk.binary:
+            run.set_note("not a text log")
+            return
+        if chunk.text:
+            run.feed(chunk.text, now)
+        elif tail.offset == offset and not chunk.reset:
+            return  # nothing new (a read can be empty yet move on: half a character, NULs)
+
+
+def read_once(
+    path: str | os.PathLike[str], *, name: str | None = None, now: float | None = None,
+    stall_floor: float = DEFAULT_STALL_FLOOR, extra_recognizers: tuple = (),
+) -> Run:
+    """The state of a log nobody may be writing any more: content plus how long it has been idle."""
+    now = time.time() if now is None else now
+    path = Path(path)
+    run = Run(str(path.absolute()), name, stall_floor=stall_floor, extra_recognizers=extra_recognizers)
+    tail = prime(run, path, now)
+    try:
+        drain(run, tail, now)
+    finally:
+        tail.close()
+    try:
+        mtime = path.stat().st_mtime
+    except OSError:
+        return run
+    run.started_at = None  # unknown from content alone
+    if run.updated_at is not None:
+        run.updated_at = mtime
+        run.decide_idle(idle_seconds=max(now - mtime, 0.0))
+    return run

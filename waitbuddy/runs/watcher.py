@@ -1,0 +1,350 @@
+"""Follows every watched log: inotify (watchdog) where events arrive, polling where they do not.
+
+One engine thread owns all Runs and Tails, so runs need no locks. The watchdog observer thread
+only records which paths changed and wakes the engine. The engine also
+
+* polls files that get no events: forced by config, on network filesystems (NFS, Lustre, ...),
+  where the inotify watch limit was hit, or where a slow safety stat saw growth that no event
+  announced;
+* rediscovers globs and directories, so ``runs/*/train.log`` picks up new runs by itself;
+* ticks runs for stall detection and notices launched runs and watched PIDs that ended.
+
+Consumers get batches of snapshots of the runs that changed, from the engine thread.
+"""
+
+from __future__ import annotations
+
+import glob
+import os
+import threading
+import time
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from pathlib import Path
+
+from waitbuddy.runs import registry
+from waitbuddy.runs.run import ENDED, Run
+from waitbuddy.runs.status import drain, prime
+from waitbuddy.runs.tail import Tail
+from waitbuddy.store import Store, StoreError
+
+NETWORK_FILESYSTEMS = frozenset({
+    "nfs", "nfs4", "lustre", "cifs", "smb3", "smbfs", "fuse.sshfs", "gpfs", "beegfs", "ceph", "fuse.ceph",
+    "glusterfs", "fuse.glusterfs", "9p", "afs", "panfs", "fuse.s3fs", "fuse.gcsfuse", "wekafs",
+})
+SAFETY_POLL_SECONDS = 5.0  # stat of inotify-watched files, to catch events that never come
+DISCOVERY_SECONDS = 2.0
+TICK_SECONDS = 1.0
+LOG_SUFFIXES = (".log", ".out", ".err", ".txt", ".jsonl")
+
+Snapshots = Callable[[list[dict]], None]
+
+
+@dataclass
+class Followed:
+    run: Run
+    tail: Tail | None = None
+    run_id: int | None = None
+    pid: int | None = None
+    polled: bool = False
+    size_seen: int = -1
+    version_sent: int = -1
+    last_safety_stat: float = 0.0
+
+
+@dataclass
+class _Wakeups:
+    lock: threading.Lock = field(default_factory=threading.Lock)
+    paths: set[str] = field(default_factory=set)
+    event: threading.Event = field(default_factory=threading.Event)
+
+    def add(self, path: str) -> None:
+        with self.lock:
+            self.paths.add(path)
+        self.event.set()
+
+    def take(self) -> set[str]:
+        with self.lock:
+            paths, self.paths = self.paths, set()
+        return paths
+
+
+def is_pattern(text: str) -> bool:
+    return glob.has_magic(text)
+
+
+def matches(pattern: str, path: str) -> bool:
+    """Does ``path`` belong to the watch ``pattern`` (file, directory or glob)?"""
+    if is_pattern(pattern):
+        from fnmatch import fnmatchcase
+
+        return fnmatchcase(path, pattern)
+    if os.path.isdir(pattern) or pattern.endswith(os.sep):
+        return os.path.dirname(path) == pattern.rstrip(os.sep) and path.endswith(LOG_SUFFIXES)
+    return path == pattern
+
+
+def expand(pattern: str) -> list[str]:
+    """The files a watch pattern names now (a plain path is named even before it exists)."""
+    if is_pattern(pattern):
+        return sorted(path for path in glob.glob(pattern, recursive=True) if os.path.isfile(path))
+    if os.path.isdir(pattern):
+        with os.scandir(pattern) as entries:
+            return sorted(entry.path for entry in entries if entry.is_file() and entry.name.endswith(LOG_SUFFIXES))
+    return [pattern]
+
+
+def watch_root(pattern: str) -> str:
+    """The directory whose events matter for ``pattern``."""
+    if is_pattern(pattern):
+        parts = Path(pattern).parts
+        fixed = []
+        for part in parts:
+            if glob.has_magic(part):
+                break
+            fixed.append(part)
+        return str(Path(*fixed)) if fixed else "/"
+    if os.path.isdir(pattern):
+        return pattern
+    return os.path.dirname(pattern) or "."
+
+
+def filesystem_type(path: str) -> str | None:
+    """The type of the filesystem holding ``path``, from /proc/mounts (Linux); None elsewhere."""
+    try:
+        with open("/proc/self/mounts", encoding="utf-8", errors="replace") as mounts:
+            entries = [line.split() for line in mounts]
+    except OSError:
+        return None
+    target = os.path.realpath(path)
+    best, kind = "", None
+    for entry in entries:
+        if len(entry) >= 3:
+            mount_point = entry[1].replace("\\040", " ")
+            inside = target == mount_point or target.startswith(mount_point.rstrip("/") + "/")
+            if inside and len(mount_point) >= len(best):
+                best, kind = mount_point, entry[2]
+    return kind
+
+
+class Watcher:
+    def __init__(
+        self, patterns: list[str], *, on_snapshots: Snapshots, store: Store | None = None,
+        polling: str = "auto", poll_seconds: float = 1.0, stall_floor: float = 600.0,
+        pids: dict[str, int] | None = None, use_inotify: bool = True,
+    ) -> None:
+        self.patterns = [os.path.abspath(os.path.expanduser(pattern)) for pattern in patterns]
+        self.on_snapshots = on_snapshots
+        self.store = store
+        self.poll_all = polling == "always" or not use_inotify
+        self.poll_seconds = poll_seconds
+        self.stall_floor = stall_floor
+        self.pids = {os.path.abspath(path): pid for path, pid in (pids or {}).items()}
+        self.followed: dict[str, Followed] = {}
+        self._wakeups = _Wakeups()
+        self._stop = threading.Event()
+        self._thread: threading.Thread | None = None
+        self._observer = None
+        self._watched_roots: dict[str, bool] = {}  # root -> events expected
+        self._store_warned = False
+
+    # --- lifecycle ---------------------------------------------------------------------------
+
+    def start(self) -> None:
+        self._thread = threading.Thread(target=self._loop, name="waitbuddy-watcher", daemon=True)
+        self._thread.start()
+
+    def stop(self, timeout: float = 5.0) -> None:
+        self._stop.set()
+        self._wakeups.event.set()
+        if self._thread is not None:
+            self._thread.join(timeout)
+        if self._observer is not None:
+            self._observer.stop()
+            self._observer.join(timeout)
+        for followed in self.followed.values():
+            if followed.tail is not None:
+                followed.tail.close()
+
+    def add_pattern(self, pattern: str) -> None:
+        """Thread-safe: the engine picks it up on its next discovery pass."""
+        pattern = os.path.abspath(os.path.expanduser(pattern))
+        if pattern not in self.patterns:
+            self.patterns = [*self.patterns, pattern]
+        self._wakeups.add(pattern)
+
+    def snapshots(self) -> list[dict]:
+        now = time.time()
+        return [followed.run.snapshot(now) for followed in list(self.followed.values())]
+
+    def all_ended(self) -> bool:
+        runs = [followed.run for followed in list(self.followed.values())]
+        return bool(runs) and all(run.status in ENDED for run in runs)
+
+    # --- engine ------------------------------------------------------------------------------
+
+    def _loop(self) -> None:
+        self._start_observer()
+        next_discovery = 0.0
+        next_tick = 0.0
+        while not self._stop.is_set():
+            now = time.time()
+            woken = self._wakeups.take()
+            if now >= next_discovery or woken - set(self.followed):
+                self._discover(now)
+                next_discovery = now + DISCOVERY_SECONDS
+            for path, followed in list(self.followed.items()):
+                due = followed.polled or path in woken or followed.tail is None
+                if not due and now - followed.last_safety_stat >= SAFETY_POLL_SECONDS:
+                    followed.last_safety_stat = now
+                    due = self._grew_silently(path, followed)
+                if due:
+                    self._read(path, followed, now)
+            if now >= next_tick:
+                self._tick(now)
+                next_tick = now + TICK_SECONDS
+            self._publish(now)
+            timeout = self.poll_seconds if any(f.polled for f in self.followed.values()) else TICK_SECONDS
+            self._wakeups.event.wait(timeout)
+            self._wakeups.event.clear()
+
+    def _start_observer(self) -> None:
+        if self.poll_all:
+            return
+        try:
+            from watchdog.events import FileSystemEventHandler
+            from watchdog.observers import Observer
+        except ImportError:  # pragma: no cover - watchdog is a dependency
+            self.poll_all = True
+            return
+        wakeups = self._wakeups
+
+        class Handler(FileSystemEventHandler):
+            def on_any_event(self, event) -> None:  # runs on the observer thread
+                if event.is_directory:
+                    return
+                wakeups.add(os.fsdecode(event.src_path))
+                if getattr(event, "dest_path", None):
+                    wakeups.add(os.fsdecode(event.dest_path))
+
+        self._handler = Handler()
+        self._observer = Observer()
+        self._observer.daemon = True
+        self._observer.start()
+
+    def _watch_root(self, root: str, recursive: bool) -> bool:
+        """Ask for events under ``root``; False where they will not come (we poll instead)."""
+        if root in self._watched_roots:
+            return self._watched_roots[root]
+        expected = False
+        if self._observer is not None and os.path.isdir(root) and filesystem_type(root) not in NETWORK_FILESYSTEMS:
+            try:
+                self._observer.schedule(self._handler, root, recursive=recursive)
+                expected = True
+            except OSError:  # e.g. ENOSPC: the inotify watch limit is reached
+                expected = False
+        if os.path.isdir(root):
+            self._watched_roots[root] = expected
+        return expected
+
+    def _discover(self, now: float) -> None:
+        for pattern in list(self.patterns):
+            recursive = "**" in pattern
+            events = self._watch_root(watch_root(pattern), recursive)
+            for path in expand(pattern):
+                if path not in self.followed:
+                    self._follow(path, now, polled=not events)
+
+    def _follow(self, path: str, now: float, *, polled: bool) -> None:
+        run = Run(path, stall_floor=self.stall_floor)
+        followed = Followed(run=run, polled=polled or self.poll_all, pid=self.pids.get(path))
+        if self.store is not None:
+            record = self._store_call(registry.ensure_run, self.store, path, name=run.name)
+            if record is not None:
+                followed.run_id = record.id
+                run.name = record.name
+                if record.source == "launch" and record.pid and record.exit_code is None and record.exit_signal is None:
+                    followed.pid = followed.pid or record.pid
+        self.followed[path] = followed
+
+    def _read(self, path: str, followed: Followed, now: float) -> None:
+        if followed.tail is None:
+            if not os.path.exists(path):
+                followed.run.set_note("waiting for the file")
+                return
+            followed.tail = prime(followed.run, Path(path), now)
+        drain(followed.run, followed.tail, now)
+        try:
+            followed.size_seen = os.stat(path).st_size
+        except OSError:
+            followed.size_seen = -1
+
+    def _grew_silently(self, path: str, followed: Followed) -> bool:
+        """The safety stat: growth without an event means events do not arrive here: poll it."""
+        try:
+            size = os.stat(path).st_size
+        except OSError:
+            return followed.size_seen != -1
+        if size != followed.size_seen and followed.size_seen != -1:
+            followed.polled = True
+            return True
+        return False
+
+    def _tick(self, now: float) -> None:
+        for followed in self.followed.values():
+            run = followed.run
+            run.tick(now)
+            if followed.pid is not None and run.status not in ENDED and not _alive(followed.pid):
+                self._process_ended(followed, now)
+
+    def _process_ended(self, followed: Followed, now: float) -> None:
+        """A watched PID is gone: read what it wrote last, then take the exit into account."""
+        path = followed.run.path
+        if followed.tail is not None:
+            drain(followed.run, followed.tail, now)
+        code = signal = None
+        if self.store is not None and followed.run_id is not None:
+            record = self._store_call(registry.get, self.store, run_id=followed.run_id)
+            if record is not None:
+                code, signal = record.exit_code, record.exit_signal
+        followed.run.exited(code, signal, now)
+        followed.pid = None
+        del path
+
+    def _publish(self, now: float) -> None:
+        changed = []
+        for followed in self.followed.values():
+            if followed.run.version != followed.version_sent:
+                followed.version_sent = followed.run.version
+                snapshot = followed.run.snapshot(now)
+                changed.append(snapshot)
+                if self.store is not None and followed.run_id is not None:
+                    self._store_call(registry.save_state, self.store, followed.run_id, snapshot)
+        if changed:
+            self.on_snapshots(changed)
+
+    def _store_call(self, function, *args, **kwargs):
+        try:
+            return function(*args, **kwargs)
+        except (StoreError, OSError, Exception) as exc:  # noqa: BLE001 - the watch must go on
+            if not self._store_warned:
+                self._store_warned = True
+                import sys
+
+                print(f"waitbuddy: cannot update the database: {exc}", file=sys.stderr)
+            return None
+
+
+def _alive(pid: int) -> bool:
+    try:
+        os.kill(pid, 0)
+    except ProcessLookupError:
+        return False
+    except PermissionError:
+        return True
+    # A zombie child of ours still "exists": reap it if it is ours.
+    try:
+        finished, _status = os.waitpid(pid, os.WNOHANG)
+        return finished == 0
+    except ChildProcessError:
+        return True
