@@ -77,7 +77,7 @@ async def test_question_mark_opens_help_listing_every_binding(store: Store):
 
 
 async def test_keymap_from_config_rebinds_quit(store: Store):
-    app = make_app(store, '[keymap]\nquit = "x"\nhelp = "f2"\n')
+    app = make_app(store, '[keymap]\nquit = "w"\nhelp = "f2"\n')
     async with app.run_test(size=(80, 24)) as pilot:
         await pilot.press("q")
         await pilot.pause()
@@ -86,7 +86,7 @@ async def test_keymap_from_config_rebinds_quit(store: Store):
         await pilot.pause()
         assert isinstance(app.screen, HelpScreen)
         await pilot.press("escape")
-        await pilot.press("x")
+        await pilot.press("w")
         await pilot.pause()
     assert app.return_code == 0
 

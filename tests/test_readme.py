@@ -23,7 +23,7 @@ def test_ci_runs_exactly_the_readme_test_command():
 
 def test_install_command_installs_and_runs_waitbuddy():
     install = shell_blocks()[0]
-    assert "pip install ." in install and install.endswith("waitbuddy")
+    assert "pip install ." in install and install.endswith("waitbuddy demo")
 
 
 def test_every_binding_id_and_default_key_is_documented():

@@ -74,7 +74,7 @@ def build_parser() -> argparse.ArgumentParser:
     from waitbuddy.runs import commands as run_commands
 
     run_commands.add_parsers(commands, common)
-    for name in ("watch", "status", "runs"):
+    for name in ("run", "demo", "watch", "status", "runs"):
         commands.choices[name].set_defaults(func=_with_config(commands.choices[name].get_default("func")))
 
     config_parser = commands.add_parser(
@@ -232,6 +232,14 @@ def cmd_dashboard(args: argparse.Namespace) -> int:
         return _not_a_terminal()
     with Store.open(where.database) as store:
         return open_dashboard(where, loaded, store)
+
+
+def terminal_ok() -> bool:
+    """True if the dashboard can open here; otherwise says why on stderr."""
+    if _is_terminal():
+        return True
+    _not_a_terminal()
+    return False
 
 
 def _not_a_terminal() -> int:

@@ -35,6 +35,13 @@ APP_KEYS: tuple[KeySpec, ...] = (
     KeySpec("previous-tab", "[", "cycle_tab(-1)", "Previous of Backlog, Feeds, Practice, Checklists", scope="dashboard"),
     KeySpec("zoom", "z", "zoom", "Zoom the focused area to full screen, again to restore", "Zoom", scope="dashboard"),
     KeySpec("close-help", "escape,q,?,f1", "dismiss", "Close the help screen", "Close", scope="help"),
+    KeySpec("add-watch", "a", "add_watch", "Watch a log, directory or glob", "Watch", scope="runs"),
+    KeySpec("remove-run", "x,delete", "remove_run", "Remove the selected run from the dashboard (history keeps it)",
+            "Remove", scope="runs"),
+    KeySpec("rename-run", "r", "rename_run", "Rename the selected run", scope="runs"),
+    KeySpec("mute-run", "m", "mute_run", "Mute or unmute alerts for the selected run", "Mute", scope="runs"),
+    KeySpec("close-run", "escape,q", "close", "Back to the dashboard", "Back", scope="run"),
+    KeySpec("next-metric", "tab,c", "next_metric", "Chart the next metric", "Metric", scope="run"),
 )
 
 BINDING_IDS: frozenset[str] = frozenset(spec.id for spec in APP_KEYS)

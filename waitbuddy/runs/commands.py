@@ -9,6 +9,7 @@ import os
 import sys
 import threading
 import time
+from pathlib import Path
 
 from waitbuddy.config import Config
 from waitbuddy.paths import Paths
@@ -37,6 +38,26 @@ def add_parsers(commands: argparse._SubParsersAction, common: argparse.ArgumentP
     sub.set_defaults(func=cmd_watch)
 
     sub = commands.add_parser(
+        "run", parents=[common], help="run a training command, log it and record how it ends",
+        description="Start CMD, pass its output through unchanged, write it to a log (by default under "
+        "the data directory), record the run with its exit status, and exit with the command's status. "
+        "Ctrl-C reaches the command as usual. Example: waitbuddy run --name bert -- python train.py --lr 3e-5",
+    )
+    sub.add_argument("--name", help="the run's name (default: from the script, e.g. train for train.py)")
+    sub.add_argument("--log", metavar="PATH", help="where to write the log (default: <data dir>/logs/NAME-TIME.log)")
+    sub.add_argument("command", nargs=argparse.REMAINDER, metavar="-- CMD ARGS", help="the command to run")
+    sub.set_defaults(func=cmd_run)
+
+    sub = commands.add_parser(
+        "demo", parents=[common], help="a one-minute simulated training run, on the dashboard",
+        description="Run a simulated training job (about a minute of progress bars and losses; no model "
+        "is trained) through `waitbuddy run`, with a temporary data directory that leaves your own "
+        "runs alone, and open the dashboard on it.",
+    )
+    sub.add_argument("--seconds", type=float, default=60.0, help=argparse.SUPPRESS)
+    sub.set_defaults(func=cmd_demo)
+
+    sub = commands.add_parser(
         "status", parents=[common], help="print the state of training logs once",
         description="Print the state of each log (or of every watched run) once and exit: status "
         "(waiting, running, stalled, completed, failed, interrupted), progress, ETA, metrics and the "
@@ -59,6 +80,71 @@ def add_parsers(commands: argparse._SubParsersAction, common: argparse.ArgumentP
 def _print(line: str) -> None:
     sys.stdout.write(line + "\n")
     sys.stdout.flush()
+
+
+def cmd_run(args: argparse.Namespace, where: Paths, config: Config) -> int:
+    import signal
+
+    from waitbuddy.runs.launch import default_log_path, default_name, run_command
+
+    argv = args.command[1:] if args.command[:1] == ["--"] else args.command
+    if not argv:
+        print("waitbuddy: run needs a command: waitbuddy run [--name NAME] -- CMD ARGS...", file=sys.stderr)
+        return EXIT_USAGE
+    log = Path(args.log).expanduser() if args.log else default_log_path(
+        where.data_dir, args.name or default_name(argv), time.time()
+    )
+    try:
+        store: Store | None = Store.open(where.database)
+    except StoreError as exc:  # never refuse to start someone's training over the database
+        print(f"waitbuddy: not recording this run: {exc}", file=sys.stderr)
+        store = None
+    try:
+        status = run_command(argv, log_path=log, store=store, name=args.name,
+                             stall_floor=config.runs.stall_minutes * 60)
+    finally:
+        if store is not None:
+            store.close()
+    if status == 128 + signal.SIGINT:
+        # Die of SIGINT like the command did, so a shell loop around waitbuddy stops too.
+        sys.stdout.flush()
+        signal.signal(signal.SIGINT, signal.SIG_DFL)
+        os.kill(os.getpid(), signal.SIGINT)
+    return status
+
+
+def cmd_demo(args: argparse.Namespace, where: Paths, config: Config) -> int:
+    import subprocess
+    import tempfile
+
+    from waitbuddy.cli import open_dashboard, terminal_ok
+
+    if not terminal_ok():
+        return EXIT_USAGE
+    with tempfile.TemporaryDirectory(prefix="waitbuddy-demo-") as data_dir:
+        demo_paths = Paths(config=where.config, config_source=where.config_source,
+                           data_dir=Path(data_dir), data_dir_source="demo")
+        log = Path(data_dir) / "logs" / "demo.log"
+        job = subprocess.Popen(
+            [sys.executable, "-m", "waitbuddy", "run", "--name", "demo (simulated)", "--log", str(log), "--",
+             sys.executable, "-m", "waitbuddy.runs.demo_job", str(args.seconds)],
+            env={**os.environ, "WAITBUDDY_DATA_DIR": data_dir}, stdin=subprocess.DEVNULL,
+            stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL, start_new_session=True,
+        )
+        try:
+            _wait_for(lambda: log.exists(), seconds=10.0)
+            with Store.open(demo_paths.database) as store:
+                return open_dashboard(demo_paths, config, store)
+        finally:
+            if job.poll() is None:
+                os.killpg(job.pid, 15)
+            job.wait(timeout=10)
+
+
+def _wait_for(condition, seconds: float) -> None:
+    deadline = time.monotonic() + seconds
+    while not condition() and time.monotonic() < deadline:
+        time.sleep(0.05)
 
 
 def cmd_status(args: argparse.Namespace, where: Paths, config: Config) -> int:

@@ -35,6 +35,18 @@ def progress_text(snapshot: dict) -> str:
     return f"{percent}{count} {progress['unit']}"
 
 
+def epoch_text(snapshot: dict) -> str:
+    """"epoch 2/3" = the second of three is in progress (JSON's epoch.done counts finished ones)."""
+    epoch = snapshot.get("epoch")
+    if not epoch:
+        return ""
+    done, total = epoch["done"], epoch.get("total")
+    current = done + 1 if snapshot["status"] in ("running", "stalled", "waiting") else done
+    if total:
+        current = min(current, total)
+    return f"epoch {current}" + (f"/{total}" if total else "")
+
+
 def headline(snapshot: dict) -> str:
     metrics = snapshot.get("metrics") or {}
     for name in ("loss", "train_loss", "eval_loss", "val_loss"):
@@ -56,8 +68,7 @@ def one_line(snapshot: dict) -> str:
         parts.append(snapshot["stall"])
     parts.append(progress_text(snapshot))
     if snapshot.get("epoch"):
-        epoch = snapshot["epoch"]
-        parts.append(f"epoch {epoch['done']}" + (f"/{epoch['total']}" if epoch.get("total") else ""))
+        parts.append(epoch_text(snapshot))
     if status not in ("completed", "failed", "interrupted") and snapshot.get("eta_seconds") is not None:
         parts.append(f"ETA {duration(snapshot['eta_seconds'])}")
     if line := headline(snapshot):

@@ -122,10 +122,20 @@ class Run:
         for piece in _PIECES.findall(text):  # raw pieces: markers hidden by later overwrites
             if marker := failures.recognize(piece):
                 self._marker(marker)
-        for line in self.view.feed(text):
+        # A frame is known to be whole only up to the last \r or \n. What follows may be half a
+        # frame ("loss: 0." of "loss: 0.0989"): it may show as the current state, but it must not
+        # become a best value or a point of history.
+        end = max(text.rfind("\r"), text.rfind("\n")) + 1
+        for line in self.view.feed(text[:end]):
             self._settled(line, now)
-        for row in self.view.live():
-            self._live(row, now)
+        if end:
+            for row in self.view.live():
+                self._live(row, now, tentative=False)
+        if end < len(text):
+            for line in self.view.feed(text[end:]):
+                self._settled(line, now)
+            for row in self.view.live()[-1:]:
+                self._live(row, now, tentative=True)
         self._version += 1
 
     def end_of_content(self, now: float) -> None:
@@ -191,6 +201,10 @@ class Run:
 
     # --- derived -----------------------------------------------------------------------------
 
+    def touch(self) -> None:
+        """Something outside the log changed (name, mute): publish a new snapshot."""
+        self._version += 1
+
     @property
     def version(self) -> int:
         return self._version
@@ -214,12 +228,15 @@ class Run:
                 return _clamp(completed_epochs / epochs)
             return None
         within = _clamp(progress.done / progress.total)
-        per_epoch = progress.per_epoch
-        if per_epoch is None:
-            per_epoch = self.framework not in GLOBAL_BAR and epochs is not None
-        if per_epoch and epochs:
+        if self._nested(progress) and epochs:
             return _clamp((completed_epochs + within) / epochs)
         return within
+
+    def _nested(self, progress: Progress) -> bool:
+        """Does this loop run once per epoch (so epochs multiply it)?"""
+        if progress.per_epoch is not None:
+            return progress.per_epoch
+        return self.framework not in GLOBAL_BAR and self.epoch_total is not None
 
     def eta_seconds(self, now: float) -> float | None:
         if self.status in ENDED:
@@ -234,12 +251,13 @@ class Run:
         progress = self.progress
         if progress is None or progress.remaining_seconds is None or not progress.total:
             return None
-        # Only the framework's own ETA: scale the current loop's remaining time to the whole run.
+        # Only the framework's own ETA for the current loop: seconds per loop, times loops left.
         within = _clamp(progress.done / progress.total)
-        if within >= 1.0 or fraction >= 1.0:
-            return float(progress.remaining_seconds)
-        per_loop = (1.0 - within)
-        return progress.remaining_seconds * (1.0 - fraction) / per_loop if per_loop > 0 else None
+        if within >= 1.0:
+            return None
+        seconds_per_loop = progress.remaining_seconds / (1.0 - within)
+        loops = self.epoch_total if self._nested(progress) and self.epoch_total else 1.0
+        return seconds_per_loop * (1.0 - fraction) * loops
 
     def _rate(self, now: float) -> float | None:
         """Fraction per second over a window long enough to include validation pauses, after the
@@ -268,6 +286,18 @@ class Run:
             if is_loss_like(name):
                 return name, value
         return next(iter(self.metrics.items()), None)
+
+    def spark(self, points: int) -> list[float]:
+        """``points`` values of the headline metric spread over the whole run (for a sparkline)."""
+        headline = self.headline()
+        history = self.history.get(headline[0]) if headline else None
+        if history is None:
+            return []
+        values = [value for _x, value in history.points if math.isfinite(value)]
+        if len(values) <= points:
+            return values
+        step = len(values) / points
+        return [values[int(index * step)] for index in range(points - 1)] + [values[-1]]
 
     def snapshot(self, now: float) -> dict:
         progress = self.progress
@@ -315,11 +345,13 @@ class Run:
         if (found := formats.recognize(line, self.extra_recognizers)) is not None:
             self._apply(found, now, settled=True)
 
-    def _live(self, row: str, now: float) -> None:
+    def _live(self, row: str, now: float, *, tentative: bool) -> None:
+        # A tqdm frame ends with "]": if it is there, the frame is whole even without a terminator.
+        tentative = tentative and not row.endswith("]")
         if (found := formats.recognize(row, self.extra_recognizers)) is not None:
-            self._apply(found, now, settled=False)
+            self._apply(found, now, settled=False, tentative=tentative)
 
-    def _apply(self, found: Observation, now: float, *, settled: bool) -> None:
+    def _apply(self, found: Observation, now: float, *, settled: bool, tentative: bool = False) -> None:
         if found.framework:
             self._framework(found.framework)
         if found.epoch is not None:
@@ -330,10 +362,10 @@ class Run:
         if found.progress is not None:
             self._progress(found.progress, now, settled=settled)
         for name, value in found.metrics.items():
-            self._metric(name, value, settled=settled)
+            self._metric(name, value, settled=settled, tentative=tentative)
         if found.marker is not None and settled:
             self._marker(found.marker)
-        elif found.marker is not None and found.marker.kind == COMPLETED:
+        elif found.marker is not None and found.marker.kind == COMPLETED and not tentative:
             self.soft_complete = True  # a completion line not yet settled: decided when it settles
         if self.error is not None and self.error.error_kind != "nan" and self._advanced_since_error():
             self._recover()
@@ -370,16 +402,24 @@ class Run:
         if fraction is not None and (not self._samples or now - self._samples[-1][0] >= 0.5):
             self._samples.append((now, fraction))
 
-    def _metric(self, name: str, value: float, *, settled: bool) -> None:
+    def _metric(self, name: str, value: float, *, settled: bool, tentative: bool = False) -> None:
         name = safe_line(name, limit=64)  # JSON-line keys are arbitrary text
+        if tentative:
+            # Perhaps half a number, or half a name ("lss" of a redrawn "loss"): update known
+            # metrics for display until the next frame; never keep it.
+            if name in self.metrics:
+                self.metrics[name] = value
+            return
         self.metrics[name] = value
         direction = best_direction(name)
         if direction and math.isfinite(value):
             current = self.best.get(name)
             if current is None or (value - current) * direction > 0:
                 self.best[name] = value
-        if settled:
-            self.history.setdefault(name, History()).add(self._x, value)
+        history = self.history.setdefault(name, History())
+        # Settled lines always count; a live bar's postfix counts once per step it reaches.
+        if settled or not history.points or history.points[-1][0] != self._x:
+            history.add(self._x, value)
         if is_loss_like(name):
             if not math.isfinite(value):
                 self._fail(Marker(FAILED, f"{name} is {value} (NaN/inf)", "nan"))

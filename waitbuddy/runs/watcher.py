@@ -50,6 +50,8 @@ class Followed:
     size_seen: int = -1
     version_sent: int = -1
     last_safety_stat: float = 0.0
+    recorded_exit: tuple[int | None, int | None] | None = None  # a launched run that already ended
+    muted: bool = False
 
 
 @dataclass
@@ -131,8 +133,11 @@ class Watcher:
     def __init__(
         self, patterns: list[str], *, on_snapshots: Snapshots, store: Store | None = None,
         polling: str = "auto", poll_seconds: float = 1.0, stall_floor: float = 600.0,
-        pids: dict[str, int] | None = None, use_inotify: bool = True,
+        pids: dict[str, int] | None = None, use_inotify: bool = True, follow_store: bool = False,
+        spark_points: int = 0,
     ) -> None:
+        """``follow_store``: also follow every watch pattern and run in the store, including ones
+        added later by another waitbuddy process (the dashboard does this)."""
         self.patterns = [os.path.abspath(os.path.expanduser(pattern)) for pattern in patterns]
         self.on_snapshots = on_snapshots
         self.store = store
@@ -146,7 +151,10 @@ class Watcher:
         self._thread: threading.Thread | None = None
         self._observer = None
         self._watched_roots: dict[str, bool] = {}  # root -> events expected
+        self._unfollow_requests: set[str] = set()
         self._store_warned = False
+        self.follow_store = follow_store and store is not None
+        self.spark_points = spark_points  # > 0: snapshots carry "spark", recent headline values
 
     # --- lifecycle ---------------------------------------------------------------------------
 
@@ -190,6 +198,8 @@ class Watcher:
         while not self._stop.is_set():
             now = time.time()
             woken = self._wakeups.take()
+            for path in self._take_unfollow_requests():
+                self._unfollow(path)
             if now >= next_discovery or woken - set(self.followed):
                 self._discover(now)
                 next_discovery = now + DISCOVERY_SECONDS
@@ -207,6 +217,11 @@ class Watcher:
             timeout = self.poll_seconds if any(f.polled for f in self.followed.values()) else TICK_SECONDS
             self._wakeups.event.wait(timeout)
             self._wakeups.event.clear()
+
+    def _take_unfollow_requests(self) -> set[str]:
+        with self._wakeups.lock:
+            requests, self._unfollow_requests = self._unfollow_requests, set()
+        return requests
 
     def _start_observer(self) -> None:
         if self.poll_all:
@@ -248,12 +263,46 @@ class Watcher:
         return expected
 
     def _discover(self, now: float) -> None:
-        for pattern in list(self.patterns):
+        patterns = list(self.patterns)
+        hidden: set[str] = set()
+        if self.follow_store:
+            patterns += self._store_call(registry.watches, self.store) or []
+            records = self._store_call(registry.runs, self.store) or []
+            patterns += [record.path for record in records]
+            hidden = {record.path for record in (self._store_call(registry.runs, self.store, include_hidden=True) or [])} - {
+                record.path for record in records
+            }
+            for path in hidden & set(self.followed):  # removed from the dashboard elsewhere
+                self._unfollow(path)
+        for pattern in dict.fromkeys(patterns):
             recursive = "**" in pattern
             events = self._watch_root(watch_root(pattern), recursive)
             for path in expand(pattern):
-                if path not in self.followed:
+                if path not in self.followed and path not in hidden:
                     self._follow(path, now, polled=not events)
+
+    def rename(self, path: str, name: str) -> None:
+        """The user renamed a run (the store is updated by the caller)."""
+        if (followed := self.followed.get(path)) is not None:
+            followed.run.name = name  # a plain attribute store: safe from another thread
+            followed.run.touch()
+
+    def set_muted(self, path: str, muted: bool) -> None:
+        if (followed := self.followed.get(path)) is not None:
+            followed.muted = muted
+            followed.run.touch()
+
+    def unfollow(self, path: str) -> None:
+        """Thread-safe request to stop following ``path`` (it was removed from the dashboard)."""
+        self.patterns = [pattern for pattern in self.patterns if pattern != path]
+        with self._wakeups.lock:
+            self._unfollow_requests.add(path)
+        self._wakeups.event.set()
+
+    def _unfollow(self, path: str) -> None:
+        followed = self.followed.pop(path, None)
+        if followed is not None and followed.tail is not None:
+            followed.tail.close()
 
     def _follow(self, path: str, now: float, *, polled: bool) -> None:
         run = Run(path, stall_floor=self.stall_floor)
@@ -262,8 +311,11 @@ class Watcher:
             record = self._store_call(registry.ensure_run, self.store, path, name=run.name)
             if record is not None:
                 followed.run_id = record.id
+                followed.muted = record.muted
                 run.name = record.name
-                if record.source == "launch" and record.pid and record.exit_code is None and record.exit_signal is None:
+                if record.exit_code is not None or record.exit_signal is not None:
+                    followed.recorded_exit = (record.exit_code, record.exit_signal)
+                elif record.source == "launch" and record.pid:
                     followed.pid = followed.pid or record.pid
         self.followed[path] = followed
 
@@ -274,6 +326,9 @@ class Watcher:
                 return
             followed.tail = prime(followed.run, Path(path), now)
         drain(followed.run, followed.tail, now)
+        if followed.recorded_exit is not None:
+            followed.run.exited(*followed.recorded_exit, now)
+            followed.recorded_exit = None
         try:
             followed.size_seen = os.stat(path).st_size
         except OSError:
@@ -317,9 +372,12 @@ class Watcher:
             if followed.run.version != followed.version_sent:
                 followed.version_sent = followed.run.version
                 snapshot = followed.run.snapshot(now)
-                changed.append(snapshot)
                 if self.store is not None and followed.run_id is not None:
                     self._store_call(registry.save_state, self.store, followed.run_id, snapshot)
+                if self.spark_points:
+                    snapshot = {**snapshot, "spark": followed.run.spark(self.spark_points),
+                                "run_id": followed.run_id, "muted": followed.muted}
+                changed.append(snapshot)
         if changed:
             self.on_snapshots(changed)
 

@@ -35,7 +35,7 @@ class WaitBuddy(App[int]):
         self.theme = theme if theme in self.available_themes else DEFAULT_THEME
 
     def get_default_screen(self) -> Screen:
-        return DashboardScreen(layout=self.config.ui.layout)
+        return DashboardScreen(self.store, self.config)
 
     def on_mount(self) -> None:
         self.theme_changed_signal.subscribe(self, self._remember_theme)

@@ -20,8 +20,9 @@ AREAS: tuple[AreaSpec, ...] = (
         "runs", "Runs", 1,
         "Your training runs: progress, ETA, metrics and the loss curve, and an alert the "
         "moment one finishes, fails or stalls.",
-        ("waitbuddy watch train.log", "waitbuddy run -- python train.py"),
-        available=False,
+        ("waitbuddy watch train.log   (or press a here)", "waitbuddy run -- python train.py",
+         "waitbuddy demo              (a one-minute simulated run)"),
+        available=True,
     ),
     AreaSpec(
         "backlog", "Backlog", 2,

@@ -8,10 +8,12 @@ from textual.containers import Container
 from textual.screen import Screen
 from textual.widgets import Footer, Header, TabbedContent, TabPane
 
-from waitbuddy.config import SIDE_BY_SIDE_MIN_WIDTH
+from waitbuddy.config import SIDE_BY_SIDE_MIN_WIDTH, Config
+from waitbuddy.store import Store
 from waitbuddy.tui.areas import AREAS
 from waitbuddy.tui.bindings import bindings_for
 from waitbuddy.tui.widgets.area import Area
+from waitbuddy.tui.widgets.runs_pane import RunsArea
 
 _LAYOUT_BREAKPOINTS = {
     "auto": [(0, "-stacked"), (SIDE_BY_SIDE_MIN_WIDTH, "-side")],
@@ -25,8 +27,11 @@ class DashboardScreen(Screen[None]):
 
     tabs = getters.query_one("#wait", TabbedContent)
 
-    def __init__(self, layout: str = "auto") -> None:
+    def __init__(self, store: Store, config: Config) -> None:
         super().__init__()
+        self.store = store
+        self.config = config
+        layout = config.ui.layout
         # Breakpoints put "-stacked" or "-side" on the screen; app.tcss lays the areas out.
         self.HORIZONTAL_BREAKPOINTS = _LAYOUT_BREAKPOINTS[layout]
 
@@ -34,7 +39,7 @@ class DashboardScreen(Screen[None]):
         yield Header(icon="◷")
         runs, *others = AREAS
         with Container(id="dashboard"):
-            yield Area(runs)
+            yield RunsArea(runs, self.store, self.config)
             with TabbedContent(id="wait"):
                 for spec in others:
                     with TabPane(f"{spec.number} {spec.title}", id=f"tab-{spec.id}"):

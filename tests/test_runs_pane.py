@@ -1,0 +1,138 @@
+"""The Runs pane as a person meets it: real log files appended on disk, the real watcher thread."""
+
+from __future__ import annotations
+
+import time
+from pathlib import Path
+
+from textual.widgets import Input, Log, OptionList
+
+from waitbuddy import config
+from waitbuddy.runs import registry
+from waitbuddy.store import Store
+from waitbuddy.tui.app import WaitBuddy
+from waitbuddy.tui.screens.run_detail import RunScreen
+
+
+def make_app(store: Store, toml: str = "") -> WaitBuddy:
+    return WaitBuddy(config=config.parse(toml), store=store)
+
+
+def rows(app: WaitBuddy) -> list[str]:
+    runs = app.screen.query_one("#runs-list", OptionList)
+    return [str(option.prompt) for option in runs.options]
+
+
+async def wait_for(pilot, condition, timeout: float = 10.0) -> None:
+    deadline = time.monotonic() + timeout
+    while not condition():
+        assert time.monotonic() < deadline, "timed out"
+        await pilot.pause(0.05)
+
+
+def append(path: Path, text: str) -> None:
+    with path.open("a", encoding="utf-8") as log:
+        log.write(text)
+
+
+async def test_a_run_progresses_as_its_log_is_appended(store: Store, tmp_path: Path):
+    log = tmp_path / "bert.log"
+    log.write_text("")
+    registry.add_watch(store, str(log))
+    app = make_app(store)
+    async with app.run_test(size=(120, 30)) as pilot:
+        append(log, "\r 10%|█         | 100/1000 [00:10<01:30,  9.99it/s, loss=2.31]")
+        await wait_for(pilot, lambda: any("10%" in row and "loss 2.31" in row for row in rows(app)))
+        append(log, "\r 45%|████▌     | 450/1000 [00:45<00:55,  9.99it/s, loss=0.92]")
+        await wait_for(pilot, lambda: any("45%" in row and "loss 0.92" in row for row in rows(app)))
+        (row,) = rows(app)
+        assert "▶ running" in row and "bert" in row and "ETA" in row
+
+
+async def test_a_failure_shows_its_reason(store: Store, tmp_path: Path):
+    log = tmp_path / "job.log"
+    log.write_text("step 10/100 loss=1.0\n")
+    registry.add_watch(store, str(log))
+    app = make_app(store)
+    async with app.run_test(size=(120, 30)) as pilot:
+        await wait_for(pilot, lambda: any("running" in row for row in rows(app)))
+        append(log, "Traceback (most recent call last):\n  File \"train.py\", line 3, in <module>\n"
+                    "torch.OutOfMemoryError: CUDA out of memory. Tried to allocate 2.00 GiB. GPU 0 has 79 GiB\n")
+        await wait_for(pilot, lambda: any("✖ failed" in row for row in rows(app)))
+        assert "CUDA out of memory (tried to allocate 2.00 GiB)" in rows(app)[0]
+    assert registry.runs(store)[0].error_kind == "cuda_oom"
+
+
+async def test_a_stall_appears_and_clears(store: Store, tmp_path: Path):
+    log = tmp_path / "slow.log"
+    log.write_text("step 1/100 loss=1.0\n")
+    registry.add_watch(store, str(log))
+    app = make_app(store, "[runs]\nstall_minutes = 0.02\n")  # 1.2 s
+    async with app.run_test(size=(120, 30)) as pilot:
+        await wait_for(pilot, lambda: any("⏸ stalled" in row for row in rows(app)), timeout=15)
+        assert "no output for" in rows(app)[0]
+        append(log, "step 2/100 loss=0.9\n")
+        await wait_for(pilot, lambda: any("▶ running" in row for row in rows(app)))
+
+
+async def test_enter_opens_the_run_with_its_log_and_escape_returns(store: Store, tmp_path: Path):
+    log = tmp_path / "train.log"
+    log.write_text("".join(f"epoch {n}/5 loss={1 / n:.3f}\n" for n in range(1, 4)))
+    registry.add_watch(store, str(log))
+    app = make_app(store)
+    async with app.run_test(size=(120, 40)) as pilot:
+        await wait_for(pilot, lambda: bool(rows(app)))
+        await pilot.press("1", "enter")
+        await wait_for(pilot, lambda: isinstance(app.screen, RunScreen))
+        screen = app.screen
+        await wait_for(pilot, lambda: len(screen.query_one("#run-log", Log).lines) >= 3)
+        assert screen.query_one("#run-log", Log).lines[0] == "epoch 1/5 loss=1.000"
+        await wait_for(pilot, lambda: "loss" in screen.query_one("#run-chart").series)
+        await pilot.press("escape")
+        assert not isinstance(app.screen, RunScreen)
+
+
+async def test_add_rename_mute_and_remove(store: Store, tmp_path: Path):
+    log = tmp_path / "a.log"
+    log.write_text("step 1/10 loss=1\n")
+    app = make_app(store)
+    async with app.run_test(size=(120, 30)) as pilot:
+        await pilot.press("1", "a")
+        await wait_for(pilot, lambda: bool(app.screen.query(Input)))
+        app.screen.query_one(Input).value = str(log)
+        await pilot.press("enter")
+        await wait_for(pilot, lambda: bool(rows(app)))
+        assert registry.watches(store) == [str(log)]
+
+        await pilot.press("r")
+        await wait_for(pilot, lambda: bool(app.screen.query(Input)))
+        app.screen.query_one(Input).value = "bert-base"
+        await pilot.press("enter")
+        await wait_for(pilot, lambda: "bert-base" in rows(app)[0])
+
+        await pilot.press("m")
+        await wait_for(pilot, lambda: registry.runs(store)[0].muted)
+
+        await pilot.press("x")
+        await wait_for(pilot, lambda: not rows(app))
+        await app.workers.wait_for_complete()
+    (record,) = registry.runs(store, include_hidden=True)
+    assert record.hidden and record.name == "bert-base" and record.muted
+
+
+async def test_hostile_log_text_is_plain_text(store: Store, tmp_path: Path):
+    log = tmp_path / "evil.log"
+    log.write_text('{"[@click=app.quit]\\u001b]52;c;aGk=\\u0007": 1.5, "step": 3}\n'
+                   "Traceback (most recent call last):\n  File \"x\", line 1\n"
+                   "ValueError: [bold]not markup[/] \x1b[31mred\x1b[0m\n")
+    registry.add_watch(store, str(log))
+    app = make_app(store)
+    async with app.run_test(size=(160, 30)) as pilot:
+        await wait_for(pilot, lambda: any("failed" in row for row in rows(app)))
+        (row,) = rows(app)
+        assert "[bold]not markup[/]" in row and "\x1b" not in row
+        await pilot.press("1", "enter")
+        await wait_for(pilot, lambda: isinstance(app.screen, RunScreen))
+        await pilot.pause(0.5)
+        assert app.is_running
+        assert all("\x1b" not in line for line in app.screen.query_one("#run-log", Log).lines)

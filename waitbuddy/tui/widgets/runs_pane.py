@@ -1,0 +1,175 @@
+"""The Runs area: one row per watched run, fed by the watcher thread in batches."""
+
+from __future__ import annotations
+
+import os
+from dataclasses import dataclass
+from functools import partial
+
+from textual import on
+from textual.app import ComposeResult
+from textual.message import Message
+from textual.widgets import OptionList
+from textual.widgets.option_list import Option
+
+from waitbuddy.config import Config
+from waitbuddy.runs import registry
+from waitbuddy.runs.watcher import Watcher
+from waitbuddy.store import Store
+from waitbuddy.text import safe_line
+from waitbuddy.tui.areas import AreaSpec
+from waitbuddy.tui.bindings import bindings_for
+from waitbuddy.tui.runrow import row, status_colors
+from waitbuddy.tui.screens.prompt import Prompt
+from waitbuddy.tui.screens.run_detail import RunScreen
+from waitbuddy.tui.widgets.area import Area, EmptyState
+
+REFRESH_SECONDS = 0.25  # rows are redrawn at most this often, however fast logs update
+
+
+class RunsArea(Area):
+    BINDINGS = bindings_for("runs")
+
+    @dataclass
+    class Updated(Message, bubble=False):
+        snapshots: list[dict]
+
+    def __init__(self, spec: AreaSpec, store: Store, config: Config) -> None:
+        super().__init__(spec)
+        self.store = store
+        self.config = config
+        self.snapshots: dict[str, dict] = {}
+        self._dirty = False
+        self.watcher: Watcher | None = None
+
+    def compose(self) -> ComposeResult:
+        yield EmptyState(self.spec)
+        yield OptionList(id="runs-list")
+
+    def on_mount(self) -> None:
+        self.query_one(OptionList).display = False
+        runs = self.config.runs
+        self.watcher = Watcher(
+            [], on_snapshots=lambda snapshots: self.post_message(self.Updated(snapshots)), store=self.store,
+            polling=runs.polling, poll_seconds=runs.poll_seconds, stall_floor=runs.stall_minutes * 60,
+            follow_store=True, spark_points=24,
+        )
+        self.watcher.start()
+        self.set_interval(REFRESH_SECONDS, self._refresh_rows)
+
+    def on_unmount(self) -> None:
+        if self.watcher is not None:
+            self.watcher.stop()
+
+    def on_focus(self) -> None:
+        runs = self.query_one(OptionList)
+        if runs.option_count:
+            runs.focus()
+
+    @on(Updated)
+    def _updated(self, event: Updated) -> None:
+        for snapshot in event.snapshots:
+            self.snapshots[snapshot["path"]] = snapshot
+        self._dirty = True
+
+    def on_resize(self) -> None:
+        self._dirty = True
+        self._refresh_rows()
+
+    def _refresh_rows(self) -> None:
+        if not self._dirty:
+            return
+        self._dirty = False
+        runs = self.query_one(OptionList)
+        width = max(runs.scrollable_content_region.width or self.size.width, 20)
+        colors = status_colors(self.app.current_theme)
+        known = {option.id for option in runs.options}
+        for path, snapshot in self.snapshots.items():
+            prompt = row(snapshot, width - 1, colors)
+            if path in known:
+                runs.replace_option_prompt(path, prompt)
+            else:
+                runs.add_option(Option(prompt, id=path))
+        has_runs = bool(self.snapshots)
+        if runs.display != has_runs:
+            runs.display = has_runs
+            self.query_one(EmptyState).display = not has_runs
+            if has_runs and self.has_focus:
+                runs.focus()
+        if has_runs and runs.highlighted is None:
+            runs.highlighted = 0
+
+    def selected(self) -> dict | None:
+        runs = self.query_one(OptionList)
+        option = runs.highlighted_option
+        return self.snapshots.get(option.id) if option is not None and option.id else None
+
+    @on(OptionList.OptionSelected, "#runs-list")
+    def _open(self, event: OptionList.OptionSelected) -> None:
+        snapshot = self.snapshots.get(event.option.id or "")
+        if snapshot is not None:
+            floor = self.config.runs.stall_minutes * 60
+            self.app.push_screen(RunScreen(snapshot["path"], snapshot["name"], floor))
+
+    def action_add_watch(self) -> None:
+        def add(pattern: str | None) -> None:
+            if not pattern:
+                return
+            pattern = os.path.abspath(os.path.expanduser(pattern))
+            self.run_worker(partial(registry.add_watch, self.store, pattern), thread=True,
+                            exit_on_error=False, group="store", description="save the watch")
+            if self.watcher is not None:
+                self.watcher.add_pattern(pattern)
+            exists = os.path.exists(pattern) or any(char in pattern for char in "*?[")
+            self.notify(f"watching {pattern}" + ("" if exists else " (waiting for it to appear)"), markup=False)
+
+        self.app.push_screen(
+            Prompt("Watch a log file, a directory or a glob such as runs/*/train.log:",
+                   placeholder="path, directory or glob"), add)
+
+    def action_remove_run(self) -> None:
+        snapshot = self.selected()
+        if snapshot is None or snapshot.get("run_id") is None:
+            return
+        path = snapshot["path"]
+        self.run_worker(partial(registry.hide, self.store, snapshot["run_id"]), thread=True,
+                        exit_on_error=False, group="store", description="remove the run")
+        if self.watcher is not None:
+            self.watcher.unfollow(path)
+        self.snapshots.pop(path, None)
+        self.query_one(OptionList).remove_option(path)
+        self._dirty = True
+        self._refresh_rows()
+        self.notify(f"removed {snapshot['name']} from the dashboard; `waitbuddy runs --all` still lists it",
+                    markup=False)
+
+    def action_rename_run(self) -> None:
+        snapshot = self.selected()
+        if snapshot is None or snapshot.get("run_id") is None:
+            return
+
+        def rename(name: str | None) -> None:
+            if not name:
+                return
+            name = safe_line(name, limit=80)
+            self.run_worker(partial(registry.rename, self.store, snapshot["run_id"], name), thread=True,
+                            exit_on_error=False, group="store", description="rename the run")
+            self.snapshots[snapshot["path"]] = {**snapshot, "name": name}
+            if self.watcher is not None:
+                self.watcher.rename(snapshot["path"], name)
+            self._dirty = True
+
+        self.app.push_screen(Prompt("New name for this run:", value=snapshot["name"]), rename)
+
+    def action_mute_run(self) -> None:
+        snapshot = self.selected()
+        if snapshot is None or snapshot.get("run_id") is None:
+            return
+        muted = not snapshot.get("muted")
+        self.run_worker(partial(registry.set_muted, self.store, snapshot["run_id"], muted), thread=True,
+                        exit_on_error=False, group="store", description="mute the run")
+        self.snapshots[snapshot["path"]] = {**snapshot, "muted": muted}
+        if self.watcher is not None:
+            self.watcher.set_muted(snapshot["path"], muted)
+        self._dirty = True
+        self.notify(f"alerts {'muted' if muted else 'on'} for {snapshot['name']}", markup=False)
