@@ -172,7 +172,7 @@ def test_example_documents_every_key_and_binding():
     for name, cls in config._SECTIONS.items():
         assert f"[{name}]" in text
         for field in cls.__dataclass_fields__:
-            assert f"\n{field} = " in text
+            assert f"\n{field} = " in text or f"[[{name}.{field}]]" in text
     for spec in APP_KEYS:
         assert f"# {spec.id} = " in text
 
@@ -181,3 +181,45 @@ def test_example_keymap_lines_are_valid_when_uncommented():
     text = config.render_example().replace("# quit = ", "quit = ").replace("# zoom = ", "zoom = ")
     loaded = config.parse(text)
     assert loaded.keymap["quit"] == "q" and loaded.keymap["zoom"] == "z"
+
+
+
+USER_FORMAT = r"""
+[[runs.formats]]
+name = "mine"
+pattern = 'it (?P<done>\d+)/(?P<total>\d+) .*loss (?P<loss>[\d.]+)'
+samples = ["it 120/5000 took 0.31s loss 2.3041"]
+"""
+
+
+def test_user_formats_load():
+    (user_format,) = config.parse(USER_FORMAT).runs.formats
+    assert user_format.name == "mine" and user_format.samples == ("it 120/5000 took 0.31s loss 2.3041",)
+    assert user_format.pattern == r"it (?P<done>\d+)/(?P<total>\d+) .*loss (?P<loss>[\d.]+)"
+
+
+@pytest.mark.parametrize(
+    ("change", "message"),
+    [
+        (("loss 2.3041", "loss x"), 'pattern: does not match sample 1: "it 120/5000 took 0.31s loss x"'),
+        (("(?P<done>", "(?P<done"), "pattern: not a valid regular expression"),
+        (('name = "mine"\n', ""), "name: expected a name (a string), got None"),
+        (("samples", "sample"), 'unknown key; did you mean "samples"?'),
+        (('["it 120/5000 took 0.31s loss 2.3041"]', "[]"), "samples: expected a list of sample log lines"),
+        ((r"(?P<done>\d+)/(?P<total>\d+) .*loss (?P<loss>[\d.]+)", "it"), "pattern: needs named groups"),
+        ((r"(?P<loss>[\d.]+)", r"(?P<loss>\w+)"), None),
+    ],
+)
+def test_user_format_errors_name_the_format_and_line(change, message):
+    text = USER_FORMAT.replace(*change)
+    if message is None:
+        config.parse(text)  # \w+ still matches the number in the sample: valid
+        return
+    (line,) = problems_of(text)
+    assert line.startswith("config.toml:2: [[runs.formats]]") and message in line, line
+
+
+def test_user_format_group_must_be_numeric():
+    text = USER_FORMAT.replace(r"(?P<loss>[\d.]+)", r"(?P<loss>\w+)").replace("loss 2.3041", "loss abc")
+    (line,) = problems_of(text)
+    assert "group 'loss' matched \"abc\" in sample 1, expected a number" in line

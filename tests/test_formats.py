@@ -101,3 +101,20 @@ def test_recognizers_are_linear_on_a_1mb_line(name):
     started = time.perf_counter()
     failures.recognize(line)
     assert time.perf_counter() - started < 2.0
+
+
+def test_user_format_recognizer_reads_progress_epoch_and_metrics():
+    from waitbuddy.config import UserFormat
+    from waitbuddy.runs.formats.user import compile_formats
+
+    (recognize,) = compile_formats([UserFormat(
+        "mine", r"ep (?P<epoch>\d+)/(?P<epochs>\d+) it (?P<done>\d+)/(?P<total>\d+) loss (?P<loss>\S+)",
+        ("ep 2/5 it 10/100 loss 0.5",),
+    )])
+    found = recognize("[rank0] ep 2/5 it 10/100 loss nan")
+    assert found.framework == "mine" and found.epoch == (1, 5)
+    assert (found.progress.done, found.progress.total, found.progress.per_epoch) == (10, 100, True)
+    assert math.isnan(found.metrics["loss"])
+    assert recognize("something else") is None
+    # the user's formats are tried first
+    assert formats.recognize("ep 2/5 it 10/100 loss 0.5", (recognize,)).framework == "mine"

@@ -52,6 +52,17 @@ class UIConfig:
 
 
 POLLING = ("auto", "always")
+# Named groups of a user format that are progress, not metrics.
+FORMAT_PROGRESS_GROUPS = ("done", "total", "epoch", "epochs")
+
+
+@dataclass(frozen=True)
+class UserFormat:
+    """A log format of the user's: a regex with named groups, checked against sample lines."""
+
+    name: str
+    pattern: str
+    samples: tuple[str, ...]
 
 
 @dataclass(frozen=True)
@@ -72,6 +83,7 @@ class RunsConfig:
         ),
     )
     poll_seconds: float = field(default=1.0, metadata=_doc("Seconds between polls of a log that is polled."))
+    formats: tuple[UserFormat, ...] = field(default=(), metadata=_doc("", table_array=UserFormat))
 
 
 @dataclass(frozen=True)
@@ -186,11 +198,67 @@ def _build(cls: type, section: str, table: dict[str, Any], problems: list[Proble
         if spec is None:
             problems.append(Problem(where, "unknown key" + suggest(key, known), locate(section, key)))
             continue
+        if item := spec.metadata.get("table_array"):
+            values[key] = _build_formats(value, f"{section}.{key}", problems, locate)
+            continue
         if problem := _check(value, type(spec.default), spec.metadata.get("choices")):
             problems.append(Problem(where, problem, locate(section, key)))
             continue
         values[key] = value
     return cls(**values)
+
+
+def _build_formats(value: Any, table: str, problems: list[Problem], locate: _Locator) -> tuple[UserFormat, ...]:
+    """``[[runs.formats]]``: each needs a name, a regex with named groups, and samples it matches."""
+    if not isinstance(value, list) or not all(isinstance(item, dict) for item in value):
+        problems.append(Problem(f"[[{table}]]", "expected [[runs.formats]] tables", locate(None, table)))
+        return ()
+    built = []
+    for index, item in enumerate(value, start=1):
+        where = f"[[{table}]] #{index}"
+        line = locate.nth_array_table(table, index)
+        unknown = set(item) - {"name", "pattern", "samples"}
+        if unknown:
+            key = sorted(unknown)[0]
+            problems.append(Problem(f"{where} {_show_key(key)}", "unknown key" + suggest(key, ("name", "pattern", "samples")), line))
+            continue
+        name, pattern, samples = item.get("name"), item.get("pattern"), item.get("samples")
+        if not isinstance(name, str) or not name:
+            problems.append(Problem(f"{where} name", f"expected a name (a string), got {_show(name)}", line))
+            continue
+        where = f"[[{table}]] {json.dumps(safe_line(name, limit=40))}"
+        if not isinstance(pattern, str):
+            problems.append(Problem(f"{where} pattern", f"expected a regular expression string, got {_show(pattern)}", line))
+            continue
+        if not isinstance(samples, list) or not samples or not all(isinstance(sample, str) for sample in samples):
+            problems.append(Problem(f"{where} samples", "expected a list of sample log lines the pattern matches", line))
+            continue
+        if problem := format_problem(pattern, samples):
+            problems.append(Problem(f"{where} pattern", problem, line))
+            continue
+        built.append(UserFormat(name=name, pattern=pattern, samples=tuple(samples)))
+    return tuple(built)
+
+
+def format_problem(pattern: str, samples: list[str]) -> str | None:
+    """Why a user format is unusable, or None."""
+    try:
+        compiled = re.compile(pattern)
+    except re.error as exc:
+        return f"not a valid regular expression: {exc}"
+    if not compiled.groupindex:
+        return "needs named groups: (?P<done>...), (?P<total>...), (?P<epoch>...), (?P<epochs>...) or a metric such as (?P<loss>...)"
+    for number, sample in enumerate(samples, start=1):
+        match = compiled.search(sample)
+        if match is None:
+            return f"does not match sample {number}: {json.dumps(safe_line(sample, limit=80))}"
+        for group, text in match.groupdict().items():
+            if text is not None and not _NUMERIC.fullmatch(text.strip()):
+                return f"group {group!r} matched {json.dumps(safe_line(text, limit=40))} in sample {number}, expected a number"
+    return None
+
+
+_NUMERIC = re.compile(r"[-+]?(?:\d+\.?\d*(?:[eE][-+]?\d+)?|\.\d+)|[-+]?(?:nan|inf)", re.IGNORECASE)
 
 
 def _check(value: Any, expected: type, choices: tuple[str, ...] | None) -> str | None:
@@ -268,6 +336,16 @@ class _Locator:
     def __init__(self, text: str) -> None:
         self.lines = text.splitlines()
 
+    def nth_array_table(self, table: str, index: int) -> int | None:
+        """Line of the index-th (1-based) ``[[table]]`` header."""
+        seen = 0
+        for number, line in enumerate(self.lines, start=1):
+            if line.strip().replace(" ", "").startswith(f"[[{table}]]"):
+                seen += 1
+                if seen == index:
+                    return number
+        return None
+
     def __call__(self, table: str | None, key: str | None = None) -> int | None:
         current: str | None = None
         for number, line in enumerate(self.lines, start=1):
@@ -299,8 +377,22 @@ def render_example() -> str:
         out += ["", f"[{name}]"]
         assert is_dataclass(section)
         for spec in fields(section):
+            if spec.metadata.get("table_array"):
+                continue  # documented after the section's plain keys
             out += [f"# {line}" if line else "#" for line in spec.metadata["doc"].splitlines()]
             out.append(f"{spec.name} = {_toml_value(getattr(section, spec.name))}")
+        if name == "runs":
+            out += [
+                "",
+                "# Your own log formats (none by default). Each is a regular expression with named groups:",
+                "# done, total (progress), epoch, epochs, and any other name is a metric. It is searched in",
+                "# each line of the log as a terminal shows it; every sample line must match, or the config",
+                "# is refused. Keep patterns simple (no nested repetition): they run on every line.",
+                "# [[runs.formats]]",
+                "# name = \"my-trainer\"",
+                "# pattern = 'it (?P<done>\\d+)/(?P<total>\\d+) .*loss (?P<loss>[\\d.]+)'",
+                "# samples = [\"it 120/5000 took 0.31s loss 2.3041\"]",
+            ]
     out += [
         "",
         "[keymap]",

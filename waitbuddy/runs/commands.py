@@ -14,6 +14,7 @@ from pathlib import Path
 from waitbuddy.config import Config
 from waitbuddy.paths import Paths
 from waitbuddy.runs import registry
+from waitbuddy.runs.formats.user import compile_formats
 from waitbuddy.runs.present import STATUS_SYMBOLS, duration, headline, one_line
 from waitbuddy.store import Store, StoreError
 
@@ -158,8 +159,9 @@ def cmd_status(args: argparse.Namespace, where: Paths, config: Config) -> int:
         with Store.open(where.database) as store:
             targets = [(record.path, record.name) for record in registry.runs(store)]
     floor = config.runs.stall_minutes * 60
+    extra = compile_formats(config.runs.formats)
     for path, name in targets:
-        snapshot = read_once(path, name=name, stall_floor=floor).snapshot(time.time())
+        snapshot = read_once(path, name=name, stall_floor=floor, extra_recognizers=extra).snapshot(time.time())
         _print(json.dumps(snapshot, ensure_ascii=False) if args.json else one_line(snapshot))
     return EXIT_OK
 
@@ -240,6 +242,7 @@ def _watch_json(args: argparse.Namespace, patterns: list[str], config: Config, s
         patterns, on_snapshots=emit, store=store, polling="always" if args.poll else config.runs.polling,
         poll_seconds=config.runs.poll_seconds, stall_floor=config.runs.stall_minutes * 60,
         pids={patterns[0]: args.pid} if args.pid is not None else None,
+        extra_recognizers=compile_formats(config.runs.formats),
     )
     watcher.start()
     try:

@@ -134,7 +134,7 @@ class Watcher:
         self, patterns: list[str], *, on_snapshots: Snapshots, store: Store | None = None,
         polling: str = "auto", poll_seconds: float = 1.0, stall_floor: float = 600.0,
         pids: dict[str, int] | None = None, use_inotify: bool = True, follow_store: bool = False,
-        spark_points: int = 0,
+        spark_points: int = 0, extra_recognizers: tuple = (),
     ) -> None:
         """``follow_store``: also follow every watch pattern and run in the store, including ones
         added later by another waitbuddy process (the dashboard does this)."""
@@ -155,6 +155,7 @@ class Watcher:
         self._store_warned = False
         self.follow_store = follow_store and store is not None
         self.spark_points = spark_points  # > 0: snapshots carry "spark", recent headline values
+        self.extra_recognizers = extra_recognizers  # the user's [[runs.formats]]
 
     # --- lifecycle ---------------------------------------------------------------------------
 
@@ -305,7 +306,7 @@ class Watcher:
             followed.tail.close()
 
     def _follow(self, path: str, now: float, *, polled: bool) -> None:
-        run = Run(path, stall_floor=self.stall_floor)
+        run = Run(path, stall_floor=self.stall_floor, extra_recognizers=self.extra_recognizers)
         followed = Followed(run=run, polled=polled or self.poll_all, pid=self.pids.get(path))
         if self.store is not None:
             record = self._store_call(registry.ensure_run, self.store, path, name=run.name)

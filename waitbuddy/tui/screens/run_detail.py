@@ -50,8 +50,9 @@ class RunScreen(Screen[None]):
             # The newest state wins, but a chart update is only dropped for a newer chart update.
             return isinstance(message, RunScreen.State) and (self.series is None or message.series is not None)
 
-    def __init__(self, path: str, name: str, stall_floor: float) -> None:
+    def __init__(self, path: str, name: str, stall_floor: float, extra_recognizers: tuple = ()) -> None:
         super().__init__()
+        self.extra_recognizers = extra_recognizers
         self.path = path
         self.run_name = name
         self.stall_floor = stall_floor
@@ -71,7 +72,7 @@ class RunScreen(Screen[None]):
     @work(thread=True, exclusive=True, exit_on_error=False, group="run-detail", description="read the log")
     def follow(self) -> None:
         worker = get_current_worker()
-        run = Run(self.path, self.run_name, stall_floor=self.stall_floor)
+        run = Run(self.path, self.run_name, stall_floor=self.stall_floor, extra_recognizers=self.extra_recognizers)
         view = TerminalView(until_cursor_up=1)
         tail = Tail(self.path, start_from_end=None)
         catching_up = True

@@ -14,6 +14,7 @@ from textual.widgets.option_list import Option
 
 from waitbuddy.config import Config
 from waitbuddy.runs import registry
+from waitbuddy.runs.formats.user import compile_formats
 from waitbuddy.runs.watcher import Watcher
 from waitbuddy.store import Store
 from waitbuddy.text import safe_line
@@ -52,7 +53,7 @@ class RunsArea(Area):
         self.watcher = Watcher(
             [], on_snapshots=lambda snapshots: self.post_message(self.Updated(snapshots)), store=self.store,
             polling=runs.polling, poll_seconds=runs.poll_seconds, stall_floor=runs.stall_minutes * 60,
-            follow_store=True, spark_points=24,
+            follow_store=True, spark_points=24, extra_recognizers=compile_formats(runs.formats),
         )
         self.watcher.start()
         self.set_interval(REFRESH_SECONDS, self._refresh_rows)
@@ -109,7 +110,8 @@ class RunsArea(Area):
         snapshot = self.snapshots.get(event.option.id or "")
         if snapshot is not None:
             floor = self.config.runs.stall_minutes * 60
-            self.app.push_screen(RunScreen(snapshot["path"], snapshot["name"], floor))
+            extra = compile_formats(self.config.runs.formats)
+            self.app.push_screen(RunScreen(snapshot["path"], snapshot["name"], floor, extra))
 
     def action_add_watch(self) -> None:
         def add(pattern: str | None) -> None:
