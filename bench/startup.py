@@ -35,7 +35,7 @@ CLOCK_TICKS = os.sysconf("SC_CLK_TCK")
 
 
 class PtyApp:
-    def __init__(self, size: tuple[int, int], home: Path) -> None:
+    def __init__(self, size: tuple[int, int], home: Path, args: list[str] | None = None) -> None:
         self.master, slave = pty.openpty()
         fcntl.ioctl(slave, termios.TIOCSWINSZ, struct.pack("HHHH", size[1], size[0], 0, 0))
         env = {
@@ -44,7 +44,7 @@ class PtyApp:
         }
         self.started = time.perf_counter()
         self.process = subprocess.Popen(
-            [sys.executable, "-m", "waitbuddy"], stdin=slave, stdout=slave, stderr=slave,
+            [sys.executable, "-m", "waitbuddy", *(args or [])], stdin=slave, stdout=slave, stderr=slave,
             env=env, start_new_session=True,
         )
         os.close(slave)
