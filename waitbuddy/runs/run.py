@@ -36,7 +36,6 @@ GLOBAL_BAR = frozenset({"transformers", "xgboost", "lightgbm", "catboost", "optu
 WEAK_FRAMEWORKS = ("generic", "jsonl", "tqdm")  # weakest first
 _MINIMIZED = re.compile(r"loss|err|rmse|mse|mae|l1|l2|ppl|perplexity|wer|cer", re.IGNORECASE)
 _MAXIMIZED = re.compile(r"acc|f1|auc|score|precision|recall|map|bleu|rouge|r2|iou|dice", re.IGNORECASE)
-_PIECES = re.compile(r"[^\r\n]{1,4096}")
 
 
 @dataclass
@@ -75,6 +74,9 @@ class Run:
         self.name = name or _default_name(path)
         self.stall_floor = stall_floor
         self.extra_recognizers = extra_recognizers
+        # Also search the raw text for failure markers that later frames overwrite; a history
+        # scan (catching up on a long log) may turn it off for speed.
+        self.scan_raw = True
         self.view = TerminalView(until_cursor_up=1)
         self.tracebacks = failures.Tracebacks()
         self.status = WAITING
@@ -119,8 +121,8 @@ class Run:
         if self.status in (WAITING, STALLED):
             self._set_status(RUNNING)
         self.stall_message = None
-        for piece in _PIECES.findall(text):  # raw pieces: markers hidden by later overwrites
-            if marker := failures.recognize(piece):
+        if self.scan_raw:
+            for marker in failures.scan(text):  # raw text: markers that later frames overwrite
                 self._marker(marker)
         # A frame is known to be whole only up to the last \r or \n. What follows may be half a
         # frame ("loss: 0." of "loss: 0.0989"): it may show as the current state, but it must not

@@ -14,13 +14,30 @@ from waitbuddy.text import safe_line
 
 # One cheap search decides whether a piece of text needs the detailed patterns at all.
 _HINT = re.compile(
-    r"137|out of memory|Out Of Memory|CUDA error|CUBLAS_STATUS|cuDNN error|Watchdog caught|ProcessGroupNCCL|"
+    r"exit status|exit code|exited with|finished with status|out of memory|Out Of Memory|CUDA error|CUBLAS_STATUS|cuDNN error|Watchdog caught|ProcessGroupNCCL|"
     r"DistBackendError|exitcode|Killed|killed by signal|Terminated|Segmentation fault|CANCELLED|oom[-_]kill|"
     r"exceeded memory limit|Invalid loss|is not finite|returned nan values|KeyboardInterrupt|SIGKILL|"
     r"Minimum loss scale reached|loss scale already at minimum|bus error|COMMAND_EXIT_CODE"
 )
 # The footer `script` (util-linux) writes when the command it recorded ends.
 _SCRIPT_EXIT = re.compile(r'Script done on .*\[COMMAND_EXIT_CODE="?(-?\d+)"?\]')
+
+
+def scan(text: str) -> list[Marker]:
+    """Markers in raw text that may hold many \\r-separated frames: one pass of the cheap hint
+    over the whole text, then the detailed patterns only on the pieces around a hint."""
+    markers = []
+    last_end = -1
+    for hint in _HINT.finditer(text):
+        if hint.start() < last_end:
+            continue
+        start = max(text.rfind("\r", 0, hint.start()), text.rfind("\n", 0, hint.start())) + 1
+        ends = [index for index in (text.find("\r", hint.end()), text.find("\n", hint.end())) if index != -1]
+        end = min(ends) if ends else len(text)
+        last_end = end
+        if marker := recognize(text[max(start, end - 4096) : end]):
+            markers.append(marker)
+    return markers
 
 
 def exit_marker(code: int | None, signal: int | None) -> Marker:

@@ -73,6 +73,7 @@ class RunScreen(Screen[None]):
     def follow(self) -> None:
         worker = get_current_worker()
         run = Run(self.path, self.run_name, stall_floor=self.stall_floor, extra_recognizers=self.extra_recognizers)
+        run.scan_raw = False  # catching up on history: the terminal view is enough, and faster
         view = TerminalView(until_cursor_up=1)
         tail = Tail(self.path, start_from_end=None)
         catching_up = True
@@ -95,6 +96,7 @@ class RunScreen(Screen[None]):
                     continue  # keep reading while there is more
                 if catching_up:
                     catching_up = False
+                    run.scan_raw = True
                     self.post_message(self.Lines(list(backlog)))
                     backlog.clear()
                 run.tick(now)
