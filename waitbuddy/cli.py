@@ -42,6 +42,14 @@ def _version() -> str:
     return f"waitbuddy {__version__} (Python {python}, Textual {textual})"
 
 
+class _VersionAction(argparse.Action):
+    """--version, computed only when asked for (importlib.metadata costs ~40 ms at every start)."""
+
+    def __call__(self, parser, namespace, values, option_string=None) -> None:
+        print(_version())
+        parser.exit()
+
+
 def build_parser() -> argparse.ArgumentParser:
     common = argparse.ArgumentParser(add_help=False)
     common.add_argument(
@@ -52,7 +60,7 @@ def build_parser() -> argparse.ArgumentParser:
         prog="waitbuddy", description=DESCRIPTION, epilog=EPILOG, parents=[common],
         formatter_class=argparse.RawDescriptionHelpFormatter,
     )
-    parser.add_argument("--version", action="version", version=_version())
+    parser.add_argument("--version", action=_VersionAction, nargs=0, help="show the version and exit")
     parser.set_defaults(func=cmd_dashboard)
     commands = parser.add_subparsers(title="commands", metavar="COMMAND")
 
