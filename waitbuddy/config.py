@@ -198,7 +198,7 @@ def _build(cls: type, section: str, table: dict[str, Any], problems: list[Proble
         if spec is None:
             problems.append(Problem(where, "unknown key" + suggest(key, known), locate(section, key)))
             continue
-        if item := spec.metadata.get("table_array"):
+        if spec.metadata.get("table_array"):
             values[key] = _build_formats(value, f"{section}.{key}", problems, locate)
             continue
         if problem := _check(value, type(spec.default), spec.metadata.get("choices")):

@@ -19,6 +19,18 @@ def duration(seconds: float | None) -> str:
     return f"{seconds}s"
 
 
+def short_duration(seconds: float) -> str:
+    """20s, 1m40s, 6m, 14m, 1h02m: whole minutes from 10 minutes up (alert and stall texts)."""
+    seconds = int(round(seconds))
+    if seconds < 60:
+        return f"{seconds}s"
+    if seconds < 600 and seconds % 60:
+        return f"{seconds // 60}m{seconds % 60:02d}s"
+    if seconds < 3600:
+        return f"{seconds // 60}m"
+    return f"{seconds // 3600}h{(seconds % 3600) // 60:02d}m"
+
+
 def number(value: object) -> str:
     if isinstance(value, float):
         return f"{value:.4g}"

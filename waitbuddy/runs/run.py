@@ -10,6 +10,7 @@ so the run goes back to running; a NaN clears only when that metric is finite ag
 
 from __future__ import annotations
 
+import bisect
 import math
 import re
 from collections import deque
@@ -19,6 +20,7 @@ from datetime import datetime, timezone
 from waitbuddy.runs import formats
 from waitbuddy.runs.formats import failures, hf, optuna
 from waitbuddy.runs.observe import COMPLETED, FAILED, INTERRUPTED, WARNING, Marker, Observation, Progress, is_loss_like
+from waitbuddy.runs.present import short_duration
 from waitbuddy.runs.screen import TerminalView
 from waitbuddy.text import safe_line
 
@@ -28,6 +30,10 @@ STATUSES = (WAITING, RUNNING, STALLED, *ENDED)
 
 DEFAULT_STALL_FLOOR = 600.0  # seconds
 STALL_MULTIPLE = 3.0  # stalled after this many "usual" gaps without output (and the floor)
+MAX_FRAME = 8192  # longest frame judged whole by its closing "]"
+RATE_WINDOW_SECONDS = 300.0
+RATE_SLICES = 10
+RATE_SAMPLES = 800  # progress samples kept for the ETA; thinned by half when full
 RECOVERY_STEPS = 3  # progress after an error that means it was handled
 HISTORY_POINTS = 1000  # per metric; older points are thinned, not dropped
 # Frameworks whose progress bar spans the whole run rather than one epoch.
@@ -100,8 +106,9 @@ class Run:
         self.ended_at: float | None = None
         self.stall_message: str | None = None
         self._gaps: deque[float] = deque(maxlen=200)
-        self._samples: deque[tuple[float, float]] = deque(maxlen=600)
+        self._samples: list[tuple[float, float]] = []  # (time, fraction), for the ETA
         self._count = 0.0  # for counted progress (scikit-learn fits)
+        self._unterminated = ""  # text written since the last \r or \n (the frame being drawn)
         self._error_position: tuple[float, float] | None = None
         self._x = 0.0  # x axis for metric history: the step (or line count when no step is known)
         self._version = 0  # bumped on every visible change
@@ -121,12 +128,10 @@ class Run:
         if self.status in (WAITING, STALLED):
             self._set_status(RUNNING)
         self.stall_message = None
-        if self.scan_raw:
-            for marker in failures.scan(text):  # raw text: markers that later frames overwrite
-                self._marker(marker)
         # A frame is known to be whole only up to the last \r or \n. What follows may be half a
-        # frame ("loss: 0." of "loss: 0.0989"): it may show as the current state, but it must not
-        # become a best value or a point of history.
+        # frame ("loss: 0." of "loss: 0.0989", or a new frame's start over an old frame's end):
+        # it may show as the current state, but it must not become a best value, history or a
+        # framework. A tqdm frame is whole once its closing "]" is written.
         end = max(text.rfind("\r"), text.rfind("\n")) + 1
         for line in self.view.feed(text[:end]):
             self._settled(line, now)
@@ -136,8 +141,17 @@ class Run:
         if end < len(text):
             for line in self.view.feed(text[end:]):
                 self._settled(line, now)
+            self._unterminated = (text[end:] if end else self._unterminated + text)[-MAX_FRAME:]
+            whole = self._unterminated.rstrip(" ").endswith("]")
             for row in self.view.live()[-1:]:
-                self._live(row, now, tentative=True)
+                self._live(row, now, tentative=not whole)
+        else:
+            self._unterminated = ""
+        # Markers in the raw text last, so that the frames of this same read are not taken for
+        # progress made after the failure.
+        if self.scan_raw:
+            for marker in failures.scan(text):  # markers that later frames overwrote on screen
+                self._marker(marker)
         self._version += 1
 
     def end_of_content(self, now: float) -> None:
@@ -152,9 +166,10 @@ class Run:
     def reset(self, now: float) -> None:
         """The file was truncated or replaced: a new run is being written to it."""
         path, name, floor, extra = self.path, self.name, self.stall_floor, self.extra_recognizers
+        version = self._version
         self.__init__(path, name, stall_floor=floor, extra_recognizers=extra)  # type: ignore[misc]
         self.started_at = now
-        self._version += 1
+        self._version = version + 1  # versions only grow: watchers compare them to what they sent
 
     def set_note(self, note: str | None) -> None:
         if note != self.note:
@@ -170,8 +185,8 @@ class Run:
         if idle < threshold:
             return False
         usual = self.usual_interval()
-        usually = f" (usually every {_short(usual)})" if usual is not None else ""
-        self.stall_message = f"no output for {_short(idle)}{usually}"
+        usually = f" (usually every {short_duration(usual)})" if usual is not None else ""
+        self.stall_message = f"no output for {short_duration(idle)}{usually}"
         self._set_status(STALLED)
         return True
 
@@ -184,6 +199,12 @@ class Run:
             self._version += 1
             return
         marker = failures.exit_marker(code, signal)
+        fraction = self.fraction()
+        if code is None and signal is None and not self.soft_complete and fraction is not None and fraction < 0.999:
+            # A watched PID is gone, outcome unknown: midway and with no sign of completion, it
+            # more likely died (killed, OOM) than finished.
+            marker = Marker(FAILED, f"the process ended at {fraction:.0%} with no sign of completion "
+                                    "(exit status unknown: killed?)", "exit_status")
         if marker.kind == COMPLETED:
             self._set_status(COMPLETED)
         else:
@@ -198,7 +219,7 @@ class Run:
         if self.soft_complete:
             self._set_status(COMPLETED)
         elif idle_seconds >= self.stall_threshold():
-            self.stall_message = f"no output for {_short(idle_seconds)}"
+            self.stall_message = f"no output for {short_duration(idle_seconds)}"
             self._set_status(STALLED)
 
     # --- derived -----------------------------------------------------------------------------
@@ -230,6 +251,8 @@ class Run:
                 return _clamp(completed_epochs / epochs)
             return None
         within = _clamp(progress.done / progress.total)
+        if not math.isfinite(within):
+            return None
         if self._nested(progress) and epochs:
             return _clamp((completed_epochs + within) / epochs)
         return within
@@ -262,22 +285,23 @@ class Run:
         return seconds_per_loop * (1.0 - fraction) * loops
 
     def _rate(self, now: float) -> float | None:
-        """Fraction per second over a window long enough to include validation pauses, after the
-        first slow steps. None until there is enough history."""
-        if len(self._samples) < 3 or self.started_at is None:
+        """Fraction per second: the median over ten slices of a recent window (5 minutes, or half
+        the run if longer). A validation pause or the slow first steps spoil a few slices, not
+        the median. None until there are 20 s of history."""
+        samples = self._samples
+        if len(samples) < 3:
             return None
-        t_now, f_now = self._samples[-1]
-        elapsed = t_now - self._samples[0][0]
+        t_first, t_now = samples[0][0], samples[-1][0]
+        elapsed = t_now - t_first
         if elapsed < 20.0:
             return None
-        window = max(60.0, 0.3 * elapsed)
-        warmup_end = self._samples[0][0] + min(30.0, 0.1 * elapsed)
-        start = next(
-            ((t, f) for t, f in self._samples if t >= max(t_now - window, warmup_end)), None
-        )
-        if start is None or t_now - start[0] < 10.0 or f_now <= start[1]:
-            return None
-        return (f_now - start[1]) / (t_now - start[0])
+        window = min(elapsed, max(RATE_WINDOW_SECONDS, 0.5 * elapsed))
+        width = window / RATE_SLICES
+        times = [t for t, _ in samples]
+        edges = [_interpolate(samples, times, t_now - window + index * width) for index in range(RATE_SLICES + 1)]
+        rates = sorted((edges[index + 1] - edges[index]) / width for index in range(RATE_SLICES))
+        rate = (rates[RATE_SLICES // 2 - 1] + rates[RATE_SLICES // 2]) / 2
+        return rate if rate > 0 else None
 
     def headline(self) -> tuple[str, float] | None:
         """The metric to show in a one-line summary: a loss if there is one."""
@@ -348,21 +372,21 @@ class Run:
             self._apply(found, now, settled=True)
 
     def _live(self, row: str, now: float, *, tentative: bool) -> None:
-        # A tqdm frame ends with "]": if it is there, the frame is whole even without a terminator.
-        tentative = tentative and not row.endswith("]")
         if (found := formats.recognize(row, self.extra_recognizers)) is not None:
             self._apply(found, now, settled=False, tentative=tentative)
 
     def _apply(self, found: Observation, now: float, *, settled: bool, tentative: bool = False) -> None:
-        if found.framework:
+        if found.framework and not tentative:
             self._framework(found.framework)
-        if found.epoch is not None:
+        if found.epoch is not None and _finite(found.epoch[0]) and (found.epoch[1] is None or _finite(found.epoch[1])):
             completed, total = found.epoch
             if total:
                 self.epoch_total = total
             self.epoch = (completed, total or self.epoch_total)
-        if found.progress is not None:
-            self._progress(found.progress, now, settled=settled)
+        if found.progress is not None and _finite(found.progress.done) and (
+            found.progress.total is None or _finite(found.progress.total)
+        ):
+            self._progress(found.progress, now, settled=settled, tentative=tentative)
         for name, value in found.metrics.items():
             self._metric(name, value, settled=settled, tentative=tentative)
         if found.marker is not None and settled:
@@ -376,7 +400,7 @@ class Run:
         if self.framework is None or _rank(name) > _rank(self.framework):
             self.framework = name
 
-    def _progress(self, progress: Progress, now: float, *, settled: bool) -> None:
+    def _progress(self, progress: Progress, now: float, *, settled: bool, tentative: bool = False) -> None:
         if progress.eval:
             self.eval_progress = progress
             return
@@ -393,16 +417,26 @@ class Run:
             progress = Progress(done=progress.done, total=progress.total or self.total_steps, unit="step",
                                 per_epoch=False, remaining_seconds=progress.remaining_seconds)
         self.progress = progress
-        if progress.done and progress.total and progress.done >= progress.total and not progress.per_epoch:
-            self.soft_complete = True
-        elif progress.per_epoch and self.epoch_total and self.epoch and progress.total:
-            self.soft_complete = self.epoch[0] + 1 >= self.epoch_total and progress.done >= progress.total
+        if tentative:
+            return  # perhaps "step 5/1" of "step 5/100": shown until the next frame, decides nothing
+        # Whether the run looks finished follows the latest progress: a 100 % data-loading bar
+        # followed by a training bar at 3 % is not a finished run.
+        complete = bool(progress.total) and progress.done >= progress.total
+        if complete and self._nested(progress) and self.epoch_total:
+            complete = bool(self.epoch) and self.epoch[0] + 1 >= self.epoch_total
+        elif complete and progress.per_epoch and not self.epoch_total:
+            complete = False  # the last step of an epoch, of an unknown number of epochs
+        self.soft_complete = complete
         self._x = progress.done if not progress.per_epoch or not progress.total else (
             (self.epoch[0] if self.epoch else 0) * progress.total + progress.done
         )
         fraction = self.fraction()
-        if fraction is not None and (not self._samples or now - self._samples[-1][0] >= 0.5):
-            self._samples.append((now, fraction))
+        samples = self._samples
+        spacing = max(0.5, (now - samples[0][0]) / (RATE_SAMPLES / 2)) if samples else 0.0
+        if fraction is not None and math.isfinite(fraction) and (not samples or now - samples[-1][0] >= spacing):
+            samples.append((now, fraction))
+            if len(samples) > RATE_SAMPLES:
+                self._samples = samples[:-1:2] + samples[-1:]
 
     def _metric(self, name: str, value: float, *, settled: bool, tentative: bool = False) -> None:
         name = safe_line(name, limit=64)  # JSON-line keys are arbitrary text
@@ -477,6 +511,21 @@ def _rank(framework: str) -> int:
     return WEAK_FRAMEWORKS.index(framework) if framework in WEAK_FRAMEWORKS else len(WEAK_FRAMEWORKS)
 
 
+def _finite(value: float) -> bool:
+    return math.isfinite(value)
+
+
+def _interpolate(samples: list[tuple[float, float]], times: list[float], at: float) -> float:
+    """The fraction at time ``at``, linear between the samples around it."""
+    index = bisect.bisect_left(times, at)
+    if index <= 0:
+        return samples[0][1]
+    if index >= len(samples):
+        return samples[-1][1]
+    (t0, f0), (t1, f1) = samples[index - 1], samples[index]
+    return f0 if t1 == t0 else f0 + (f1 - f0) * (at - t0) / (t1 - t0)
+
+
 def _clamp(value: float) -> float:
     return min(max(value, 0.0), 1.0)
 
@@ -498,15 +547,6 @@ def _metric_value(value: float) -> float | int | str:
 
 def _iso(timestamp: float) -> str:
     return datetime.fromtimestamp(timestamp, tz=timezone.utc).strftime("%Y-%m-%dT%H:%M:%SZ")
-
-
-def _short(seconds: float) -> str:
-    seconds = int(round(seconds))
-    if seconds < 60:
-        return f"{seconds}s"
-    if seconds < 3600:
-        return f"{seconds // 60}m"
-    return f"{seconds // 3600}h{(seconds % 3600) // 60:02d}m"
 
 
 def _default_name(path: str) -> str:

@@ -16,6 +16,7 @@ from __future__ import annotations
 
 import glob
 import os
+import sys
 import threading
 import time
 from collections.abc import Callable
@@ -26,7 +27,7 @@ from waitbuddy.runs import registry
 from waitbuddy.runs.run import ENDED, Run
 from waitbuddy.runs.status import drain, prime
 from waitbuddy.runs.tail import Tail
-from waitbuddy.store import Store, StoreError
+from waitbuddy.store import Store
 
 NETWORK_FILESYSTEMS = frozenset({
     "nfs", "nfs4", "lustre", "cifs", "smb3", "smbfs", "fuse.sshfs", "gpfs", "beegfs", "ceph", "fuse.ceph",
@@ -134,7 +135,7 @@ class Watcher:
         self, patterns: list[str], *, on_snapshots: Snapshots, store: Store | None = None,
         polling: str = "auto", poll_seconds: float = 1.0, stall_floor: float = 600.0,
         pids: dict[str, int] | None = None, use_inotify: bool = True, follow_store: bool = False,
-        spark_points: int = 0, extra_recognizers: tuple = (),
+        spark_points: int = 0, extra_recognizers: tuple = (), on_error: Callable[[str], None] | None = None,
     ) -> None:
         """``follow_store``: also follow every watch pattern and run in the store, including ones
         added later by another waitbuddy process (the dashboard does this)."""
@@ -156,6 +157,7 @@ class Watcher:
         self.follow_store = follow_store and store is not None
         self.spark_points = spark_points  # > 0: snapshots carry "spark", recent headline values
         self.extra_recognizers = extra_recognizers  # the user's [[runs.formats]]
+        self.on_error = on_error or _print_error  # called from the engine thread
 
     # --- lifecycle ---------------------------------------------------------------------------
 
@@ -210,7 +212,7 @@ class Watcher:
                     followed.last_safety_stat = now
                     due = self._grew_silently(path, followed)
                 if due:
-                    self._read(path, followed, now)
+                    self._guarded(followed, self._read, path, followed, now)
             if now >= next_tick:
                 self._tick(now)
                 next_tick = now + TICK_SECONDS
@@ -237,8 +239,7 @@ class Watcher:
 
         class Handler(FileSystemEventHandler):
             def on_any_event(self, event) -> None:  # runs on the observer thread
-                if event.is_directory:
-                    return
+                # Directory events matter too: a new run directory may match a glob.
                 wakeups.add(os.fsdecode(event.src_path))
                 if getattr(event, "dest_path", None):
                     wakeups.add(os.fsdecode(event.dest_path))
@@ -276,7 +277,8 @@ class Watcher:
             for path in hidden & set(self.followed):  # removed from the dashboard elsewhere
                 self._unfollow(path)
         for pattern in dict.fromkeys(patterns):
-            recursive = "**" in pattern
+            # runs/*/train.log needs events from the subdirectories of runs/.
+            recursive = is_pattern(os.path.dirname(pattern))
             events = self._watch_root(watch_root(pattern), recursive)
             for path in expand(pattern):
                 if path not in self.followed and path not in hidden:
@@ -347,15 +349,21 @@ class Watcher:
         return False
 
     def _tick(self, now: float) -> None:
-        for followed in self.followed.values():
+        for followed in list(self.followed.values()):
             run = followed.run
-            run.tick(now)
+            self._guarded(followed, run.tick, now)
             if followed.pid is not None and run.status not in ENDED and not _alive(followed.pid):
-                self._process_ended(followed, now)
+                self._guarded(followed, self._process_ended, followed, now)
+
+    def _guarded(self, followed: Followed, function, *args) -> None:
+        """One log's surprise must not stop the others: note it on that run and go on."""
+        try:
+            function(*args)
+        except Exception as exc:  # noqa: BLE001 - a bug, but the watch goes on for every other log
+            followed.run.set_note(f"internal error reading this log: {type(exc).__name__}: {exc}"[:200])
 
     def _process_ended(self, followed: Followed, now: float) -> None:
         """A watched PID is gone: read what it wrote last, then take the exit into account."""
-        path = followed.run.path
         if followed.tail is not None:
             drain(followed.run, followed.tail, now)
         code = signal = None
@@ -365,7 +373,6 @@ class Watcher:
                 code, signal = record.exit_code, record.exit_signal
         followed.run.exited(code, signal, now)
         followed.pid = None
-        del path
 
     def _publish(self, now: float) -> None:
         changed = []
@@ -385,13 +392,15 @@ class Watcher:
     def _store_call(self, function, *args, **kwargs):
         try:
             return function(*args, **kwargs)
-        except (StoreError, OSError, Exception) as exc:  # noqa: BLE001 - the watch must go on
+        except Exception as exc:  # noqa: BLE001 - a locked or broken database must not stop the watch
             if not self._store_warned:
                 self._store_warned = True
-                import sys
-
-                print(f"waitbuddy: cannot update the database: {exc}", file=sys.stderr)
+                self.on_error(f"cannot update the database: {exc}")
             return None
+
+
+def _print_error(message: str) -> None:
+    print(f"waitbuddy: {message}", file=sys.stderr)
 
 
 def _alive(pid: int) -> bool:

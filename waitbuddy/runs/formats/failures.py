@@ -60,8 +60,9 @@ _TORCHRUN_KILLED = re.compile(
     r"exitcode\s*:?\s*-9\b|Signal 9 \(SIGKILL\) received|died with <Signals\.SIGKILL|"
     r"(?:exit(?:ed)?(?: with)?|finished with|non-zero exit) (?:status|code)\s*[:=]?\s*137\b"
 )
-_SHELL_KILLED = re.compile(r"(?:line \d+: +\d+ Killed\b|^Killed\b|killed by signal: Killed)")
-_TERMINATED = re.compile(r"(?:line \d+: +\d+ Terminated\b|^Terminated\s*$)")
+# An interactive shell prints a bare "Killed" / "Terminated", possibly right after a bar frame.
+_SHELL_KILLED = re.compile(r"(?:line \d+: +\d+ Killed\b|(?:^|\]\s*)Killed\s*$|^Killed\b|killed by signal: Killed)")
+_TERMINATED = re.compile(r"(?:line \d+: +\d+ Terminated\b|(?:^|\]\s*)Terminated\s*$)")
 _SEGFAULT = re.compile(r"(?:line \d+: +\d+ Segmentation fault|^Segmentation fault)")
 _SLURM = re.compile(
     r"\*\*\* (?:JOB|STEP) [\d.]+ (?:ON \S+ )?CANCELLED(?: AT \S+)?(?: DUE TO (?P<why>[A-Z ]+?))?(?:,[^*]*)? \*\*\*"
@@ -191,6 +192,8 @@ SAMPLES = [
     ("…| 90/1000 [00:00<00:09, 97.95it/s]runner.sh: line 2: 17706 Killed                  python3 -u loop.py",
      {"error_kind": "killed", "message": "killed (SIGKILL): probably out of host memory"}),
     ("Killed", {"error_kind": "killed"}),
+    (" 45%|████▌     | 90/200 [00:09<00:11,  9.98it/s]Killed", {"error_kind": "killed"}),
+    ("The process was not Killed here, carry on", None),
     ('Script done on 2026-11-22 13:40:01+00:00 [COMMAND_EXIT_CODE="130"]', {"kind": "interrupted"}),
     ('Script done on 2026-11-22 13:40:01+00:00 [COMMAND_EXIT_CODE="0"]', {"kind": "completed"}),
     ("job finished with status 137", {"error_kind": "killed"}),

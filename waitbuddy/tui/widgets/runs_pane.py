@@ -35,6 +35,10 @@ class RunsArea(Area):
     class Updated(Message, bubble=False):
         snapshots: list[dict]
 
+    @dataclass
+    class Problem(Message, bubble=False):
+        message: str
+
     def __init__(self, spec: AreaSpec, store: Store, config: Config) -> None:
         super().__init__(spec)
         self.store = store
@@ -54,6 +58,7 @@ class RunsArea(Area):
             [], on_snapshots=lambda snapshots: self.post_message(self.Updated(snapshots)), store=self.store,
             polling=runs.polling, poll_seconds=runs.poll_seconds, stall_floor=runs.stall_minutes * 60,
             follow_store=True, spark_points=24, extra_recognizers=compile_formats(runs.formats),
+            on_error=lambda message: self.post_message(self.Problem(message)),
         )
         self.watcher.start()
         self.set_interval(REFRESH_SECONDS, self._refresh_rows)
@@ -72,6 +77,10 @@ class RunsArea(Area):
         for snapshot in event.snapshots:
             self.snapshots[snapshot["path"]] = snapshot
         self._dirty = True
+
+    @on(Problem)
+    def _problem(self, event: Problem) -> None:
+        self.notify(event.message, severity="error", markup=False)
 
     def on_resize(self) -> None:
         self._dirty = True
