@@ -23,7 +23,7 @@ def rows(app: WaitBuddy) -> list[str]:
     return [str(option.prompt) for option in runs.options]
 
 
-async def wait_for(pilot, condition, timeout: float = 10.0) -> None:
+async def wait_for(pilot, condition, timeout: float = 20.0) -> None:
     deadline = time.monotonic() + timeout
     while not condition():
         assert time.monotonic() < deadline, "timed out"

@@ -127,8 +127,7 @@ class RunsArea(Area):
             if not pattern:
                 return
             pattern = os.path.abspath(os.path.expanduser(pattern))
-            self.run_worker(partial(registry.add_watch, self.store, pattern), thread=True,
-                            exit_on_error=False, group="store", description="save the watch")
+            self._in_background("save the watch", registry.add_watch, self.store, pattern)
             if self.watcher is not None:
                 self.watcher.add_pattern(pattern)
             exists = os.path.exists(pattern) or any(char in pattern for char in "*?[")
@@ -138,13 +137,21 @@ class RunsArea(Area):
             Prompt("Watch a log file, a directory or a glob such as runs/*/train.log:",
                    placeholder="path, directory or glob"), add)
 
-    def action_remove_run(self) -> None:
+    def _in_background(self, description: str, function, *args) -> None:
+        """Store writes can wait on another pane's transaction: never on the UI thread."""
+        self.run_worker(partial(function, *args), thread=True, exit_on_error=False, group="store",
+                        description=description)
+
+    def _selected_run(self) -> dict | None:
+        """The highlighted run, if it is in the store (every followed run is, unless the store failed)."""
         snapshot = self.selected()
-        if snapshot is None or snapshot.get("run_id") is None:
+        return snapshot if snapshot is not None and snapshot.get("run_id") is not None else None
+
+    def action_remove_run(self) -> None:
+        if (snapshot := self._selected_run()) is None:
             return
         path = snapshot["path"]
-        self.run_worker(partial(registry.hide, self.store, snapshot["run_id"]), thread=True,
-                        exit_on_error=False, group="store", description="remove the run")
+        self._in_background("remove the run", registry.hide, self.store, snapshot["run_id"])
         if self.watcher is not None:
             self.watcher.unfollow(path)
         self.snapshots.pop(path, None)
@@ -155,16 +162,14 @@ class RunsArea(Area):
                     markup=False)
 
     def action_rename_run(self) -> None:
-        snapshot = self.selected()
-        if snapshot is None or snapshot.get("run_id") is None:
+        if (snapshot := self._selected_run()) is None:
             return
 
         def rename(name: str | None) -> None:
             if not name:
                 return
             name = safe_line(name, limit=80)
-            self.run_worker(partial(registry.rename, self.store, snapshot["run_id"], name), thread=True,
-                            exit_on_error=False, group="store", description="rename the run")
+            self._in_background("rename the run", registry.rename, self.store, snapshot["run_id"], name)
             self.snapshots[snapshot["path"]] = {**snapshot, "name": name}
             if self.watcher is not None:
                 self.watcher.rename(snapshot["path"], name)
@@ -173,12 +178,10 @@ class RunsArea(Area):
         self.app.push_screen(Prompt("New name for this run:", value=snapshot["name"]), rename)
 
     def action_mute_run(self) -> None:
-        snapshot = self.selected()
-        if snapshot is None or snapshot.get("run_id") is None:
+        if (snapshot := self._selected_run()) is None:
             return
         muted = not snapshot.get("muted")
-        self.run_worker(partial(registry.set_muted, self.store, snapshot["run_id"], muted), thread=True,
-                        exit_on_error=False, group="store", description="mute the run")
+        self._in_background("mute the run", registry.set_muted, self.store, snapshot["run_id"], muted)
         self.snapshots[snapshot["path"]] = {**snapshot, "muted": muted}
         if self.watcher is not None:
             self.watcher.set_muted(snapshot["path"], muted)
