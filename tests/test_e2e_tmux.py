@@ -72,7 +72,7 @@ def tmux(tmp_path: Path):
     subprocess.run(["tmux", "-L", server.socket, "kill-server"], capture_output=True)
 
 
-def start(tmux: Tmux, tmp_path: Path, size: tuple[int, int]) -> Path:
+def start(tmux: Tmux, tmp_path: Path, size: tuple[int, int], *args: str) -> Path:
     """Start waitbuddy in a pane; returns the file its exit status will be written to."""
     env = {
         "HOME": str(tmp_path / "home"),
@@ -81,7 +81,7 @@ def start(tmux: Tmux, tmp_path: Path, size: tuple[int, int]) -> Path:
         "TERM": "tmux-256color",
     }
     status_file = tmp_path / "exit-status"
-    command = f"{shlex.join([sys.executable, '-m', 'waitbuddy'])}; echo $? > {shlex.quote(str(status_file))}"
+    command = f"{shlex.join([sys.executable, '-m', 'waitbuddy', *args])}; echo $? > {shlex.quote(str(status_file))}"
     env_args = [arg for key, value in env.items() for arg in ("-e", f"{key}={value}")]
     tmux("new-session", "-d", "-s", "wb", "-x", str(size[0]), "-y", str(size[1]), *env_args, command)
     return status_file
@@ -109,3 +109,20 @@ def test_bad_config_in_a_pane_prints_one_line_and_exits_two(tmux: Tmux, tmp_path
     screen = tmux.screen()
     assert 'config.toml:2: [ui] layout: expected one of "auto", "stacked", "side-by-side", got "wide"' in screen
     assert "Traceback" not in screen
+
+
+def test_watching_a_log_shows_progress_then_the_failure_reason(tmux: Tmux, tmp_path: Path):
+    log = tmp_path / "train.log"
+    log.write_text("")
+    status_file = start(tmux, tmp_path, (80, 24), "watch", str(log))
+    tmux.wait_for(lambda text: "waiting" in text or "running" in text)
+    with log.open("a") as out:
+        out.write("\rEpoch 1/3:  45%|████▌     | 90/200 [00:09<00:11,  9.98it/s, loss=0.812]")
+        out.flush()
+        tmux.wait_for(lambda text: "▶ running" in text and "loss 0.812" in text)
+        out.write("\nTraceback (most recent call last):\n  File \"train.py\", line 9, in <module>\n"
+                  "torch.OutOfMemoryError: CUDA out of memory. Tried to allocate 2.00 GiB. GPU 0 has 79 GiB\n")
+    screen = tmux.wait_for(lambda text: "✖ failed" in text)
+    assert "CUDA out of memory (tried to allocate" in screen  # the row is cut to 80 columns
+    tmux("send-keys", "-t", "wb", "q")
+    assert tmux.exit_status(status_file) == "0"

@@ -30,6 +30,7 @@ STATUSES = (WAITING, RUNNING, STALLED, *ENDED)
 
 DEFAULT_STALL_FLOOR = 600.0  # seconds
 STALL_MULTIPLE = 3.0  # stalled after this many "usual" gaps without output (and the floor)
+SOFT_COMPLETION_IDLE = 60.0  # seconds of silence after a finished-looking last frame = completed
 MAX_FRAME = 8192  # longest frame judged whole by its closing "]"
 RATE_WINDOW_SECONDS = 300.0
 RATE_SLICES = 10
@@ -181,6 +182,10 @@ class Run:
         if self.status != RUNNING or self.updated_at is None:
             return False
         idle = now - self.updated_at
+        if self.soft_complete and idle >= max(SOFT_COMPLETION_IDLE, STALL_MULTIPLE * (self.usual_interval() or 0)):
+            # Everything looked finished and nothing more came: it finished.
+            self._set_status(COMPLETED)
+            return True
         threshold = self.stall_threshold()
         if idle < threshold:
             return False
@@ -333,7 +338,12 @@ class Run:
         elapsed = None if self.started_at is None else max(end - self.started_at, 0.0)
         epoch = None
         if self.epoch is not None:
-            epoch = {"done": _number(math.floor(self.epoch[0])), "total": _number(self.epoch_total)}
+            done = math.floor(self.epoch[0])
+            if progress is not None and progress.total and progress.done >= progress.total and self._nested(progress):
+                done += 1  # the epoch's own loop has finished: that epoch is done too
+            if self.epoch_total:
+                done = min(done, int(self.epoch_total))
+            epoch = {"done": _number(done), "total": _number(self.epoch_total)}
         return {
             "path": self.path,
             "name": self.name,

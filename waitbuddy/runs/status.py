@@ -59,6 +59,19 @@ def drain(run: Run, tail: Tail, now: float) -> None:
             return  # nothing new (a read can be empty yet move on: half a character, NULs)
 
 
+def idle_since_modified(run: Run, path: str, now: float) -> None:
+    """A log that was already there: it has been idle since it was last written, not since now
+    (a finished log found at start shows completed or stalled, not running)."""
+    try:
+        modified = os.stat(path).st_mtime
+    except OSError:
+        return
+    if run.updated_at is not None and modified < now - 1.0:
+        run.updated_at = modified
+        run.started_at = None  # unknown: the log began before we looked
+        run.tick(now)
+
+
 def read_once(
     path: str | os.PathLike[str], *, name: str | None = None, now: float | None = None,
     stall_floor: float = DEFAULT_STALL_FLOOR, extra_recognizers: tuple = (),

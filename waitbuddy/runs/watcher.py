@@ -25,7 +25,7 @@ from pathlib import Path
 
 from waitbuddy.runs import registry
 from waitbuddy.runs.run import ENDED, Run
-from waitbuddy.runs.status import drain, prime
+from waitbuddy.runs.status import drain, idle_since_modified, prime
 from waitbuddy.runs.tail import Tail
 from waitbuddy.store import Store
 
@@ -328,7 +328,10 @@ class Watcher:
                 followed.run.set_note("waiting for the file")
                 return
             followed.tail = prime(followed.run, Path(path), now)
-        drain(followed.run, followed.tail, now)
+            drain(followed.run, followed.tail, now)
+            idle_since_modified(followed.run, path, now)
+        else:
+            drain(followed.run, followed.tail, now)
         if followed.recorded_exit is not None:
             followed.run.exited(*followed.recorded_exit, now)
             followed.recorded_exit = None

@@ -80,9 +80,10 @@ def row(snapshot: dict, width: int, colors: dict[str, str]) -> Text:
     spark = sparkline(snapshot.get("spark") or [], 12)
     if spark:
         parts.append((f" {spark}", 7))
-    # Drop the least important parts until the rest fits.
-    while parts and sum(len(part) for part, _ in parts) > left:
+    # Drop the least important parts until the rest fits; the reason (priority 0) is cut instead.
+    while len(parts) > 1 and sum(len(part) for part, _ in parts) > left:
         parts.remove(max(parts, key=lambda item: item[1]))
     for part, _priority in parts:
         text.append(part)
+    text.truncate(width, overflow="ellipsis")
     return text

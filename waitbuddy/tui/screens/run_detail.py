@@ -23,6 +23,7 @@ from textual.worker import get_current_worker
 from waitbuddy.runs.present import one_line
 from waitbuddy.runs.run import Run
 from waitbuddy.runs.screen import TerminalView
+from waitbuddy.runs.status import idle_since_modified
 from waitbuddy.runs.tail import Tail
 from waitbuddy.text import safe_text
 from waitbuddy.tui.bindings import bindings_for
@@ -97,6 +98,7 @@ class RunScreen(Screen[None]):
                 if catching_up:
                     catching_up = False
                     run.scan_raw = True
+                    idle_since_modified(run, self.path, now)
                     self.post_message(self.Lines(list(backlog)))
                     backlog.clear()
                 run.tick(now)
@@ -121,16 +123,19 @@ class RunScreen(Screen[None]):
     @on(State)
     def _state(self, event: State) -> None:
         snapshot = event.snapshot
-        summary = one_line(snapshot)
         error = snapshot.get("error")
-        text = Text(summary, style="bold")
+        text = Text(one_line({**snapshot, "error": None}), style="bold")
         if error:
-            text.append(f"\n{error['kind']}: {error['message']}", style="bold")
+            text.append(f"\n{error['kind']}: {error['message']}")
         text.append(f"\n{Path(self.path)}", style="dim")
         self.query_one("#run-summary", Static).update(text)
         self.query_one("#run-current", Static).update(Text(event.current, no_wrap=True, overflow="ellipsis"))
         if event.series is not None:
-            self.query_one("#run-chart", MetricChart).series = event.series
+            chart = self.query_one("#run-chart", MetricChart)
+            chart.series = event.series
+            if chart.metric is None:  # start on a loss if there is one
+                chart.metric = next((name for name in event.series if "loss" in name.lower()), None)
+            chart.set_class(not event.series, "-empty")  # one line of explanation, not 40 %
 
     def action_next_metric(self) -> None:
         chart = self.query_one("#run-chart", MetricChart)

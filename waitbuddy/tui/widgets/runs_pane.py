@@ -49,7 +49,7 @@ class RunsArea(Area):
 
     def compose(self) -> ComposeResult:
         yield EmptyState(self.spec)
-        yield OptionList(id="runs-list")
+        yield OptionList(id="runs-list", compact=True)
 
     def on_mount(self) -> None:
         self.query_one(OptionList).display = False
@@ -95,7 +95,7 @@ class RunsArea(Area):
         colors = status_colors(self.app.current_theme)
         known = {option.id for option in runs.options}
         for path, snapshot in self.snapshots.items():
-            prompt = row(snapshot, width - 1, colors)
+            prompt = row(snapshot, width, colors)
             if path in known:
                 runs.replace_option_prompt(path, prompt)
             else:
