@@ -69,7 +69,7 @@ async def test_a_stall_appears_and_clears(store: Store, tmp_path: Path):
     registry.add_watch(store, str(log))
     app = make_app(store, "[runs]\nstall_minutes = 0.02\n")  # 1.2 s
     async with app.run_test(size=(120, 30)) as pilot:
-        await wait_for(pilot, lambda: any("⏸ stalled" in row for row in rows(app)), timeout=15)
+        await wait_for(pilot, lambda: any("‖ stalled" in row for row in rows(app)), timeout=15)
         assert "no output for" in rows(app)[0]
         append(log, "step 2/100 loss=0.9\n")
         await wait_for(pilot, lambda: any("▶ running" in row for row in rows(app)))

@@ -3,7 +3,8 @@
 from __future__ import annotations
 
 STATUS_SYMBOLS = {
-    "waiting": "…", "running": "▶", "stalled": "⏸", "completed": "✔", "failed": "✖", "interrupted": "■",
+    # Single-width symbols (no emoji presentation), so columns stay aligned in every terminal.
+    "waiting": "…", "running": "▶", "stalled": "‖", "completed": "✔", "failed": "✖", "interrupted": "■",
 }
 
 

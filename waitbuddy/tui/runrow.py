@@ -14,9 +14,10 @@ SPARK = "▁▂▃▄▅▆▇█"
 
 def status_colors(theme: Theme) -> dict[str, str]:
     """Status -> colour, from the theme (the symbol carries the meaning too, not colour alone)."""
-    muted = theme.foreground or "#888888"
+    plain = theme.foreground or ""
     return {
-        "waiting": muted, "running": theme.primary, "stalled": theme.warning or theme.primary,
+        # "running" keeps the plain foreground: the highlighted row's background is the primary colour.
+        "waiting": plain, "running": plain, "stalled": theme.warning or theme.primary,
         "completed": theme.success or theme.primary, "failed": theme.error or theme.primary,
         "interrupted": theme.warning or theme.primary,
     }
@@ -49,7 +50,7 @@ def row(snapshot: dict, width: int, colors: dict[str, str]) -> Text:
     name_width = max(8, min(24, width // 5))
     text.append(f" {safe_line(snapshot['name'], limit=name_width):<{name_width}}", Style(bold=True))
     if snapshot.get("muted"):
-        text.append(" 🔕")
+        text.append(" (muted)", Style(dim=True))
     left = width - text.cell_len
     progress = snapshot.get("progress")
     fraction = progress.get("fraction") if progress else None
