@@ -14,7 +14,8 @@ from pathlib import Path
 import pytest
 
 from waitbuddy.runs import formats
-from waitbuddy.runs.run import HISTORY_POINTS, Run
+from waitbuddy.runs.run import Run
+from waitbuddy.runs.series import HISTORY_POINTS
 
 LOGS = Path(__file__).parent / "data" / "logs"
 T0 = 1_700_000_000.0  # 2023-11-14T22:13:20Z

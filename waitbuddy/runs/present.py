@@ -2,6 +2,9 @@
 
 from __future__ import annotations
 
+import math
+from datetime import datetime, timezone
+
 STATUS_SYMBOLS = {
     # Single-width symbols (no emoji presentation), so columns stay aligned in every terminal.
     "waiting": "…", "running": "▶", "stalled": "‖", "completed": "✔", "failed": "✖", "interrupted": "■",
@@ -89,3 +92,35 @@ def one_line(snapshot: dict) -> str:
     if snapshot.get("note"):
         parts.append(f"({snapshot['note']})")
     return "  ".join(part for part in parts if part and part != "-")
+
+
+def json_number(value: float | None) -> float | int | None:
+    if value is None or not math.isfinite(value):
+        return None
+    if float(value).is_integer() and abs(value) < 2**53:
+        return int(value)
+    return value
+
+
+def json_metric(value: float) -> float | int | str:
+    """JSON has no NaN: a non-finite metric is the string "nan", "inf" or "-inf"."""
+    if math.isfinite(value):
+        return json_number(value)  # type: ignore[return-value]
+    return "nan" if math.isnan(value) else ("inf" if value > 0 else "-inf")
+
+
+def iso(timestamp: float | None = None) -> str:
+    """ISO 8601 in UTC with a Z, to the second (now when no timestamp is given)."""
+    moment = datetime.now(timezone.utc) if timestamp is None else datetime.fromtimestamp(timestamp, tz=timezone.utc)
+    return moment.strftime("%Y-%m-%dT%H:%M:%SZ")
+
+
+def default_name(path: str) -> str:
+    parts = [part for part in path.replace("\\", "/").split("/") if part]
+    if not parts:
+        return path
+    stem = parts[-1].rsplit(".", 1)[0] if "." in parts[-1] else parts[-1]
+    # runs/bert-base/train.log -> "bert-base/train" reads better than "train"
+    if stem in ("train", "log", "output", "stdout", "stderr", "out") and len(parts) > 1:
+        return f"{parts[-2]}/{stem}"
+    return stem

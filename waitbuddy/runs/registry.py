@@ -4,8 +4,8 @@ from __future__ import annotations
 
 import json
 from dataclasses import dataclass
-from datetime import datetime, timezone
 
+from waitbuddy.runs.present import iso
 from waitbuddy.store import Store
 
 
@@ -28,11 +28,6 @@ class RunRecord:
     summary: dict | None
     muted: bool
     hidden: bool
-
-
-def iso(timestamp: float | None = None) -> str:
-    moment = datetime.now(timezone.utc) if timestamp is None else datetime.fromtimestamp(timestamp, tz=timezone.utc)
-    return moment.strftime("%Y-%m-%dT%H:%M:%SZ")
 
 
 def _record(row) -> RunRecord:

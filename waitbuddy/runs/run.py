@@ -10,18 +10,15 @@ so the run goes back to running; a NaN clears only when that metric is finite ag
 
 from __future__ import annotations
 
-import bisect
 import math
-import re
 from collections import deque
-from dataclasses import dataclass, field
-from datetime import datetime, timezone
 
 from waitbuddy.runs import formats
 from waitbuddy.runs.formats import failures, hf, optuna
 from waitbuddy.runs.observe import COMPLETED, FAILED, INTERRUPTED, WARNING, Marker, Observation, Progress, is_loss_like
-from waitbuddy.runs.present import short_duration
+from waitbuddy.runs.present import default_name, iso, json_metric, json_number, short_duration
 from waitbuddy.runs.screen import TerminalView
+from waitbuddy.runs.series import History, Pace, best_direction
 from waitbuddy.text import safe_line
 
 WAITING, RUNNING, STALLED = "waiting", "running", "stalled"
@@ -32,53 +29,18 @@ DEFAULT_STALL_FLOOR = 600.0  # seconds
 STALL_MULTIPLE = 3.0  # stalled after this many "usual" gaps without output (and the floor)
 SOFT_COMPLETION_IDLE = 60.0  # seconds of silence after a finished-looking last frame = completed
 MAX_FRAME = 8192  # longest frame judged whole by its closing "]"
-RATE_WINDOW_SECONDS = 300.0
-RATE_SLICES = 10
-RATE_SAMPLES = 800  # progress samples kept for the ETA; thinned by half when full
 RECOVERY_STEPS = 3  # progress after an error that means it was handled
-HISTORY_POINTS = 1000  # per metric; older points are thinned, not dropped
 # Frameworks whose progress bar spans the whole run rather than one epoch.
 GLOBAL_BAR = frozenset({"transformers", "xgboost", "lightgbm", "catboost", "optuna", "sklearn"})
 # The most specific framework seen names the run; these only when nothing better shows up.
 WEAK_FRAMEWORKS = ("generic", "jsonl", "tqdm")  # weakest first
-_MINIMIZED = re.compile(r"loss|err|rmse|mse|mae|l1|l2|ppl|perplexity|wer|cer", re.IGNORECASE)
-_MAXIMIZED = re.compile(r"acc|f1|auc|score|precision|recall|map|bleu|rouge|r2|iou|dice", re.IGNORECASE)
-
-
-@dataclass
-class History:
-    """A bounded series of (x, value): when full, every other point is dropped and the
-    sampling stride doubles, so a long run keeps its whole shape at lower resolution."""
-
-    points: list[tuple[float, float]] = field(default_factory=list)
-    stride: int = 1
-    _skipped: int = 0
-
-    def add(self, x: float, value: float) -> None:
-        self._skipped += 1
-        if self._skipped < self.stride:
-            return
-        self._skipped = 0
-        self.points.append((x, value))
-        if len(self.points) >= HISTORY_POINTS:
-            self.points = self.points[::2]
-            self.stride *= 2
-
-
-def best_direction(name: str) -> int:
-    """-1 if smaller is better, +1 if larger is, 0 if unknown."""
-    if _MINIMIZED.search(name):
-        return -1
-    if _MAXIMIZED.search(name):
-        return 1
-    return 0
 
 
 class Run:
     def __init__(self, path: str, name: str | None = None, *, stall_floor: float = DEFAULT_STALL_FLOOR,
                  extra_recognizers: tuple = ()) -> None:
         self.path = path
-        self.name = name or _default_name(path)
+        self.name = name or default_name(path)
         self.stall_floor = stall_floor
         self.extra_recognizers = extra_recognizers
         # Also search the raw text for failure markers that later frames overwrite; a history
@@ -107,7 +69,7 @@ class Run:
         self.ended_at: float | None = None
         self.stall_message: str | None = None
         self._gaps: deque[float] = deque(maxlen=200)
-        self._samples: list[tuple[float, float]] = []  # (time, fraction), for the ETA
+        self._pace = Pace()  # progress over time, for the ETA
         self._count = 0.0  # for counted progress (scikit-learn fits)
         self._unterminated = ""  # text written since the last \r or \n (the frame being drawn)
         self._error_position: tuple[float, float] | None = None
@@ -276,7 +238,7 @@ class Run:
             return None
         if fraction >= 1.0:
             return 0.0
-        if rate := self._rate(now):
+        if rate := self._pace.rate():
             return (1.0 - fraction) / rate
         progress = self.progress
         if progress is None or progress.remaining_seconds is None or not progress.total:
@@ -288,25 +250,6 @@ class Run:
         seconds_per_loop = progress.remaining_seconds / (1.0 - within)
         loops = self.epoch_total if self._nested(progress) and self.epoch_total else 1.0
         return seconds_per_loop * (1.0 - fraction) * loops
-
-    def _rate(self, now: float) -> float | None:
-        """Fraction per second: the median over ten slices of a recent window (5 minutes, or half
-        the run if longer). A validation pause or the slow first steps spoil a few slices, not
-        the median. None until there are 20 s of history."""
-        samples = self._samples
-        if len(samples) < 3:
-            return None
-        t_first, t_now = samples[0][0], samples[-1][0]
-        elapsed = t_now - t_first
-        if elapsed < 20.0:
-            return None
-        window = min(elapsed, max(RATE_WINDOW_SECONDS, 0.5 * elapsed))
-        width = window / RATE_SLICES
-        times = [t for t, _ in samples]
-        edges = [_interpolate(samples, times, t_now - window + index * width) for index in range(RATE_SLICES + 1)]
-        rates = sorted((edges[index + 1] - edges[index]) / width for index in range(RATE_SLICES))
-        rate = (rates[RATE_SLICES // 2 - 1] + rates[RATE_SLICES // 2]) / 2
-        return rate if rate > 0 else None
 
     def headline(self) -> tuple[str, float] | None:
         """The metric to show in a one-line summary: a loss if there is one."""
@@ -343,27 +286,27 @@ class Run:
                 done += 1  # the epoch's own loop has finished: that epoch is done too
             if self.epoch_total:
                 done = min(done, int(self.epoch_total))
-            epoch = {"done": _number(done), "total": _number(self.epoch_total)}
+            epoch = {"done": json_number(done), "total": json_number(self.epoch_total)}
         return {
             "path": self.path,
             "name": self.name,
             "status": self.status,
             "framework": self.framework,
             "progress": None if progress is None else {
-                "unit": progress.unit, "done": _number(progress.done), "total": _number(progress.total),
+                "unit": progress.unit, "done": json_number(progress.done), "total": json_number(progress.total),
                 "fraction": None if fraction is None else round(fraction, 4),
             },
             "epoch": epoch,
             "eta_seconds": None if eta is None else round(eta, 1),
             "elapsed_seconds": None if elapsed is None else round(elapsed, 1),
-            "metrics": {name: _metric_value(value) for name, value in self.metrics.items()},
-            "best": {name: _number(value) for name, value in self.best.items()},
+            "metrics": {name: json_metric(value) for name, value in self.metrics.items()},
+            "best": {name: json_number(value) for name, value in self.best.items()},
             "error": None if self.error is None else {"kind": self.error.error_kind, "message": self.error.message},
             "stall": self.stall_message if self.status == STALLED else None,
             "note": self.note,
             "exit_code": self.exit_code,
             "exit_signal": self.exit_signal,
-            "updated_at": None if self.updated_at is None else _iso(self.updated_at),
+            "updated_at": None if self.updated_at is None else iso(self.updated_at),
         }
 
     # --- folding -----------------------------------------------------------------------------
@@ -441,12 +384,8 @@ class Run:
             (self.epoch[0] if self.epoch else 0) * progress.total + progress.done
         )
         fraction = self.fraction()
-        samples = self._samples
-        spacing = max(0.5, (now - samples[0][0]) / (RATE_SAMPLES / 2)) if samples else 0.0
-        if fraction is not None and math.isfinite(fraction) and (not samples or now - samples[-1][0] >= spacing):
-            samples.append((now, fraction))
-            if len(samples) > RATE_SAMPLES:
-                self._samples = samples[:-1:2] + samples[-1:]
+        if fraction is not None:
+            self._pace.add(now, fraction)
 
     def _metric(self, name: str, value: float, *, settled: bool, tentative: bool = False) -> None:
         name = safe_line(name, limit=64)  # JSON-line keys are arbitrary text
@@ -525,46 +464,5 @@ def _finite(value: float) -> bool:
     return math.isfinite(value)
 
 
-def _interpolate(samples: list[tuple[float, float]], times: list[float], at: float) -> float:
-    """The fraction at time ``at``, linear between the samples around it."""
-    index = bisect.bisect_left(times, at)
-    if index <= 0:
-        return samples[0][1]
-    if index >= len(samples):
-        return samples[-1][1]
-    (t0, f0), (t1, f1) = samples[index - 1], samples[index]
-    return f0 if t1 == t0 else f0 + (f1 - f0) * (at - t0) / (t1 - t0)
-
-
 def _clamp(value: float) -> float:
     return min(max(value, 0.0), 1.0)
-
-
-def _number(value: float | None) -> float | int | None:
-    if value is None or not math.isfinite(value):
-        return None
-    if float(value).is_integer() and abs(value) < 2**53:
-        return int(value)
-    return value
-
-
-def _metric_value(value: float) -> float | int | str:
-    """JSON has no NaN: a non-finite metric is the string "nan", "inf" or "-inf"."""
-    if math.isfinite(value):
-        return _number(value)  # type: ignore[return-value]
-    return "nan" if math.isnan(value) else ("inf" if value > 0 else "-inf")
-
-
-def _iso(timestamp: float) -> str:
-    return datetime.fromtimestamp(timestamp, tz=timezone.utc).strftime("%Y-%m-%dT%H:%M:%SZ")
-
-
-def _default_name(path: str) -> str:
-    parts = [part for part in path.replace("\\", "/").split("/") if part]
-    if not parts:
-        return path
-    stem = parts[-1].rsplit(".", 1)[0] if "." in parts[-1] else parts[-1]
-    # runs/bert-base/train.log -> "bert-base/train" reads better than "train"
-    if stem in ("train", "log", "output", "stdout", "stderr", "out") and len(parts) > 1:
-        return f"{parts[-2]}/{stem}"
-    return stem
