@@ -3,7 +3,10 @@
 from __future__ import annotations
 
 import math
+from collections.abc import Mapping
 from datetime import datetime, timezone
+
+from waitbuddy.runs.observe import is_loss_like
 
 STATUS_SYMBOLS = {
     # Single-width symbols (no emoji presentation), so columns stay aligned in every terminal.
@@ -63,15 +66,18 @@ def epoch_text(snapshot: dict) -> str:
     return f"epoch {current}" + (f"/{total}" if total else "")
 
 
-def headline(snapshot: dict) -> str:
-    metrics = snapshot.get("metrics") or {}
+def headline_name(metrics: Mapping[str, object]) -> str | None:
+    """The metric a one-line summary shows: the loss if there is one."""
     for name in ("loss", "train_loss", "eval_loss", "val_loss"):
         if name in metrics:
-            return f"{name} {number(metrics[name])}"
-    for name, value in metrics.items():
-        if "loss" in name.lower():
-            return f"{name} {number(value)}"
-    return next((f"{name} {number(value)}" for name, value in metrics.items()), "")
+            return name
+    return next((name for name in metrics if is_loss_like(name)), next(iter(metrics), None))
+
+
+def headline(snapshot: dict) -> str:
+    metrics = snapshot.get("metrics") or {}
+    name = headline_name(metrics)
+    return f"{name} {number(metrics[name])}" if name is not None else ""
 
 
 def one_line(snapshot: dict) -> str:

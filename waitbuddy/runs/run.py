@@ -16,7 +16,7 @@ from collections import deque
 from waitbuddy.runs import formats
 from waitbuddy.runs.formats import failures, hf, optuna
 from waitbuddy.runs.observe import COMPLETED, FAILED, INTERRUPTED, WARNING, Marker, Observation, Progress, is_loss_like
-from waitbuddy.runs.present import default_name, iso, json_metric, json_number, short_duration
+from waitbuddy.runs.present import default_name, headline_name, iso, json_metric, json_number, short_duration
 from waitbuddy.runs.screen import TerminalView
 from waitbuddy.runs.series import History, Pace, best_direction
 from waitbuddy.text import safe_line
@@ -253,13 +253,8 @@ class Run:
 
     def headline(self) -> tuple[str, float] | None:
         """The metric to show in a one-line summary: a loss if there is one."""
-        for preferred in ("loss", "train_loss", "eval_loss", "val_loss"):
-            if preferred in self.metrics:
-                return preferred, self.metrics[preferred]
-        for name, value in self.metrics.items():
-            if is_loss_like(name):
-                return name, value
-        return next(iter(self.metrics.items()), None)
+        name = headline_name(self.metrics)
+        return None if name is None else (name, self.metrics[name])
 
     def spark(self, points: int) -> list[float]:
         """``points`` values of the headline metric spread over the whole run (for a sparkline)."""
