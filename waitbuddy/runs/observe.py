@@ -37,6 +37,7 @@ class Progress:
     per_epoch: bool | None = None
     eval: bool = False  # a validation/evaluation loop: shown, but does not drive the run's progress
     remaining_seconds: float | None = None  # the framework's own ETA, when it prints one
+    elapsed_seconds: float | None = None  # time spent in this loop so far, when printed (tqdm)
     increment: bool = False  # `done` is a count to add (one more fit finished), not a position
 
 

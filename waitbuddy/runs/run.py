@@ -241,13 +241,18 @@ class Run:
         if rate := self._pace.rate():
             return (1.0 - fraction) / rate
         progress = self.progress
-        if progress is None or progress.remaining_seconds is None or not progress.total:
+        if progress is None or not progress.total:
             return None
-        # Only the framework's own ETA for the current loop: seconds per loop, times loops left.
+        # Only the framework's own times for the current loop: seconds per loop, times loops left.
+        # Its elapsed time is the better measure late in a loop, where the remaining time shows
+        # as "00:00" long before the loop ends.
         within = _clamp(progress.done / progress.total)
-        if within >= 1.0:
+        if progress.elapsed_seconds and within >= 0.05:
+            seconds_per_loop = progress.elapsed_seconds / within
+        elif progress.remaining_seconds is not None and within < 1.0:
+            seconds_per_loop = progress.remaining_seconds / (1.0 - within)
+        else:
             return None
-        seconds_per_loop = progress.remaining_seconds / (1.0 - within)
         loops = self.epoch_total if self._nested(progress) and self.epoch_total else 1.0
         return seconds_per_loop * (1.0 - fraction) * loops
 
@@ -363,7 +368,8 @@ class Run:
         if self.framework == "transformers" and progress.unit == "it":
             # The Trainer's bar counts optimizer steps over the whole run.
             progress = Progress(done=progress.done, total=progress.total or self.total_steps, unit="step",
-                                per_epoch=False, remaining_seconds=progress.remaining_seconds)
+                                per_epoch=False, remaining_seconds=progress.remaining_seconds,
+                                elapsed_seconds=progress.elapsed_seconds)
         self.progress = progress
         if tentative:
             return  # perhaps "step 5/1" of "step 5/100": shown until the next frame, decides nothing

@@ -68,9 +68,10 @@ def recognize(line: str) -> Observation | None:
         done = parse_number(right["n"], si=True)
         total = parse_number(right["total"], si=True)
         remaining = parse_duration(right["remaining"])
+        elapsed = parse_duration(right["elapsed"])
     elif (right := _UNKNOWN_TOTAL.search(line)) is not None:
         desc = line[: right.start()].rstrip().removesuffix(":")
-        done, total, remaining = parse_number(right["n"], si=True), None, None
+        done, total, remaining, elapsed = parse_number(right["n"], si=True), None, None, None
     else:
         return None
     if done is None:
@@ -78,7 +79,7 @@ def recognize(line: str) -> Observation | None:
     epoch, per_epoch, is_eval, framework = _describe(desc, right["postfix"])
     progress = Progress(
         done=done, total=total, unit=_unit_of(right["rate_unit"]), per_epoch=per_epoch, eval=is_eval,
-        remaining_seconds=remaining,
+        remaining_seconds=remaining, elapsed_seconds=elapsed,
     )
     return observation(
         framework=framework, progress=progress, epoch=None if is_eval else epoch,
