@@ -151,3 +151,13 @@ def test_newer_database_is_a_clear_error_not_a_traceback(tmp_path: Path, monkeyp
     monkeypatch.setattr("waitbuddy.cli._is_terminal", lambda: True)
     assert main([]) == 2
     assert "was written by a newer waitbuddy (schema 999" in capsys.readouterr().err
+
+
+def test_status_text_output_carries_no_escape_sequences(tmp_path: Path):
+    log = tmp_path / "ev\x1b]0;pwned\x07il.log"
+    log.write_text("step 1/10 loss=1\nTraceback (most recent call last):\n  File \"x\", line 1\n"
+                   "ValueError: \x1b[31mboom\x1b[0m\x1b]52;c;aGk=\x07\n")
+    result = run_cli("status", str(log))
+    assert result.returncode == 0
+    assert "\x1b" not in result.stdout and "\x07" not in result.stdout
+    assert "failed" in result.stdout and "boom" in result.stdout

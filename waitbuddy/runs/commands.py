@@ -17,6 +17,7 @@ from waitbuddy.runs import registry
 from waitbuddy.runs.formats.user import compile_formats
 from waitbuddy.runs.present import STATUS_SYMBOLS, duration, headline, one_line
 from waitbuddy.store import Store, StoreError
+from waitbuddy.text import safe_text
 
 EXIT_OK, EXIT_FAILED, EXIT_USAGE, EXIT_INTERRUPTED = 0, 1, 2, 130
 
@@ -188,8 +189,8 @@ def cmd_runs(args: argparse.Namespace, where: Paths, config: Config) -> int:
         symbol = STATUS_SYMBOLS.get(record.status, "?")
         when = record.ended_at or record.updated_at or ""
         reason = f"  {record.error_message}" if record.error_message else ""
-        _print(f"{symbol} {record.name:<24} {record.status:<11} {duration(item['duration_seconds']):>7}  "
-               f"{when:<20} {headline(summary)}{reason}")
+        _print(safe_text(f"{symbol} {record.name:<24} {record.status:<11} {duration(item['duration_seconds']):>7}  "
+                         f"{when:<20} {headline(summary)}{reason}", limit=2000))
     if not records:
         print("no runs yet", file=sys.stderr)
     return EXIT_OK

@@ -7,6 +7,7 @@ from collections.abc import Mapping
 from datetime import datetime, timezone
 
 from waitbuddy.runs.observe import is_loss_like
+from waitbuddy.text import safe_text
 
 STATUS_SYMBOLS = {
     # Single-width symbols (no emoji presentation), so columns stay aligned in every terminal.
@@ -97,7 +98,8 @@ def one_line(snapshot: dict) -> str:
         parts.append(line)
     if snapshot.get("note"):
         parts.append(f"({snapshot['note']})")
-    return "  ".join(part for part in parts if part and part != "-")
+    # Names come from paths and reasons from logs: never let them carry escape sequences.
+    return safe_text("  ".join(part for part in parts if part and part != "-"), limit=2000)
 
 
 def json_number(value: float | None) -> float | int | None:
