@@ -25,20 +25,32 @@ def app():
         yield WaitBuddy(config=config.Config(), store=store)
 
 
+async def runs_reported(pilot) -> None:
+    """Wait for the watcher's first report: until then the Runs area is blank, not empty."""
+    from waitbuddy.tui.widgets.runs_pane import RunsArea
+
+    for _ in range(200):
+        await pilot.pause(0.01)
+        areas = pilot.app.screen.query(RunsArea)
+        if areas and areas.first()._reported:
+            break
+    await pilot.pause()
+
+
 def test_dashboard_80x24(app, snap_compare):
-    assert snap_compare(app, terminal_size=(80, 24))
+    assert snap_compare(app, terminal_size=(80, 24), run_before=runs_reported)
 
 
 def test_dashboard_120x36(app, snap_compare):
-    assert snap_compare(app, terminal_size=(120, 36))
+    assert snap_compare(app, terminal_size=(120, 36), run_before=runs_reported)
 
 
 def test_dashboard_200x50(app, snap_compare):
-    assert snap_compare(app, terminal_size=(200, 50), press=["4"])
+    assert snap_compare(app, terminal_size=(200, 50), press=["4"], run_before=runs_reported)
 
 
 def test_help_80x24(app, snap_compare):
-    assert snap_compare(app, terminal_size=(80, 24), press=["question_mark"])
+    assert snap_compare(app, terminal_size=(80, 24), press=["question_mark"], run_before=runs_reported)
 
 
 RUNS = [
@@ -69,7 +81,7 @@ def test_dashboard_with_runs_120x36(app, snap_compare):
     from waitbuddy.tui.widgets.runs_pane import RunsArea
 
     async def show_runs(pilot):
-        await pilot.pause()
+        await runs_reported(pilot)
         runs = app.screen.query_one(RunsArea)
         runs.post_message(RunsArea.Updated([dict(run) for run in RUNS]))
         await pilot.pause()

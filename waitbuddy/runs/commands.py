@@ -14,7 +14,6 @@ from pathlib import Path
 from waitbuddy.config import Config
 from waitbuddy.paths import Paths
 from waitbuddy.runs import registry
-from waitbuddy.runs.formats.user import compile_formats
 from waitbuddy.runs.present import STATUS_SYMBOLS, duration, headline, one_line
 from waitbuddy.store import Store, StoreError
 from waitbuddy.text import safe_text
@@ -150,6 +149,7 @@ def _wait_for(condition, seconds: float) -> None:
 
 
 def cmd_status(args: argparse.Namespace, where: Paths, config: Config) -> int:
+    from waitbuddy.runs.formats.user import compile_formats
     from waitbuddy.runs.status import read_once
 
     targets: list[tuple[str, str | None]] = [(path, None) for path in args.paths]
@@ -230,6 +230,7 @@ def cmd_watch(args: argparse.Namespace, where: Paths, config: Config) -> int:
 
 
 def _watch_json(args: argparse.Namespace, patterns: list[str], config: Config, store: Store) -> int:
+    from waitbuddy.runs.formats.user import compile_formats
     from waitbuddy.runs.watcher import Watcher
 
     lock = threading.Lock()

@@ -153,6 +153,7 @@ class Watcher:
         self._observer = None
         self._watched_roots: dict[str, bool] = {}  # root -> events expected
         self._unfollow_requests: set[str] = set()
+        self._published = False
         self._store_warned = False
         self.follow_store = follow_store and store is not None
         self.spark_points = spark_points  # > 0: snapshots carry "spark", recent headline values
@@ -378,6 +379,8 @@ class Watcher:
         followed.pid = None
 
     def _publish(self, now: float) -> None:
+        first = not self._published
+        self._published = True
         changed = []
         for followed in self.followed.values():
             if followed.run.version != followed.version_sent:
@@ -389,7 +392,7 @@ class Watcher:
                     snapshot = {**snapshot, "spark": followed.run.spark(self.spark_points),
                                 "run_id": followed.run_id, "muted": followed.muted}
                 changed.append(snapshot)
-        if changed:
+        if changed or first:  # the first report says what there is, even if nothing
             self.on_snapshots(changed)
 
     def _store_call(self, function, *args, **kwargs):

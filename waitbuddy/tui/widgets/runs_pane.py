@@ -5,8 +5,9 @@ from __future__ import annotations
 import os
 from dataclasses import dataclass
 from functools import partial
+from typing import TYPE_CHECKING
 
-from textual import on
+from textual import on, work
 from textual.app import ComposeResult
 from textual.message import Message
 from textual.widgets import OptionList
@@ -14,18 +15,19 @@ from textual.widgets.option_list import Option
 
 from waitbuddy.config import Config
 from waitbuddy.runs import registry
-from waitbuddy.runs.formats.user import compile_formats
-from waitbuddy.runs.watcher import Watcher
 from waitbuddy.store import Store
 from waitbuddy.text import safe_line
 from waitbuddy.tui.areas import AreaSpec
 from waitbuddy.tui.bindings import bindings_for
 from waitbuddy.tui.runrow import row, status_colors
 from waitbuddy.tui.screens.prompt import Prompt
-from waitbuddy.tui.screens.run_detail import RunScreen
 from waitbuddy.tui.widgets.area import Area, EmptyState
 
+if TYPE_CHECKING:
+    from waitbuddy.runs.watcher import Watcher
+
 REFRESH_SECONDS = 0.25  # rows are redrawn at most this often, however fast logs update
+WATCH_DELAY_SECONDS = 0.4  # after the first frame, which takes longer on a big terminal
 
 
 class RunsArea(Area):
@@ -45,6 +47,8 @@ class RunsArea(Area):
         self.config = config
         self.snapshots: dict[str, dict] = {}
         self._dirty = False
+        self._reported = False  # the watcher has said what there is (possibly nothing)
+        self._closing = False
         self.watcher: Watcher | None = None
 
     def compose(self) -> ComposeResult:
@@ -52,7 +56,19 @@ class RunsArea(Area):
         yield OptionList(id="runs-list", compact=True)
 
     def on_mount(self) -> None:
+        # Nothing shows until the watcher's first report says whether there are runs at all.
         self.query_one(OptionList).display = False
+        self.query_one(EmptyState).display = False
+        # The watcher and the log parsers it imports start once the first frame is out, in a
+        # thread: importing and compiling them must not hold up the first frame.
+        self.set_timer(WATCH_DELAY_SECONDS, self._start_watching)
+        self.set_interval(REFRESH_SECONDS, self._refresh_rows)
+
+    @work(thread=True, exclusive=True, exit_on_error=False, group="watcher", description="start watching runs")
+    def _start_watching(self) -> None:
+        from waitbuddy.runs.formats.user import compile_formats
+        from waitbuddy.runs.watcher import Watcher
+
         runs = self.config.runs
         self.watcher = Watcher(
             [], on_snapshots=lambda snapshots: self.post_message(self.Updated(snapshots)), store=self.store,
@@ -60,10 +76,13 @@ class RunsArea(Area):
             follow_store=True, spark_points=24, extra_recognizers=compile_formats(runs.formats),
             on_error=lambda message: self.post_message(self.Problem(message)),
         )
-        self.watcher.start()
-        self.set_interval(REFRESH_SECONDS, self._refresh_rows)
+        if not self._closing:
+            self.watcher.start()
+        if self._closing:  # unmounted while starting: do not leave a thread behind
+            self.watcher.stop()
 
     def on_unmount(self) -> None:
+        self._closing = True
         if self.watcher is not None:
             self.watcher.stop()
 
@@ -77,6 +96,9 @@ class RunsArea(Area):
         for snapshot in event.snapshots:
             self.snapshots[snapshot["path"]] = snapshot
         self._dirty = True
+        if not self._reported:
+            self._reported = True
+            self._refresh_rows()  # the first report decides between the list and the empty state at once
 
     @on(Problem)
     def _problem(self, event: Problem) -> None:
@@ -101,7 +123,7 @@ class RunsArea(Area):
             else:
                 runs.add_option(Option(prompt, id=path))
         has_runs = bool(self.snapshots)
-        if runs.display != has_runs:
+        if self._reported and (runs.display != has_runs or self.query_one(EmptyState).display == has_runs):
             runs.display = has_runs
             self.query_one(EmptyState).display = not has_runs
             if has_runs and self.has_focus:
@@ -118,6 +140,9 @@ class RunsArea(Area):
     def _open(self, event: OptionList.OptionSelected) -> None:
         snapshot = self.snapshots.get(event.option.id or "")
         if snapshot is not None:
+            from waitbuddy.runs.formats.user import compile_formats
+            from waitbuddy.tui.screens.run_detail import RunScreen
+
             floor = self.config.runs.stall_minutes * 60
             extra = compile_formats(self.config.runs.formats)
             self.app.push_screen(RunScreen(snapshot["path"], snapshot["name"], floor, extra))
