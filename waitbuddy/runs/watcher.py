@@ -270,11 +270,9 @@ class Watcher:
         hidden: set[str] = set()
         if self.follow_store:
             patterns += self._store_call(registry.watches, self.store) or []
-            records = self._store_call(registry.runs, self.store) or []
-            patterns += [record.path for record in records]
-            hidden = {record.path for record in (self._store_call(registry.runs, self.store, include_hidden=True) or [])} - {
-                record.path for record in records
-            }
+            records = self._store_call(registry.runs, self.store, include_hidden=True) or []
+            patterns += [record.path for record in records if not record.hidden]
+            hidden = {record.path for record in records if record.hidden}
             for path in hidden & set(self.followed):  # removed from the dashboard elsewhere
                 self._unfollow(path)
         for pattern in dict.fromkeys(patterns):
