@@ -1,0 +1,1 @@
+"""Alerts: run state changes -> short messages -> channels that reach the person."""

@@ -1,0 +1,142 @@
+"""Which run state changes deserve an alert, and what the alert says. Pure: no I/O.
+
+One alert per transition per run; a stall re-alerts with backoff rather than at every poll,
+and a run that flaps between stalled and running pays a growing quiet period; muted runs stay
+silent; runs already ended when first seen (history) are not news.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+
+from waitbuddy.runs.present import headline, short_duration
+from waitbuddy.text import safe_line
+
+COMPLETED, FAILED, INTERRUPTED, STALLED, RECOVERED, NAN, ETA, MILESTONE = (
+    "completed", "failed", "interrupted", "stalled", "recovered", "nan", "eta", "milestone",
+)
+EVENT_KINDS = (COMPLETED, FAILED, INTERRUPTED, STALLED, RECOVERED, NAN, ETA, MILESTONE)
+SEVERITY = {COMPLETED: "info", FAILED: "error", NAN: "error", INTERRUPTED: "warning", STALLED: "warning",
+            RECOVERED: "info", ETA: "info", MILESTONE: "info"}
+SYMBOL = {COMPLETED: "✔", FAILED: "✖", NAN: "✖", INTERRUPTED: "■", STALLED: "⏸", RECOVERED: "▶", ETA: "◷",
+          MILESTONE: "◷"}
+
+STALL_REPEAT_SECONDS = 1800.0  # a stall still going re-alerts after 30 min, then 1 h, 2 h, ...
+FLAP_QUIET_SECONDS = 600.0  # after a stall alert, the next one waits at least this, doubling per flap
+
+
+@dataclass(frozen=True)
+class AlertEvent:
+    kind: str
+    path: str
+    name: str
+    title: str  # "bert-base finished"
+    body: str  # "in 3h12m · eval_loss 0.213"
+    severity: str  # info, warning, error
+    at: float
+
+    @property
+    def text(self) -> str:
+        """One line: "✔ bert-base finished in 3h12m · eval_loss 0.213"."""
+        joiner = ": " if self.kind in (FAILED, NAN, STALLED) else " "
+        return f"{SYMBOL[self.kind]} {self.title}{joiner}{self.body}" if self.body else f"{SYMBOL[self.kind]} {self.title}"
+
+
+@dataclass
+class _RunMemory:
+    status: str
+    error: tuple[str, str] | None
+    stall_alerts: int = 0
+    last_stall_alert: float | None = None
+    stall_alerted_this_time: bool = False
+    eta_reminded: bool = False
+    milestones: set[int] = field(default_factory=set)
+
+
+class AlertPolicy:
+    """Feed every snapshot of every run; get back the alerts they call for."""
+
+    def __init__(self, *, eta_reminder_minutes: float = 0.0, milestones: tuple[int, ...] = ()) -> None:
+        self.eta_reminder_seconds = eta_reminder_minutes * 60
+        self.milestones = tuple(sorted(milestones))
+        self._runs: dict[str, _RunMemory] = {}
+
+    def observe(self, snapshot: dict, now: float) -> list[AlertEvent]:
+        path, status = snapshot["path"], snapshot["status"]
+        error = snapshot.get("error")
+        error_key = (error["kind"], error["message"]) if error else None
+        memory = self._runs.get(path)
+        if memory is None:  # first sight: remember, but what already happened is not news
+            self._runs[path] = _RunMemory(status=status, error=error_key, milestones=self._passed(snapshot))
+            return []
+        events: list[AlertEvent] = []
+        previous, memory.status = memory.status, status
+        previous_error, memory.error = memory.error, error_key
+        muted = bool(snapshot.get("muted"))
+
+        def add(kind: str, title: str, body: str) -> None:
+            if not muted:
+                events.append(AlertEvent(kind, path, snapshot["name"], safe_line(title, limit=120),
+                                         safe_line(body, limit=300), SEVERITY[kind], now))
+
+        name = safe_line(snapshot["name"], limit=60)
+        elapsed = snapshot.get("elapsed_seconds")
+        after = f"after {short_duration(elapsed)}" if elapsed else ""
+        if status == "completed" and previous != "completed":
+            metric = headline(snapshot)
+            took = f"in {short_duration(elapsed)}" if elapsed else ""
+            add(COMPLETED, f"{name} finished", " · ".join(part for part in (took, metric) if part))
+        elif status in ("failed", "interrupted") and error_key and (previous != status or error_key != previous_error):
+            kind = NAN if error_key[0] == "nan" else (INTERRUPTED if status == "interrupted" else FAILED)
+            verb = "interrupted" if kind == INTERRUPTED else ("hit NaN" if kind == NAN else "failed")
+            title = f"{name} {verb}" + (f" {after}" if after else "")
+            add(kind, title, "" if kind == INTERRUPTED else error_key[1])
+        elif status == "stalled" and previous != "stalled":
+            memory.stall_alerted_this_time = False
+            if self._stall_allowed(memory, now):
+                self._note_stall_alert(memory, now)
+                add(STALLED, f"{name} stalled", snapshot.get("stall") or "no output")
+        elif status == "stalled" and memory.last_stall_alert is not None:
+            repeat = STALL_REPEAT_SECONDS * 2 ** max(memory.stall_alerts - 1, 0)
+            if now - memory.last_stall_alert >= repeat:
+                self._note_stall_alert(memory, now)
+                add(STALLED, f"{name} still stalled", snapshot.get("stall") or "no output")
+        elif status == "running" and previous == "stalled" and memory.stall_alerted_this_time:
+            memory.stall_alerted_this_time = False
+            add(RECOVERED, f"{name} is writing again", "")
+        if status == "running":
+            events += [] if muted else self._progress_events(snapshot, memory, name, now)
+        return events
+
+    def _stall_allowed(self, memory: _RunMemory, now: float) -> bool:
+        """Flapping (stalled, running, stalled, ...) earns a quiet period that doubles each time."""
+        if memory.last_stall_alert is None:
+            return True
+        quiet = FLAP_QUIET_SECONDS * 2 ** max(memory.stall_alerts - 1, 0)
+        return now - memory.last_stall_alert >= quiet
+
+    @staticmethod
+    def _note_stall_alert(memory: _RunMemory, now: float) -> None:
+        memory.stall_alerts += 1
+        memory.last_stall_alert = now
+        memory.stall_alerted_this_time = True
+
+    def _progress_events(self, snapshot: dict, memory: _RunMemory, name: str, now: float) -> list[AlertEvent]:
+        events = []
+        eta = snapshot.get("eta_seconds")
+        if self.eta_reminder_seconds and eta is not None and 0 < eta <= self.eta_reminder_seconds and not memory.eta_reminded:
+            memory.eta_reminded = True
+            events.append(AlertEvent(ETA, snapshot["path"], snapshot["name"], f"{name}: ~{short_duration(eta)} left",
+                                     "", SEVERITY[ETA], now))
+        for percent in self._passed(snapshot) - memory.milestones:
+            memory.milestones.add(percent)
+            events.append(AlertEvent(MILESTONE, snapshot["path"], snapshot["name"], f"{name} is {percent}% done",
+                                     "", SEVERITY[MILESTONE], now))
+        return events
+
+    def _passed(self, snapshot: dict) -> set[int]:
+        progress = snapshot.get("progress") or {}
+        fraction = progress.get("fraction")
+        if fraction is None:
+            return set()
+        return {percent for percent in self.milestones if fraction * 100 >= percent}
