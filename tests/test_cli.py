@@ -86,7 +86,7 @@ def test_config_check_good_missing_and_bad(tmp_path: Path):
     bad = run_cli("config", "check", env=env)
     assert bad.returncode == 2
     assert bad.stderr.splitlines() == [
-        f"{path}:1: [alerts]: unknown table",
+        f'{path}:2: [alerts] bell: expected true or false, got "yes"',
         f'{path}:4: [ui] layout: expected one of "auto", "stacked", "side-by-side", got "wide"',
     ]
     assert "Traceback" not in bad.stderr

@@ -172,7 +172,7 @@ def test_example_documents_every_key_and_binding():
     for name, cls in config._SECTIONS.items():
         assert f"[{name}]" in text
         for field in cls.__dataclass_fields__:
-            assert f"\n{field} = " in text or f"[[{name}.{field}]]" in text
+            assert f"\n{field} = " in text or f"[[{name}.{field}]]" in text or f"\n[{name}.{field}]\n" in text
     for spec in APP_KEYS:
         assert f"# {spec.id} = " in text
 
@@ -223,3 +223,21 @@ def test_user_format_group_must_be_numeric():
     text = USER_FORMAT.replace(r"(?P<loss>[\d.]+)", r"(?P<loss>\w+)").replace("loss 2.3041", "loss abc")
     (line,) = problems_of(text)
     assert "group 'loss' matched \"abc\" in sample 1, expected a number" in line
+
+
+def test_nested_tables_and_lists():
+    loaded = config.parse('[alerts]\nmilestones = [50, 90]\ncommand = ["/bin/alert", "--loud"]\n'
+                          '[alerts.ntfy]\ntopic = "wb-secret"\n[alerts.webhook]\nstyle = "discord"\n')
+    assert loaded.alerts.milestones == (50, 90) and loaded.alerts.command == ("/bin/alert", "--loud")
+    assert loaded.alerts.ntfy.topic == "wb-secret" and loaded.alerts.ntfy.server == "https://ntfy.sh"
+    assert loaded.alerts.webhook.style == "discord"
+
+
+def test_alerts_errors_read_like_the_issue_asks():
+    assert problems_of('[alerts]\nbell = "yes"\n') == ['config.toml:2: [alerts] bell: expected true or false, got "yes"']
+    assert problems_of("[alerts]\nmilestones = [50, true]\ncommand = \"notify\"\n[alerts.ntfy]\ntopik = 1\n") == [
+        "config.toml:2: [alerts] milestones: expected a list of whole numbers, got an array",
+        'config.toml:3: [alerts] command: expected a list of strings, got "notify"',
+        'config.toml:5: [alerts.ntfy] topik: unknown key; did you mean "topic"?',
+    ]
+    assert problems_of('[alerts]\nntfy = "x"\n') == ['config.toml:2: [alerts] ntfy: expected a table, got "x"']

@@ -26,7 +26,7 @@ def rows(app: WaitBuddy) -> list[str]:
 async def wait_for(pilot, condition, timeout: float = 20.0) -> None:
     deadline = time.monotonic() + timeout
     while not condition():
-        assert time.monotonic() < deadline, "timed out"
+        assert time.monotonic() < deadline, f"timed out waiting for the condition on line {condition.__code__.co_firstlineno}"
         await pilot.pause(0.05)
 
 

@@ -86,15 +86,81 @@ class RunsConfig:
     formats: tuple[UserFormat, ...] = field(default=(), metadata=_doc("", table_array=UserFormat))
 
 
+PROTOCOLS = ("auto", "osc9", "osc777", "osc99")
+NOTIFY_SEND = ("auto", "off")
+WEBHOOK_STYLES = ("slack", "discord", "json")
+
+
+@dataclass(frozen=True)
+class NtfyConfig:
+    server: str = field(default="https://ntfy.sh", metadata=_doc("The ntfy server (ntfy.sh or your own)."))
+    topic: str = field(
+        default="",
+        metadata=_doc("The topic to publish to; empty: off. The topic is the secret: make it unguessable.\n"
+                      "WAITBUDDY_NTFY_TOPIC in the environment is used when this is empty."),
+    )
+    token: str = field(default="", metadata=_doc("An access token (tk_...), if the server needs one; or WAITBUDDY_NTFY_TOKEN."))
+    include_path: bool = field(default=False, metadata=_doc("Also send the log's path (off: only the run's name and status)."))
+
+
+@dataclass(frozen=True)
+class WebhookConfig:
+    url: str = field(default="", metadata=_doc("A Slack- or Discord-compatible webhook URL; empty: off. Or WAITBUDDY_WEBHOOK_URL."))
+    style: str = field(
+        default="slack",
+        metadata=_doc('"slack" sends {"text": ...}, "discord" {"content": ...}, "json" the whole alert.',
+                      choices=WEBHOOK_STYLES),
+    )
+
+
+@dataclass(frozen=True)
+class AlertsConfig:
+    toast: bool = field(default=True, metadata=_doc("A toast in the dashboard."))
+    bell: bool = field(
+        default=True,
+        metadata=_doc("The terminal bell: reaches you from a hidden tmux window and marks it in tmux's status line."),
+    )
+    terminal: bool = field(
+        default=True,
+        metadata=_doc("A desktop notification through the terminal's own escape sequence (works over SSH)."),
+    )
+    protocol: str = field(
+        default="auto",
+        metadata=_doc("Which escape: \"auto\" from the terminal's environment (kitty: osc99; iTerm2: osc9;\n"
+                      "WezTerm, Ghostty, foot, Windows Terminal: osc777), or one of osc9, osc777, osc99.",
+                      choices=PROTOCOLS),
+    )
+    progress: bool = field(default=True, metadata=_doc("Show the main run's progress in the terminal's tab/taskbar (OSC 9;4)."))
+    tmux: bool = field(default=True, metadata=_doc("A message in tmux's status line, when inside tmux."))
+    notify_send: str = field(
+        default="auto",
+        metadata=_doc("notify-send: \"auto\" uses it where a desktop session bus exists, \"off\" never.",
+                      choices=NOTIFY_SEND),
+    )
+    skip_when_focused: bool = field(
+        default=True, metadata=_doc("No desktop notification while the dashboard has focus (the toast is enough)."),
+    )
+    eta_reminder_minutes: float = field(default=0.0, metadata=_doc("Remind when a run has about this many minutes left; 0: off."))
+    milestones: tuple[int, ...] = field(default=(), metadata=_doc("Progress milestones to announce, in percent, e.g. [50, 90].", item=int))
+    command: tuple[str, ...] = field(
+        default=(),
+        metadata=_doc("A command to run for each alert, as a list (no shell), e.g. [\"/home/me/bin/alert\"];\n"
+                      "the alert is in WAITBUDDY_EVENT, WAITBUDDY_RUN, WAITBUDDY_TEXT, ... Empty: off.", item=str),
+    )
+    ntfy: NtfyConfig = field(default_factory=NtfyConfig, metadata=_doc("Push notifications through ntfy."))
+    webhook: WebhookConfig = field(default_factory=WebhookConfig, metadata=_doc("A chat webhook (Slack, Discord, ...)."))
+
+
 @dataclass(frozen=True)
 class Config:
     ui: UIConfig = field(default_factory=UIConfig)
     runs: RunsConfig = field(default_factory=RunsConfig)
+    alerts: AlertsConfig = field(default_factory=AlertsConfig)
     keymap: Mapping[str, str] = field(default_factory=lambda: MappingProxyType({}))
     path: Path | None = field(default=None, compare=False)  # where it was read from; not a key
 
 
-_SECTIONS: dict[str, type] = {"ui": UIConfig, "runs": RunsConfig}
+_SECTIONS: dict[str, type] = {"ui": UIConfig, "runs": RunsConfig, "alerts": AlertsConfig}
 _TABLES = (*_SECTIONS, "keymap")
 
 
@@ -189,7 +255,8 @@ def parse(data: bytes | str, path: Path | str = "config.toml") -> Config:
     return Config(**sections, keymap=MappingProxyType(keymap), path=path)
 
 
-def _build(cls: type, section: str, table: dict[str, Any], problems: list[Problem], locate: _Locator) -> Any:
+def _build(cls: Any, section: str, table: dict[str, Any], problems: list[Problem], locate: _Locator) -> Any:
+    cls = cls if isinstance(cls, type) else type(cls)
     known = {f.name: f for f in fields(cls)}
     values = {}
     for key, value in table.items():
@@ -200,6 +267,19 @@ def _build(cls: type, section: str, table: dict[str, Any], problems: list[Proble
             continue
         if spec.metadata.get("table_array"):
             values[key] = _build_formats(value, f"{section}.{key}", problems, locate)
+            continue
+        if is_dataclass(spec.default_factory() if callable(spec.default_factory) else None):
+            if not isinstance(value, dict):
+                problems.append(Problem(where, f"expected a table, got {_show(value)}", locate(section, key)))
+                continue
+            values[key] = _build(spec.default_factory(), f"{section}.{key}", value, problems, locate)
+            continue
+        if item := spec.metadata.get("item"):
+            if not isinstance(value, list) or not all(_check(entry, item, None) is None for entry in value):
+                wanted = "whole numbers" if item is int else "strings"
+                problems.append(Problem(where, f"expected a list of {wanted}, got {_show(value)}", locate(section, key)))
+                continue
+            values[key] = tuple(value)
             continue
         if problem := _check(value, type(spec.default), spec.metadata.get("choices")):
             problems.append(Problem(where, problem, locate(section, key)))
@@ -376,11 +456,12 @@ def render_example() -> str:
         section = getattr(defaults, name)
         out += ["", f"[{name}]"]
         assert is_dataclass(section)
+        _render_table(out, section)
         for spec in fields(section):
-            if spec.metadata.get("table_array"):
-                continue  # documented after the section's plain keys
-            out += [f"# {line}" if line else "#" for line in spec.metadata["doc"].splitlines()]
-            out.append(f"{spec.name} = {_toml_value(getattr(section, spec.name))}")
+            value = getattr(section, spec.name)
+            if is_dataclass(value):
+                out += ["", f"[{name}.{spec.name}]"] + [f"# {line}" for line in spec.metadata["doc"].splitlines()]
+                _render_table(out, value)
         if name == "runs":
             out += [
                 "",
@@ -405,7 +486,18 @@ def render_example() -> str:
     return "\n".join(out) + "\n"
 
 
+def _render_table(out: list[str], section: Any) -> None:
+    for spec in fields(section):
+        value = getattr(section, spec.name)
+        if spec.metadata.get("table_array") or is_dataclass(value):
+            continue  # documented after the section's plain keys
+        out += [f"# {line}" if line else "#" for line in spec.metadata["doc"].splitlines()]
+        out.append(f"{spec.name} = {_toml_value(value)}")
+
+
 def _toml_value(value: Any) -> str:
+    if isinstance(value, tuple):
+        return "[" + ", ".join(_toml_value(item) for item in value) + "]"
     if isinstance(value, bool):
         return "true" if value else "false"
     if isinstance(value, str):
