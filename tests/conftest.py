@@ -25,6 +25,20 @@ def isolated_home(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
     return home
 
 
+@pytest.fixture(autouse=True)
+def no_alerts_to_the_developers_terminal(request: pytest.FixtureRequest, monkeypatch: pytest.MonkeyPatch) -> None:
+    """The dashboard under test raises real alerts: they must not ring the bell in, or write
+    escapes to, the terminal running pytest, nor reach its tmux or desktop."""
+    for name in ("TMUX", "TMUX_PANE", "DBUS_SESSION_BUS_ADDRESS", "KITTY_WINDOW_ID", "WT_SESSION", "TERM_PROGRAM",
+                 "WAITBUDDY_NTFY_TOPIC", "WAITBUDDY_WEBHOOK_URL"):
+        monkeypatch.delenv(name, raising=False)
+    if request.module.__name__.endswith("test_alert_terminal"):
+        return  # those tests build their terminals themselves
+    from waitbuddy.alerts import terminal
+
+    monkeypatch.setattr(terminal.Terminal, "open_controlling", staticmethod(lambda: None))
+
+
 @pytest.fixture
 def store(tmp_path: Path):
     with Store.open(tmp_path / "data" / "waitbuddy.db") as opened:

@@ -48,7 +48,7 @@ def test_long_text_is_capped():
     ("env", "expected"),
     [({"KITTY_WINDOW_ID": "1"}, "osc99"), ({"TERM_PROGRAM": "iTerm.app"}, "osc9"),
      ({"TERM_PROGRAM": "WezTerm"}, "osc777"), ({"TERM_PROGRAM": "ghostty"}, "osc777"),
-     ({"WT_SESSION": "abc"}, "osc777"), ({"TERM": "foot"}, "osc777"), ({"TERM": "xterm-256color"}, None), ({}, None)],
+     ({"WT_SESSION": "abc"}, "osc777"), ({"TERM": "foot"}, "osc777"), ({"TERM": "xterm-ghostty"}, "osc777"), ({"TERM": "wezterm"}, "osc777"), ({"TERM": "xterm-256color"}, None), ({}, None)],
 )
 def test_protocol_from_environment(env, expected):
     assert escapes.detect_protocol(env) == expected

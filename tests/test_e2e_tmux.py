@@ -70,6 +70,8 @@ def tmux(tmp_path: Path):
     server = Tmux(f"waitbuddy-test-{os.getpid()}-{tmp_path.name}", config)
     yield server
     subprocess.run(["tmux", "-L", server.socket, "kill-server"], capture_output=True)
+    # tmux 3.3 leaves the socket file behind after kill-server.
+    Path(f"/tmp/tmux-{os.getuid()}/{server.socket}").unlink(missing_ok=True)
 
 
 def start(tmux: Tmux, tmp_path: Path, size: tuple[int, int], *args: str) -> Path:

@@ -82,7 +82,7 @@ def build_parser() -> argparse.ArgumentParser:
     from waitbuddy.runs import commands as run_commands
 
     run_commands.add_parsers(commands, common)
-    for name in ("run", "demo", "watch", "status", "runs"):
+    for name in ("run", "demo", "watch", "notify", "status", "runs"):
         commands.choices[name].set_defaults(func=_with_config(commands.choices[name].get_default("func")))
 
     config_parser = commands.add_parser(

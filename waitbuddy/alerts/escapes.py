@@ -80,6 +80,7 @@ def detect_protocol(env: Mapping[str, str]) -> str | None:
         return "osc99"
     if program == "iTerm.app":
         return "osc9"
-    if program in ("WezTerm", "ghostty") or env.get("WT_SESSION") or term.startswith("foot"):
+    if (program in ("WezTerm", "ghostty") or env.get("WT_SESSION") or term.startswith("foot")
+            or term in ("xterm-ghostty", "wezterm")):
         return "osc777"
     return None

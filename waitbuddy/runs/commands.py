@@ -36,7 +36,17 @@ def add_parsers(commands: argparse._SubParsersAction, common: argparse.ArgumentP
     sub.add_argument("--pid", type=int, metavar="PID",
                      help="the process writing the log (one PATH): its exit ends the run")
     sub.add_argument("--poll", action="store_true", help="poll instead of using inotify (as [runs] polling)")
+    sub.add_argument("--notify", action="store_true",
+                     help="with --json: also send alerts (finish, failure, stall, NaN) through the [alerts] channels")
     sub.set_defaults(func=cmd_watch)
+
+    sub = commands.add_parser(
+        "notify", parents=[common], help="send a test alert through every enabled channel",
+        description="Send a test alert through every alert channel and report, per channel, whether it was "
+        "sent, skipped (and why) or failed (and why). Configure channels in the [alerts] table.",
+    )
+    sub.add_argument("--test", action="store_true", required=True, help="send the test alert")
+    sub.set_defaults(func=cmd_notify)
 
     sub = commands.add_parser(
         "run", parents=[common], help="run a training command, log it and record how it ends",
@@ -148,6 +158,34 @@ def _wait_for(condition, seconds: float) -> None:
         time.sleep(0.05)
 
 
+def _headless_alerts(config: Config):
+    """The alert policy and channels for `watch --json --notify` (no dashboard, maybe no terminal)."""
+    from waitbuddy.alerts.dispatch import Alerter
+    from waitbuddy.alerts.events import AlertPolicy
+    from waitbuddy.alerts.setup import build_channels, enabled
+
+    policy = AlertPolicy(eta_reminder_minutes=config.alerts.eta_reminder_minutes, milestones=config.alerts.milestones)
+
+    def report(event, delivery) -> None:
+        if delivery.outcome == "failed":
+            print(f"waitbuddy: alert not delivered: {delivery}", file=sys.stderr)
+
+    return policy, Alerter(enabled(build_channels(config.alerts, os.environ)), report=report)
+
+
+def cmd_notify(args: argparse.Namespace, where: Paths, config: Config) -> int:
+    from waitbuddy.alerts.dispatch import send_now
+    from waitbuddy.alerts.events import AlertEvent
+    from waitbuddy.alerts.setup import build_channels
+
+    event = AlertEvent("completed", "", "waitbuddy", "waitbuddy test alert", "if you read this, alerts reach you",
+                       "info", time.time())
+    results = send_now(build_channels(config.alerts, os.environ), event)
+    for delivery in results:
+        _print(str(delivery))
+    return EXIT_OK if any(delivery.outcome == "sent" for delivery in results) else EXIT_FAILED
+
+
 def cmd_status(args: argparse.Namespace, where: Paths, config: Config) -> int:
     from waitbuddy.runs.formats.user import compile_formats
     from waitbuddy.runs.status import read_once
@@ -213,8 +251,8 @@ def cmd_watch(args: argparse.Namespace, where: Paths, config: Config) -> int:
     if args.pid is not None and len(patterns) != 1:
         print("waitbuddy: --pid needs exactly one PATH", file=sys.stderr)
         return EXIT_USAGE
-    if args.until_done and not args.json:
-        print("waitbuddy: --until-done needs --json", file=sys.stderr)
+    if (args.until_done or args.notify) and not args.json:
+        print("waitbuddy: --until-done and --notify go with --json (the dashboard alerts by itself)", file=sys.stderr)
         return EXIT_USAGE
     store = Store.open(where.database)
     try:
@@ -234,11 +272,16 @@ def _watch_json(args: argparse.Namespace, patterns: list[str], config: Config, s
     from waitbuddy.runs.watcher import Watcher
 
     lock = threading.Lock()
+    alerts = _headless_alerts(config) if args.notify else None
 
     def emit(snapshots: list[dict]) -> None:
         with lock:
             for snapshot in snapshots:
                 _print(json.dumps(snapshot, ensure_ascii=False))
+            if alerts is not None:
+                policy, alerter = alerts
+                now = time.time()
+                alerter.submit([event for snapshot in snapshots for event in policy.observe(snapshot, now)])
 
     watcher = Watcher(
         patterns, on_snapshots=emit, store=store, polling="always" if args.poll else config.runs.polling,
@@ -257,5 +300,7 @@ def _watch_json(args: argparse.Namespace, patterns: list[str], config: Config, s
         return EXIT_INTERRUPTED
     finally:
         watcher.stop()
+        if alerts is not None:
+            alerts[1].close()
     statuses = {snapshot["status"] for snapshot in watcher.snapshots()}
     return EXIT_OK if statuses == {"completed"} else EXIT_FAILED

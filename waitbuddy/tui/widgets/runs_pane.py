@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import os
+import time
 from dataclasses import dataclass
 from functools import partial
 from typing import TYPE_CHECKING
@@ -13,6 +14,8 @@ from textual.message import Message
 from textual.widgets import OptionList
 from textual.widgets.option_list import Option
 
+from waitbuddy.alerts.channel import Delivery
+from waitbuddy.alerts.events import AlertEvent, AlertPolicy
 from waitbuddy.config import Config
 from waitbuddy.runs import registry
 from waitbuddy.store import Store
@@ -24,6 +27,7 @@ from waitbuddy.tui.screens.prompt import Prompt
 from waitbuddy.tui.widgets.area import Area, EmptyState
 
 if TYPE_CHECKING:
+    from waitbuddy.alerts.dispatch import Alerter
     from waitbuddy.runs.watcher import Watcher
 
 REFRESH_SECONDS = 0.25  # rows are redrawn at most this often, however fast logs update
@@ -50,6 +54,9 @@ class RunsArea(Area):
         self._reported = False  # the watcher has said what there is (possibly nothing)
         self._closing = False
         self.watcher: Watcher | None = None
+        self.policy = AlertPolicy(eta_reminder_minutes=config.alerts.eta_reminder_minutes,
+                                  milestones=config.alerts.milestones)
+        self.alerter: Alerter | None = None
 
     def compose(self) -> ComposeResult:
         yield EmptyState(self.spec)
@@ -76,6 +83,11 @@ class RunsArea(Area):
             follow_store=True, spark_points=24, extra_recognizers=compile_formats(runs.formats),
             on_error=lambda message: self.post_message(self.Problem(message)),
         )
+        from waitbuddy.alerts.dispatch import Alerter
+        from waitbuddy.alerts.setup import build_channels, enabled
+
+        channels = enabled(build_channels(self.config.alerts, os.environ, focused=lambda: self.app.app_focus))
+        self.alerter = Alerter(channels, report=self._delivery_report)
         if not self._closing:
             self.watcher.start()
         if self._closing:  # unmounted while starting: do not leave a thread behind
@@ -85,6 +97,12 @@ class RunsArea(Area):
         self._closing = True
         if self.watcher is not None:
             self.watcher.stop()
+        if self.alerter is not None:
+            self.alerter.close(timeout=2.0)
+
+    def _delivery_report(self, alert: AlertEvent, delivery: Delivery) -> None:  # on a channel's thread
+        if delivery.outcome == "failed":
+            self.post_message(self.Problem(f"alert not delivered: {delivery}"))
 
     def on_focus(self) -> None:
         runs = self.query_one(OptionList)
@@ -93,12 +111,23 @@ class RunsArea(Area):
 
     @on(Updated)
     def _updated(self, event: Updated) -> None:
+        now = time.time()
         for snapshot in event.snapshots:
             self.snapshots[snapshot["path"]] = snapshot
+            for alert in self.policy.observe(snapshot, now):
+                self._alert(alert)
         self._dirty = True
         if not self._reported:
             self._reported = True
             self._refresh_rows()  # the first report decides between the list and the empty state at once
+
+    def _alert(self, alert: AlertEvent) -> None:
+        """A toast here; the other channels (bell, terminal, tmux, push) on their own threads."""
+        if self.config.alerts.toast:
+            severity = {"error": "error", "warning": "warning"}.get(alert.severity, "information")
+            self.notify(alert.text, severity=severity, markup=False, timeout=10)
+        if self.alerter is not None:
+            self.alerter.submit([alert])
 
     @on(Problem)
     def _problem(self, event: Problem) -> None:

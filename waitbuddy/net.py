@@ -1,0 +1,415 @@
+"""The one polite HTTP client: timeouts, size caps, conditional GET, Retry-After, per-host limits.
+
+Every network call in waitbuddy (push alerts, feeds, page metadata) goes through :class:`Client`.
+The policy, in one place:
+
+- **URLs**: only ``http``/``https`` with a host (:func:`waitbuddy.text.openable_url`), checked again
+  at every redirect hop. Redirects are followed by hand, at most ``max_redirects``: the body of a
+  3xx is never read, ``Authorization`` and ``Cookie`` are dropped when the host changes, and
+  301/302/303 turn a POST into a GET as browsers do.
+- **Time**: ``timeout`` is the connect timeout and the idle-read timeout of one attempt.
+  ``budget`` bounds the whole call (every attempt, body download, backoff and Retry-After wait);
+  nothing sleeps past it. Per call, defaulting to the client's.
+- **Size**: bodies are streamed and counted *after* decompression; past ``max_bytes`` the call
+  stops reading and fails (a declared ``Content-Length`` over the cap fails before reading).
+- **Retries**: up to ``retries`` more attempts for connection errors, timeouts, 5xx and 429,
+  waiting ``backoff * 2**n`` or the server's ``Retry-After`` (seconds or HTTP date). A
+  Retry-After longer than ``max_wait`` or the rest of the budget is not slept through: the call
+  fails at once ("rate limited (429), retry after 120s") and the host is left alone until then
+  (later calls fail fast without touching the network). Other 4xx are final. A read timeout on a
+  non-idempotent method (POST) is not retried: the server probably acted on it, and a resend
+  would duplicate the alert.
+- **Conditional GET**: :meth:`Client.get` with ``etag``/``last_modified``; a 304 comes back as a
+  :class:`Response` with ``not_modified`` set (2xx and 304 return, everything else raises).
+- **Per-host limits**: at most ``HostLimit.concurrency`` requests in flight and request starts at
+  least ``HostLimit.min_interval`` apart, per host or per configured domain (``"arxiv.org"``
+  covers ``export.arxiv.org`` too, so the API and RSS share one 3 s clock).
+- **Secrets**: :class:`HttpError` never contains the URL (an ntfy topic or a webhook URL is a
+  password) and is raised without the library exception chained to it.
+
+Thread safety: each call uses its own ``requests.Session``. Sessions are not documented as
+thread-safe (psf/requests#2766) and one session behind a lock would serialize unrelated hosts;
+what we lose is keep-alive between calls, which costs little at our volume. The only shared
+state, the per-host bookkeeping, sits behind one lock.
+"""
+
+from __future__ import annotations
+
+import json as jsonlib
+import math
+import re
+import socket
+import ssl
+import threading
+import time
+from collections.abc import Callable, Iterator, Mapping
+from dataclasses import dataclass
+from email.utils import parsedate_to_datetime
+from typing import Any
+from urllib.parse import urljoin, urlsplit
+
+from waitbuddy import __version__
+from waitbuddy.text import openable_url
+
+USER_AGENT = f"waitbuddy/{__version__}"
+MAX_WAIT = 60.0  # the longest single wait (backoff or Retry-After) a call will sleep through
+ERROR_BODY_LIMIT = 64 * 1024  # of an error response we keep only this much, for diagnostics
+CHUNK_SIZE = 64 * 1024
+IDEMPOTENT = frozenset({"GET", "HEAD", "PUT", "DELETE", "OPTIONS", "TRACE"})
+_MAX_AGE = re.compile(r"(?:^|,)\s*max-age\s*=\s*\"?(\d+)", re.IGNORECASE)
+_CHARSET = re.compile(r";\s*charset\s*=\s*\"?([\w.:-]+)", re.IGNORECASE)
+
+Sleep = Callable[[float], None]
+
+
+class HttpError(Exception):
+    """A call that gave no usable response. ``str()`` is one short line for people.
+
+    ``status``: the HTTP status, if the server answered. ``retry_after``: seconds the server asked
+    us to wait. ``transient``: trying again later may work. ``ambiguous``: the server may have
+    acted on the request. ``response``: the (truncated) error response, if any.
+    """
+
+    def __init__(self, reason: str, *, status: int | None = None, retry_after: float | None = None,
+                 transient: bool = False, ambiguous: bool = False, response: Response | None = None) -> None:
+        super().__init__(reason)
+        self.reason = reason
+        self.status = status
+        self.retry_after = retry_after
+        self.transient = transient
+        self.ambiguous = ambiguous
+        self.response = response
+
+    def __str__(self) -> str:
+        return self.reason
+
+
+@dataclass(frozen=True)
+class Response:
+    status: int
+    headers: Mapping[str, str]  # case-insensitive lookups
+    body: bytes
+    url: str  # the final URL, after redirects
+
+    @property
+    def not_modified(self) -> bool:
+        return self.status == 304
+
+    @property
+    def etag(self) -> str | None:
+        return self.headers.get("ETag")
+
+    @property
+    def last_modified(self) -> str | None:
+        return self.headers.get("Last-Modified")
+
+    @property
+    def max_age(self) -> float | None:
+        """Seconds the response may be reused (Cache-Control max-age; no-store/no-cache -> 0)."""
+        control = self.headers.get("Cache-Control") or ""
+        if re.search(r"no-store|no-cache", control, re.IGNORECASE):
+            return 0.0
+        match = _MAX_AGE.search(control)
+        return float(match.group(1)) if match else None
+
+    @property
+    def text(self) -> str:
+        """The body decoded with the declared charset (UTF-8 if none or unknown)."""
+        match = _CHARSET.search(self.headers.get("Content-Type") or "")
+        try:
+            return self.body.decode(match.group(1) if match else "utf-8", errors="replace")
+        except LookupError:
+            return self.body.decode("utf-8", errors="replace")
+
+    def json(self) -> Any:
+        return jsonlib.loads(self.body)
+
+
+@dataclass(frozen=True)
+class HostLimit:
+    concurrency: int = 4  # requests in flight at once
+    min_interval: float = 0.0  # seconds between request starts (arXiv asks for 3)
+
+
+@dataclass
+class _HostState:
+    slots: threading.BoundedSemaphore
+    next_start: float = 0.0  # monotonic time before which no request may start
+    cooldown_until: float = 0.0  # monotonic time the server asked us to wait for
+    cooldown_status: int = 429
+
+
+class Client:
+    def __init__(self, *, timeout: float = 10.0, max_bytes: int = 5 * 1024 * 1024, retries: int = 2,
+                 backoff: float = 0.5, user_agent: str = USER_AGENT, max_redirects: int = 5,
+                 max_wait: float = MAX_WAIT, budget: float = 120.0,
+                 host_limits: Mapping[str, HostLimit] | None = None,
+                 default_host_limit: HostLimit = HostLimit()) -> None:
+        self.timeout = timeout
+        self.max_bytes = max_bytes
+        self.retries = max(retries, 0)
+        self.backoff = backoff
+        self.user_agent = user_agent
+        self.max_redirects = max_redirects
+        self.max_wait = max_wait
+        self.budget = budget
+        self.host_limits = {domain.lower().strip("."): limit for domain, limit in (host_limits or {}).items()}
+        self.default_host_limit = default_host_limit
+        self._lock = threading.Lock()
+        self._hosts: dict[str, _HostState] = {}
+
+    def get(self, url: str, *, etag: str | None = None, last_modified: str | None = None,
+            headers: Mapping[str, str] | None = None, **options: Any) -> Response:
+        """GET; with a stored ``etag``/``last_modified`` it is conditional and may return 304."""
+        merged = dict(headers or {})
+        if etag:
+            merged["If-None-Match"] = etag
+        if last_modified:
+            merged["If-Modified-Since"] = last_modified
+        return self.request("GET", url, headers=merged, **options)
+
+    def request(self, method: str, url: str, *, headers: Mapping[str, str] | None = None,
+                data: bytes | None = None, json: Any = None, retry: bool = True, sleep: Sleep = time.sleep,
+                budget: float | None = None) -> Response:
+        """One call with the module's policy; returns a 2xx or 304 Response, else raises HttpError."""
+        checked = openable_url(url)
+        if checked is None:
+            raise HttpError("refusing non-http(s) URL")
+        method = method.upper()
+        deadline = time.monotonic() + (self.budget if budget is None else budget)
+        key, limit = self._limit_for(urlsplit(checked).hostname or "")
+        state = self._state(key, limit)
+        self._respect_cooldown(state, deadline, sleep)
+        attempts = 1 + (self.retries if retry else 0)
+        error: HttpError | None = None
+        for attempt in range(attempts):
+            if error is not None:
+                self._wait_before_retry(error, attempt, deadline, sleep)
+            try:
+                response = self._attempt_in_turn(state, limit, method, checked, headers, data, json, deadline, sleep)
+            except HttpError as failure:
+                error = failure
+            else:
+                if 200 <= response.status < 300 or response.status == 304:
+                    return response
+                error = _status_error(response)
+            self._note_cooldown(state, error)
+            if not (error.transient and (method in IDEMPOTENT or not error.ambiguous)):
+                raise error
+        assert error is not None
+        raise error
+
+    # -- per-host bookkeeping -------------------------------------------------------------------
+
+    def _limit_for(self, host: str) -> tuple[str, HostLimit]:
+        """The configured domain covering ``host`` (longest match), else the host itself."""
+        host = host.lower().rstrip(".")
+        matches = [domain for domain in self.host_limits if host == domain or host.endswith("." + domain)]
+        if matches:
+            domain = max(matches, key=len)
+            return domain, self.host_limits[domain]
+        return host, self.default_host_limit
+
+    def _state(self, key: str, limit: HostLimit) -> _HostState:
+        with self._lock:
+            state = self._hosts.get(key)
+            if state is None:
+                state = self._hosts[key] = _HostState(threading.BoundedSemaphore(max(limit.concurrency, 1)))
+            return state
+
+    def _respect_cooldown(self, state: _HostState, deadline: float, sleep: Sleep) -> None:
+        """A host that told us to wait is not asked again before then (wait if it fits, else fail fast)."""
+        with self._lock:
+            remaining, status = state.cooldown_until - time.monotonic(), state.cooldown_status
+        if remaining <= 0:
+            return
+        if remaining > self.max_wait or time.monotonic() + remaining >= deadline:
+            raise HttpError(_status_reason(status, remaining), status=status, retry_after=remaining, transient=True)
+        sleep(remaining)
+
+    def _note_cooldown(self, state: _HostState, error: HttpError) -> None:
+        if error.retry_after is not None and error.status in (429, 503):
+            with self._lock:
+                until = time.monotonic() + error.retry_after
+                if until > state.cooldown_until:
+                    state.cooldown_until, state.cooldown_status = until, error.status
+
+    def _attempt_in_turn(self, state: _HostState, limit: HostLimit, method: str, url: str,
+                         headers: Mapping[str, str] | None, data: bytes | None, json: Any,
+                         deadline: float, sleep: Sleep) -> Response:
+        """One attempt holding one of the host's slots, started no sooner than its spacing allows."""
+        if not state.slots.acquire(timeout=max(deadline - time.monotonic(), 0.0)):
+            raise HttpError("timed out waiting for a turn at this host", transient=True)
+        try:
+            with self._lock:
+                now = time.monotonic()
+                start = max(now, state.next_start)
+                if start >= deadline:
+                    raise HttpError("timed out waiting for a turn at this host", transient=True)
+                state.next_start = start + limit.min_interval
+            if start > now:
+                sleep(start - now)
+            return self._attempt(method, url, headers, data, json, deadline)
+        finally:
+            state.slots.release()
+
+    def _wait_before_retry(self, error: HttpError, attempt: int, deadline: float, sleep: Sleep) -> None:
+        """Sleep the server's Retry-After or our backoff, or give up with ``error`` if it won't fit."""
+        wait = error.retry_after if error.retry_after is not None else self.backoff * 2 ** (attempt - 1)
+        if wait > self.max_wait or time.monotonic() + wait >= deadline:
+            raise error
+        sleep(wait)
+
+    # -- one attempt ----------------------------------------------------------------------------
+
+    def _attempt(self, method: str, url: str, headers: Mapping[str, str] | None, data: bytes | None,
+                 json: Any, deadline: float) -> Response:
+        import requests
+        from requests.structures import CaseInsensitiveDict
+
+        send_headers: dict[str, str] = dict(headers or {})
+        timeout = max(min(self.timeout, deadline - time.monotonic()), 0.001)
+        try:
+            with requests.Session() as session:
+                session.headers["User-Agent"] = self.user_agent
+                for _hop in range(self.max_redirects + 1):
+                    timeout = max(min(self.timeout, deadline - time.monotonic()), 0.001)
+                    raw = session.request(method, url, headers=send_headers, data=data, json=json,
+                                          timeout=(timeout, timeout), stream=True, allow_redirects=False)
+                    with raw:
+                        target = session.get_redirect_target(raw)
+                        if target is None:
+                            body = self._read_body(raw, deadline)
+                            return Response(raw.status_code, CaseInsensitiveDict(raw.headers), body, url)
+                        method, url, data, json = _redirect(raw.status_code, method, url, target, send_headers,
+                                                            data, json)
+        except requests.RequestException as exc:
+            raise _translate(exc, timeout) from None
+        except UnicodeError:
+            raise HttpError("header value is not latin-1 text") from None
+        raise HttpError("too many redirects")
+
+    def _read_body(self, raw: Any, deadline: float) -> bytes:
+        """Stream the body, decompressed, up to the cap. Error bodies are kept short, not refused."""
+        ok = 200 <= raw.status_code < 300
+        limit = self.max_bytes if ok else min(self.max_bytes, ERROR_BODY_LIMIT)
+        declared = raw.headers.get("Content-Length", "")
+        if ok and declared.isdigit() and int(declared) > limit:
+            raise HttpError(f"response larger than {_size(limit)}")
+        chunks: list[bytes] = []
+        total = 0
+        for chunk in raw.iter_content(CHUNK_SIZE):
+            total += len(chunk)
+            if total > limit:
+                if not ok:
+                    chunks.append(chunk[: len(chunk) - (total - limit)])
+                    break
+                raise HttpError(f"response larger than {_size(limit)}")
+            chunks.append(chunk)
+            if time.monotonic() > deadline:  # a slow drip must not outlive the caller's budget
+                raise HttpError("timed out reading the response", transient=True, ambiguous=True)
+        return b"".join(chunks)
+
+
+def _redirect(status: int, method: str, url: str, target: str, headers: dict[str, str],
+              data: bytes | None, json: Any) -> tuple[str, str, bytes | None, Any]:
+    """The next hop of a redirect; ``headers`` is edited in place."""
+    next_url = openable_url(urljoin(url, target))
+    if next_url is None:
+        raise HttpError("refusing redirect to a non-http(s) URL")
+    if (status == 303 and method != "HEAD") or (status in (301, 302) and method == "POST"):
+        method, data, json = "GET", None, None
+        _drop(headers, "Content-Type")
+    before, after = urlsplit(url), urlsplit(next_url)
+    if before.hostname != after.hostname or (before.scheme, after.scheme) == ("https", "http"):
+        _drop(headers, "Authorization", "Cookie")  # credentials are for the host they were given to
+    return method, next_url, data, json
+
+
+def _drop(headers: dict[str, str], *names: str) -> None:
+    lowered = {name.lower() for name in names}
+    for name in [name for name in headers if name.lower() in lowered]:
+        del headers[name]
+
+
+def _status_error(response: Response) -> HttpError:
+    retry_after = parse_retry_after(response.headers.get("Retry-After"))
+    transient = response.status == 429 or response.status >= 500
+    return HttpError(_status_reason(response.status, retry_after), status=response.status,
+                     retry_after=retry_after, transient=transient, response=response)
+
+
+def _status_reason(status: int, retry_after: float | None) -> str:
+    reason = "rate limited (429)" if status == 429 else f"HTTP {status}"
+    return reason + (f", retry after {math.ceil(retry_after)}s" if retry_after is not None else "")
+
+
+def parse_retry_after(value: str | None, *, now: float | None = None) -> float | None:
+    """Seconds to wait from a Retry-After header: delay-seconds or an HTTP date; None if unusable."""
+    if not value or not value.strip():
+        return None
+    try:
+        seconds = float(value.strip())
+    except ValueError:
+        try:
+            when = parsedate_to_datetime(value.strip())
+        except (TypeError, ValueError, IndexError):
+            return None
+        seconds = when.timestamp() - (time.time() if now is None else now)
+    return max(seconds, 0.0) if math.isfinite(seconds) else None
+
+
+def _translate(exc: BaseException, timeout: float) -> HttpError:
+    """A requests exception -> a short reason, without the URL it usually quotes."""
+    import requests.exceptions as rex
+    import urllib3.exceptions as u3
+
+    timed_out = f"timed out after {round(timeout, 2):g}s"
+    if isinstance(exc, rex.ConnectTimeout):
+        return HttpError(timed_out, transient=True)
+    if isinstance(exc, rex.Timeout):
+        return HttpError(timed_out, transient=True, ambiguous=True)
+    if isinstance(exc, (rex.InvalidSchema, rex.MissingSchema, rex.InvalidURL)):
+        return HttpError("invalid URL")
+    if isinstance(exc, rex.InvalidHeader):
+        return HttpError("invalid header value")
+    if isinstance(exc, rex.ContentDecodingError):
+        return HttpError("could not decode the response")
+    causes = list(_causes(exc))
+    # Refusal and DNS first: urllib3's NewConnectionError subclasses ConnectTimeoutError.
+    if any(isinstance(cause, ConnectionRefusedError) for cause in causes):
+        return HttpError("connection refused", transient=True)
+    if any(isinstance(cause, (socket.gaierror, u3.NameResolutionError)) for cause in causes):
+        return HttpError("could not resolve host", transient=True)
+    if any(isinstance(cause, (ssl.SSLError, u3.SSLError, rex.SSLError)) for cause in causes):
+        untrusted = any("CERTIFICATE_VERIFY_FAILED" in str(cause) for cause in causes)
+        return HttpError("TLS error (certificate not trusted)" if untrusted else "TLS error")
+    if any(isinstance(cause, (u3.TimeoutError, TimeoutError)) for cause in causes):
+        return HttpError(timed_out, transient=True, ambiguous=True)
+    if isinstance(exc, rex.ProxyError):
+        return HttpError("proxy error", transient=True, ambiguous=True)
+    if any(isinstance(cause, ConnectionResetError) for cause in causes):
+        return HttpError("connection reset", transient=True, ambiguous=True)
+    if isinstance(exc, rex.ChunkedEncodingError):
+        return HttpError("connection broken", transient=True, ambiguous=True)
+    return HttpError("connection failed", transient=True, ambiguous=True)
+
+
+def _causes(exc: BaseException) -> Iterator[BaseException]:
+    """The exception and everything it wraps (requests nests urllib3 nests socket errors)."""
+    seen: set[int] = set()
+    stack: list[object] = [exc]
+    while stack:
+        item = stack.pop()
+        if not isinstance(item, BaseException) or id(item) in seen:
+            continue
+        seen.add(id(item))
+        yield item
+        stack += [item.__cause__, item.__context__, getattr(item, "reason", None), *item.args]
+
+
+def _size(count: int) -> str:
+    for unit, scale in (("MB", 1024 * 1024), ("KB", 1024)):
+        if count >= scale:
+            return f"{count / scale:.3g} {unit}"
+    return f"{count} bytes"
