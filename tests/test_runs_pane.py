@@ -136,3 +136,34 @@ async def test_hostile_log_text_is_plain_text(store: Store, tmp_path: Path):
         await pilot.pause(0.5)
         assert app.is_running
         assert all("\x1b" not in line for line in app.screen.query_one("#run-log", Log).lines)
+
+
+async def test_terminal_progress_follows_the_main_run(store: Store):
+    from waitbuddy.tui.widgets.runs_pane import RunsArea
+
+    class Progress:
+        def __init__(self):
+            self.calls = []
+
+        def update(self, percent):
+            self.calls.append(("update", percent))
+
+        def error(self, percent):
+            self.calls.append(("error", percent))
+
+        def clear(self):
+            self.calls.append(("clear", 0))
+
+    app = make_app(store)
+    async with app.run_test(size=(120, 30)) as pilot:
+        runs = app.screen.query_one(RunsArea)
+        await wait_for(pilot, lambda: runs.alerter is not None)
+        fake = runs.progress = Progress()
+        base = {"path": "/r/a.log", "name": "a", "error": None, "metrics": {}, "run_id": None, "muted": False}
+        runs.post_message(RunsArea.Updated([{**base, "status": "running",
+                                             "progress": {"unit": "step", "done": 45, "total": 100, "fraction": 0.45}}]))
+        await wait_for(pilot, lambda: ("update", 45) in fake.calls)
+        runs.post_message(RunsArea.Updated([{**base, "status": "failed", "error": {"kind": "exception", "message": "x"},
+                                             "progress": {"unit": "step", "done": 50, "total": 100, "fraction": 0.5}}]))
+        await wait_for(pilot, lambda: ("error", 50) in fake.calls)
+    assert fake.calls[-1] == ("clear", 0)  # nothing left in the terminal's tab after quitting

@@ -72,5 +72,14 @@ def build_channels(config: AlertsConfig, env: Mapping[str, str], *,
     return channels
 
 
+def build_progress(config: AlertsConfig, env: Mapping[str, str]):
+    """The terminal progress indicator (OSC 9;4) for the main run, or None when off."""
+    if not config.progress:
+        return None
+    from waitbuddy.alerts.terminal import ProgressChannel, Terminal, tmux_facts_every
+
+    return ProgressChannel(env, Terminal.open_controlling(), tmux_facts_every(env))
+
+
 def enabled(channels: list[Channel]) -> list[Channel]:
     return [channel for channel in channels if not isinstance(channel, Off)]

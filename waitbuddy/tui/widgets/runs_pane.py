@@ -57,6 +57,8 @@ class RunsArea(Area):
         self.policy = AlertPolicy(eta_reminder_minutes=config.alerts.eta_reminder_minutes,
                                   milestones=config.alerts.milestones)
         self.alerter: Alerter | None = None
+        self.progress = None  # the terminal's own progress indicator (OSC 9;4), for the main run
+        self._progress_shown: tuple[str, int] | None = None
 
     def compose(self) -> ComposeResult:
         yield EmptyState(self.spec)
@@ -84,10 +86,11 @@ class RunsArea(Area):
             on_error=lambda message: self.post_message(self.Problem(message)),
         )
         from waitbuddy.alerts.dispatch import Alerter
-        from waitbuddy.alerts.setup import build_channels, enabled
+        from waitbuddy.alerts.setup import build_channels, build_progress, enabled
 
         channels = enabled(build_channels(self.config.alerts, os.environ, focused=lambda: self.app.app_focus))
         self.alerter = Alerter(channels, report=self._delivery_report)
+        self.progress = build_progress(self.config.alerts, os.environ)
         if not self._closing:
             self.watcher.start()
         if self._closing:  # unmounted while starting: do not leave a thread behind
@@ -99,6 +102,8 @@ class RunsArea(Area):
             self.watcher.stop()
         if self.alerter is not None:
             self.alerter.close(timeout=2.0)
+        if self.progress is not None:
+            self.progress.clear()  # never leave a bar in the terminal's tab after quitting
 
     def _delivery_report(self, alert: AlertEvent, delivery: Delivery) -> None:  # on a channel's thread
         if delivery.outcome == "failed":
@@ -159,6 +164,32 @@ class RunsArea(Area):
                 runs.focus()
         if has_runs and runs.highlighted is None:
             runs.highlighted = 0
+        self._show_progress()
+
+    def _show_progress(self) -> None:
+        """The first active run's progress in the terminal's tab: red on failure, gone when over."""
+        if self.progress is None:
+            return
+        state = ("clear", 0)
+        for snapshot in self.snapshots.values():
+            fraction = (snapshot.get("progress") or {}).get("fraction")
+            if snapshot["status"] in ("running", "stalled") and fraction is not None:
+                state = ("update", round(fraction * 100))
+                break
+            if snapshot["status"] == "failed" and state[0] == "clear":
+                state = ("error", round((fraction or 0) * 100))
+        if state != self._progress_shown:
+            self._progress_shown = state
+            self.run_worker(partial(self._write_progress, *state), thread=True, exclusive=True,
+                            exit_on_error=False, group="progress", description="terminal progress")
+
+    def _write_progress(self, state: str, percent: int) -> None:  # a worker thread: tmux calls can take a moment
+        if state == "update":
+            self.progress.update(percent)
+        elif state == "error":
+            self.progress.error(percent)
+        else:
+            self.progress.clear()
 
     def selected(self) -> dict | None:
         runs = self.query_one(OptionList)
