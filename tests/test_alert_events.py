@@ -94,3 +94,13 @@ def test_hostile_text_is_sanitized():
     (event,) = policy.observe(snap("failed", name="evil\x1b]52;c;x\x07",
                                    error={"kind": "exception", "message": "boom\x07\x1b[2J"}), 1)
     assert "\x1b" not in event.text and "\x07" not in event.text
+
+
+def test_runs_muted_in_config_by_name_or_path():
+    policy = AlertPolicy(mute=("sweep-*", "*/debug.log"))
+    for path, name in (("/r/s.log", "sweep-3"), ("/x/debug.log", "dbg"), ("/r/main.log", "main")):
+        policy.observe(snap(path=path, name=name), 0)
+    failed = {"kind": "exception", "message": "x"}
+    assert policy.observe(snap("failed", path="/r/s.log", name="sweep-3", error=failed), 1) == []
+    assert policy.observe(snap("failed", path="/x/debug.log", name="dbg", error=failed), 1) == []
+    assert len(policy.observe(snap("failed", path="/r/main.log", name="main", error=failed), 1)) == 1

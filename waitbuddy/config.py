@@ -147,6 +147,11 @@ class AlertsConfig:
         metadata=_doc("A command to run for each alert, as a list (no shell), e.g. [\"/home/me/bin/alert\"];\n"
                       "the alert is in WAITBUDDY_EVENT, WAITBUDDY_RUN, WAITBUDDY_TEXT, ... Empty: off.", item=str),
     )
+    mute: tuple[str, ...] = field(
+        default=(),
+        metadata=_doc("Runs to keep quiet, by name or log path; shell-style patterns, e.g. [\"sweep-*\", \"*/debug.log\"].\n"
+                      "(In the dashboard, m mutes the selected run.)", item=str),
+    )
     ntfy: NtfyConfig = field(default_factory=NtfyConfig, metadata=_doc("Push notifications through ntfy."))
     webhook: WebhookConfig = field(default_factory=WebhookConfig, metadata=_doc("A chat webhook (Slack, Discord, ...)."))
 

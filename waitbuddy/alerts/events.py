@@ -8,6 +8,7 @@ silent; runs already ended when first seen (history) are not news.
 from __future__ import annotations
 
 from dataclasses import dataclass, field
+from fnmatch import fnmatchcase
 
 from waitbuddy.runs.present import headline, short_duration
 from waitbuddy.text import safe_line
@@ -56,8 +57,10 @@ class _RunMemory:
 class AlertPolicy:
     """Feed every snapshot of every run; get back the alerts they call for."""
 
-    def __init__(self, *, eta_reminder_minutes: float = 0.0, milestones: tuple[int, ...] = ()) -> None:
+    def __init__(self, *, eta_reminder_minutes: float = 0.0, milestones: tuple[int, ...] = (),
+                 mute: tuple[str, ...] = ()) -> None:
         self.eta_reminder_seconds = eta_reminder_minutes * 60
+        self.mute = mute  # shell-style patterns over run names and paths, from config
         self.milestones = tuple(sorted(milestones))
         self._runs: dict[str, _RunMemory] = {}
 
@@ -72,7 +75,9 @@ class AlertPolicy:
         events: list[AlertEvent] = []
         previous, memory.status = memory.status, status
         previous_error, memory.error = memory.error, error_key
-        muted = bool(snapshot.get("muted"))
+        muted = bool(snapshot.get("muted")) or any(
+            fnmatchcase(snapshot["name"], pattern) or fnmatchcase(path, pattern) for pattern in self.mute
+        )
 
         def add(kind: str, title: str, body: str) -> None:
             if not muted:

@@ -164,7 +164,8 @@ def _headless_alerts(config: Config):
     from waitbuddy.alerts.events import AlertPolicy
     from waitbuddy.alerts.setup import build_channels, enabled
 
-    policy = AlertPolicy(eta_reminder_minutes=config.alerts.eta_reminder_minutes, milestones=config.alerts.milestones)
+    policy = AlertPolicy(eta_reminder_minutes=config.alerts.eta_reminder_minutes, milestones=config.alerts.milestones,
+                                  mute=config.alerts.mute)
 
     def report(event, delivery) -> None:
         if delivery.outcome == "failed":

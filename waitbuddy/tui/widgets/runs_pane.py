@@ -55,7 +55,8 @@ class RunsArea(Area):
         self._closing = False
         self.watcher: Watcher | None = None
         self.policy = AlertPolicy(eta_reminder_minutes=config.alerts.eta_reminder_minutes,
-                                  milestones=config.alerts.milestones)
+                                  milestones=config.alerts.milestones,
+                                  mute=config.alerts.mute)
         self.alerter: Alerter | None = None
         self.progress = None  # the terminal's own progress indicator (OSC 9;4), for the main run
         self._progress_shown: tuple[str, int] | None = None
