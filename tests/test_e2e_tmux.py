@@ -128,3 +128,25 @@ def test_watching_a_log_shows_progress_then_the_failure_reason(tmux: Tmux, tmp_p
     assert "CUDA out of memory (tried to allocate" in screen  # the row is cut to 80 columns
     tmux("send-keys", "-t", "wb", "q")
     assert tmux.exit_status(status_file) == "0"
+
+
+def test_a_failure_rings_the_bell_of_a_hidden_window(tmux: Tmux, tmp_path: Path):
+    """The alert that matters most: waitbuddy in a window the person is not looking at."""
+    log = tmp_path / "train.log"
+    log.write_text("step 1/100 loss=2.0\n")
+    status_file = start(tmux, tmp_path, (80, 24), "watch", str(log))
+    tmux.wait_for(lambda text: "▶ running" in text)
+    tmux("new-window", "-t", "wb")  # the person switches to another window; waitbuddy's is hidden
+    assert tmux("display-message", "-p", "-t", "wb:0", "#{window_active}").strip() == "0"
+    with log.open("a") as out:
+        out.write("Traceback (most recent call last):\n  File \"train.py\", line 3, in <module>\n"
+                  "RuntimeError: CUDA error: an illegal memory access was encountered\n")
+    deadline = time.monotonic() + 15
+    while tmux("display-message", "-p", "-t", "wb:0", "#{window_bell_flag}").strip() != "1":
+        assert time.monotonic() < deadline, tmux.screen()
+        time.sleep(0.1)
+    tmux("select-window", "-t", "wb:0")
+    screen = tmux.wait_for(lambda text: "✖ failed" in text)
+    assert "CUDA error" in screen
+    tmux("send-keys", "-t", "wb:0", "q")
+    assert tmux.exit_status(status_file) == "0"

@@ -40,6 +40,20 @@ class WaitBuddy(App[int]):
     def on_mount(self) -> None:
         self.theme_changed_signal.subscribe(self, self._remember_theme)
 
+    # Focus is only known where the terminal reports it (tmux needs `focus-events on`); until a
+    # report arrives, assume the person may be elsewhere and let desktop notifications through.
+    focus_reported = False
+
+    def on_app_focus(self) -> None:
+        self.focus_reported = True
+
+    def on_app_blur(self) -> None:
+        self.focus_reported = True
+
+    def person_is_looking(self) -> bool:
+        """True only when the terminal says this app has focus (read from other threads)."""
+        return self.focus_reported and self.app_focus
+
     def _remember_theme(self, theme: Theme) -> None:
         # A write can wait on another pane's transaction: keep it off the UI thread.
         self.run_worker(

@@ -89,7 +89,7 @@ class RunsArea(Area):
         from waitbuddy.alerts.dispatch import Alerter
         from waitbuddy.alerts.setup import build_channels, build_progress, enabled
 
-        channels = enabled(build_channels(self.config.alerts, os.environ, focused=lambda: self.app.app_focus))
+        channels = enabled(build_channels(self.config.alerts, os.environ, focused=self.app.person_is_looking))
         self.alerter = Alerter(channels, report=self._delivery_report)
         self.progress = build_progress(self.config.alerts, os.environ)
         if not self._closing:
