@@ -88,3 +88,35 @@ def test_watch_notify_pushes_a_failure_to_ntfy(tmp_path: Path):
         assert b"CUDA error: device-side assert triggered" in request.body
     finally:
         server.close()
+
+
+def test_watch_notify_without_json_prints_each_alert(tmp_path: Path):
+    log = tmp_path / "job.log"
+    log.write_text("step 1/100 loss=2.0\n")
+    env = {**os.environ, "WAITBUDDY_CONFIG": str(tmp_path / "none.toml"), "WAITBUDDY_DATA_DIR": str(tmp_path / "data")}
+    watcher = subprocess.Popen([sys.executable, "-m", "waitbuddy", "watch", "--notify", "--until-done", str(log)],
+                               stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True, env=env)
+    try:
+        # Seen running first (an end seen at first sight is history, not news): wait until the
+        # watcher has saved the run's state.
+        from waitbuddy.runs import registry
+        from waitbuddy.store import Store
+
+        deadline = time.monotonic() + 15
+        while True:
+            database = tmp_path / "data" / "waitbuddy.db"
+            if database.exists():
+                with Store.open(database) as store:
+                    if [record for record in registry.runs(store) if record.status == "running"]:
+                        break
+            assert time.monotonic() < deadline, "the watcher never saw the run"
+            time.sleep(0.05)
+        with log.open("a") as out:
+            out.write("step 100/100 loss=0.1\nKilled\n")
+        out_text, _ = watcher.communicate(timeout=20)
+    finally:
+        if watcher.poll() is None:
+            watcher.kill()
+    assert watcher.returncode == 1
+    (line,) = out_text.splitlines()
+    assert "✖ job failed" in line and line.endswith("killed (SIGKILL): probably out of host memory")

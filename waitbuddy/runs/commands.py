@@ -32,12 +32,13 @@ def add_parsers(commands: argparse._SubParsersAction, common: argparse.ArgumentP
     sub.add_argument("patterns", nargs="+", metavar="PATH|GLOB|DIR")
     sub.add_argument("--json", action="store_true", help="no dashboard: print state changes as JSON lines")
     sub.add_argument("--until-done", action="store_true",
-                     help="with --json: exit once every run has ended (status 0 if all completed, 1 if not)")
+                     help="with --json or --notify: exit once every run has ended (status 0 if all completed, 1 if not)")
     sub.add_argument("--pid", type=int, metavar="PID",
                      help="the process writing the log (one PATH): its exit ends the run")
     sub.add_argument("--poll", action="store_true", help="poll instead of using inotify (as [runs] polling)")
     sub.add_argument("--notify", action="store_true",
-                     help="with --json: also send alerts (finish, failure, stall, NaN) through the [alerts] channels")
+                     help="no dashboard: send alerts (finish, failure, stall, NaN) through the [alerts] channels and "
+                     "print each one (with --json, print state changes instead); e.g. under nohup on a GPU box")
     sub.set_defaults(func=cmd_watch)
 
     sub = commands.add_parser(
@@ -252,23 +253,23 @@ def cmd_watch(args: argparse.Namespace, where: Paths, config: Config) -> int:
     if args.pid is not None and len(patterns) != 1:
         print("waitbuddy: --pid needs exactly one PATH", file=sys.stderr)
         return EXIT_USAGE
-    if (args.until_done or args.notify) and not args.json:
-        print("waitbuddy: --until-done and --notify go with --json (the dashboard alerts by itself)", file=sys.stderr)
+    if args.until_done and not (args.json or args.notify):
+        print("waitbuddy: --until-done goes with --json or --notify (no dashboard)", file=sys.stderr)
         return EXIT_USAGE
     store = Store.open(where.database)
     try:
         for pattern in patterns:
             registry.add_watch(store, pattern)
-        if not args.json:
+        if not (args.json or args.notify):
             from waitbuddy.cli import open_dashboard
 
             return open_dashboard(where, config, store)
-        return _watch_json(args, patterns, config, store)
+        return _watch_headless(args, patterns, config, store)
     finally:
         store.close()
 
 
-def _watch_json(args: argparse.Namespace, patterns: list[str], config: Config, store: Store) -> int:
+def _watch_headless(args: argparse.Namespace, patterns: list[str], config: Config, store: Store) -> int:
     from waitbuddy.runs.formats.user import compile_formats
     from waitbuddy.runs.watcher import Watcher
 
@@ -277,12 +278,17 @@ def _watch_json(args: argparse.Namespace, patterns: list[str], config: Config, s
 
     def emit(snapshots: list[dict]) -> None:
         with lock:
-            for snapshot in snapshots:
-                _print(json.dumps(snapshot, ensure_ascii=False))
+            if args.json:
+                for snapshot in snapshots:
+                    _print(json.dumps(snapshot, ensure_ascii=False))
             if alerts is not None:
                 policy, alerter = alerts
                 now = time.time()
-                alerter.submit([event for snapshot in snapshots for event in policy.observe(snapshot, now)])
+                events = [event for snapshot in snapshots for event in policy.observe(snapshot, now)]
+                if not args.json:
+                    for event in events:
+                        _print(f"{time.strftime('%Y-%m-%d %H:%M:%S')}  {event.text}")
+                alerter.submit(events)
 
     watcher = Watcher(
         patterns, on_snapshots=emit, store=store, polling="always" if args.poll else config.runs.polling,
