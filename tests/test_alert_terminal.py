@@ -22,16 +22,14 @@ from waitbuddy.alerts import escapes
 from waitbuddy.alerts.channel import FAILED, SENT, SKIPPED
 from waitbuddy.alerts.events import COMPLETED, AlertEvent
 from waitbuddy.alerts.events import FAILED as FAILED_KIND
+from waitbuddy.alerts.programs import CommandChannel, NotifySendChannel, TmuxMessageChannel
 from waitbuddy.alerts.terminal import (
     NO_PROTOCOL,
     BellChannel,
-    CommandChannel,
-    NotifySendChannel,
     ProgressChannel,
     Terminal,
     TerminalNotifyChannel,
     Tmux,
-    TmuxMessageChannel,
     tmux_facts,
     tmux_facts_every,
 )

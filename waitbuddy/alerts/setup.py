@@ -39,10 +39,8 @@ def build_channels(config: AlertsConfig, env: Mapping[str, str], *,
     """Every alert channel, in the order they are tried; off ones say why (for notify --test)."""
     from waitbuddy.alerts.push import NtfyChannel, WebhookChannel
     from waitbuddy.net import Client
-    from waitbuddy.alerts.terminal import (
-        BellChannel, CommandChannel, NotifySendChannel, TerminalNotifyChannel, Terminal, TmuxMessageChannel,
-        tmux_facts_every,
-    )
+    from waitbuddy.alerts.programs import CommandChannel, NotifySendChannel, TmuxMessageChannel
+    from waitbuddy.alerts.terminal import BellChannel, Terminal, TerminalNotifyChannel, tmux_facts_every
 
     terminal = Terminal.open_controlling()
     tmux = tmux_facts_every(env)  # fresh facts: the person attaches, detaches, switches windows

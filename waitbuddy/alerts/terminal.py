@@ -1,5 +1,6 @@
-"""Channels that reach the person at the machine: the bell, desktop notifications and progress
-through terminal escapes (routed around tmux), tmux's status line, notify-send, a user command.
+"""Channels that reach the person through their terminal: the bell, desktop notifications and
+progress as terminal escapes, routed around tmux. (tmux's status line, notify-send and the user's
+command are in programs.py.)
 
 tmux forwards only the bell from a pane by default; an OSC notification gets out either through
 DCS passthrough (``allow-passthrough``; "on" only while the pane is visible) or by writing it
@@ -13,15 +14,12 @@ import contextlib
 import errno
 import os
 import select
-import shutil
-import signal
 import subprocess
-import tempfile
 import time
 import zlib
-from collections.abc import Callable, Mapping, Sequence
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass
-from typing import IO, Self
+from typing import Self
 
 from waitbuddy.alerts import escapes
 from waitbuddy.alerts.channel import FAILED, SENT, SKIPPED, Delivery
@@ -29,11 +27,8 @@ from waitbuddy.alerts.events import AlertEvent
 from waitbuddy.text import safe_line
 
 TMUX_TIMEOUT = 1.0
-NOTIFY_SEND_TIMEOUT = 3.0
-COMMAND_TIMEOUT = 10.0
 # A tty whose buffer is full (stalled SSH link, Ctrl-S) must not hang the alert thread.
 WRITE_TIMEOUT = 0.5
-MESSAGE_MILLISECONDS = 5000
 PASSTHROUGH_VALUES = ("off", "on", "all")
 NO_PROTOCOL = "terminal has no known notification escape; bell only"
 
@@ -106,7 +101,7 @@ def tmux_facts_every(env: Mapping[str, str], seconds: float = 5.0, run: Runner =
 TmuxSource = Tmux | Callable[[], Tmux | None] | None
 
 
-def _resolve(source: TmuxSource) -> Tmux | None:
+def resolve_tmux(source: TmuxSource) -> Tmux | None:
     return source() if callable(source) else source
 
 
@@ -189,7 +184,7 @@ class Terminal:
 TtyOpener = Callable[[str], "Terminal | None"]
 
 
-def _why(exc: BaseException) -> str:
+def reason_of(exc: BaseException) -> str:
     return safe_line(getattr(exc, "strerror", None) or str(exc) or type(exc).__name__, limit=120)
 
 
@@ -199,7 +194,7 @@ def _write_to(channel: str, terminal: Terminal | None, data: bytes) -> Delivery:
     try:
         terminal.write(data)
     except Exception as exc:  # noqa: BLE001 - a writer function may raise anything; send() must not
-        return Delivery(channel, FAILED, f"cannot write to the terminal: {_why(exc)}")
+        return Delivery(channel, FAILED, f"cannot write to the terminal: {reason_of(exc)}")
     return Delivery(channel, SENT)
 
 
@@ -210,7 +205,7 @@ class _Route:
         self.terminal, self.tmux, self.open_tty = terminal, tmux, open_tty
 
     def deliver(self, channel: str, sequence: bytes) -> Delivery:
-        tmux = _resolve(self.tmux)
+        tmux = resolve_tmux(self.tmux)
         if tmux is None:
             return _write_to(channel, self.terminal, sequence)
         passes = tmux.passthrough == "all" or (tmux.passthrough == "on" and tmux.pane_visible)
@@ -261,7 +256,7 @@ class TerminalNotifyChannel:
     def __init__(self, env: Mapping[str, str], terminal: Terminal | None, tmux: TmuxSource,
                  protocol: str | None = None, open_tty: TtyOpener = Terminal.open_path) -> None:
         if protocol in (None, "auto"):
-            protocol = notification_protocol(env, _resolve(tmux))
+            protocol = notification_protocol(env, resolve_tmux(tmux))
         elif protocol not in escapes.PROTOCOLS:
             raise ValueError(f"unknown notification protocol {protocol!r}")
         self.protocol = protocol
@@ -296,7 +291,7 @@ class ProgressChannel:
 
     def __init__(self, env: Mapping[str, str], terminal: Terminal | None, tmux: TmuxSource,
                  supported: bool | None = None, open_tty: TtyOpener = Terminal.open_path) -> None:
-        self.supported = progress_supported(env, _resolve(tmux)) if supported is None else supported
+        self.supported = progress_supported(env, resolve_tmux(tmux)) if supported is None else supported
         self._route = _Route(terminal, tmux, open_tty)
         self._shown: tuple[int, int] | None = None  # (state, percent) on screen now; skip repeats
 
@@ -322,148 +317,3 @@ class ProgressChannel:
         if delivery.outcome == SENT:
             self._shown = None if state == escapes.PROGRESS_CLEAR else shown
         return delivery
-
-
-def tmux_message_text(text: str, limit: int = 200) -> str:
-    """display-message expands its text as a format: '#(cmd)' runs a shell command, '#{..}' and
-    '#[..]' expand, and '%H' goes through strftime. Doubling '#' and '%' leaves literal text."""
-    return safe_line(text, limit=limit).replace("#", "##").replace("%", "%%")
-
-
-class TmuxMessageChannel:
-    """The alert in the status line of every client attached to our session."""
-
-    name = "tmux"
-
-    def __init__(self, tmux: TmuxSource, run: Runner = subprocess.run,
-                 milliseconds: int = MESSAGE_MILLISECONDS) -> None:
-        self.tmux, self.run, self.milliseconds = tmux, run, milliseconds
-
-    def argvs(self, tmux: Tmux, event: AlertEvent) -> list[list[str]]:
-        """One display-message per client (without -c tmux picks only one of them); "--" so that
-        text starting with "-" is not an option."""
-        text = tmux_message_text(event.text)
-        return [["tmux", "-S", tmux.socket, "display-message", "-c", tty, "-d", str(self.milliseconds),
-                 "-t", tmux.pane, "--", text] for tty in tmux.client_ttys]
-
-    def send(self, event: AlertEvent) -> Delivery:
-        tmux = _resolve(self.tmux)
-        if tmux is None:
-            return Delivery(self.name, SKIPPED, "not in tmux")
-        if not tmux.client_ttys:
-            return Delivery(self.name, SKIPPED, "no tmux client attached")
-        errors = []
-        for argv in self.argvs(tmux, event):
-            try:
-                result = self.run(argv, capture_output=True, text=True, errors="replace",
-                                  timeout=TMUX_TIMEOUT, stdin=subprocess.DEVNULL)
-            except (OSError, subprocess.SubprocessError, ValueError) as exc:
-                errors.append(_why(exc))
-                continue
-            if result.returncode != 0:
-                errors.append(safe_line(result.stderr, limit=120) or f"tmux exited with status {result.returncode}")
-        if len(errors) == len(tmux.client_ttys):
-            return Delivery(self.name, FAILED, "; ".join(errors))
-        return Delivery(self.name, SENT)
-
-
-URGENCY = {"error": "critical", "warning": "normal", "info": "normal"}
-
-
-def _markup_escape(text: str) -> str:
-    # Notification servers may read the body as markup; a log line like "<a href=..." stays text.
-    return text.replace("&", "&amp;").replace("<", "&lt;").replace(">", "&gt;")
-
-
-class NotifySendChannel:
-    """A desktop notification through libnotify, when this machine has a session bus."""
-
-    name = "notify-send"
-
-    def __init__(self, env: Mapping[str, str], run: Runner = subprocess.run, uid: int | None = None) -> None:
-        self.env, self.run = env, run
-        self.uid = os.getuid() if uid is None else uid
-
-    def _bus(self) -> str | None:
-        address = self.env.get("DBUS_SESSION_BUS_ADDRESS")
-        if address:
-            return address
-        socket = f"/run/user/{self.uid}/bus"  # systemd's user bus, found even when the variable is unset
-        return f"unix:path={socket}" if os.path.exists(socket) else None
-
-    def argv(self, event: AlertEvent) -> list[str]:
-        # "--": a title such as "-u low" is text, not an option.
-        return ["notify-send", "-a", "waitbuddy", "-u", URGENCY.get(event.severity, "normal"), "--",
-                safe_line(event.title, limit=200), _markup_escape(safe_line(event.body, limit=400))]
-
-    def send(self, event: AlertEvent) -> Delivery:
-        bus = self._bus()
-        if bus is None:
-            return Delivery(self.name, SKIPPED, "no D-Bus session bus on this machine")
-        program = shutil.which("notify-send", path=self.env.get("PATH", os.defpath))
-        if program is None:
-            return Delivery(self.name, SKIPPED, "notify-send is not installed")
-        env = {**self.env, "DBUS_SESSION_BUS_ADDRESS": bus}
-        try:
-            result = self.run(self.argv(event), executable=program, env=env, capture_output=True, text=True,
-                              errors="replace", timeout=NOTIFY_SEND_TIMEOUT, stdin=subprocess.DEVNULL)
-        except subprocess.TimeoutExpired:
-            return Delivery(self.name, FAILED, f"notify-send timed out after {NOTIFY_SEND_TIMEOUT:g}s")
-        except (OSError, subprocess.SubprocessError, ValueError) as exc:
-            return Delivery(self.name, FAILED, _why(exc))
-        if result.returncode != 0:
-            detail = safe_line(result.stderr, limit=120)
-            return Delivery(self.name, FAILED, f"notify-send exited with status {result.returncode}"
-                            + (f": {detail}" if detail else ""))
-        return Delivery(self.name, SENT)
-
-
-def event_environment(event: AlertEvent) -> dict[str, str]:
-    return {
-        "WAITBUDDY_EVENT": event.kind, "WAITBUDDY_RUN": safe_line(event.name, limit=200),
-        "WAITBUDDY_PATH": safe_line(event.path, limit=4096), "WAITBUDDY_TITLE": safe_line(event.title),
-        "WAITBUDDY_BODY": safe_line(event.body), "WAITBUDDY_TEXT": safe_line(event.text, limit=600),
-        "WAITBUDDY_SEVERITY": event.severity,
-    }
-
-
-class CommandChannel:
-    """The user's own program (an argv list, no shell), told about the event in its environment."""
-
-    name = "command"
-
-    def __init__(self, argv: Sequence[str], env: Mapping[str, str], timeout: float = COMMAND_TIMEOUT) -> None:
-        self.argv, self.env, self.timeout = list(argv), env, timeout
-
-    def send(self, event: AlertEvent) -> Delivery:
-        if not self.argv:
-            return Delivery(self.name, SKIPPED, "no command configured")
-        try:
-            with tempfile.TemporaryFile() as errors:
-                status = self._run(event, errors)
-                errors.seek(0)
-                lines = errors.read()[-4000:].decode("utf-8", "replace").strip().splitlines()
-                detail = safe_line(lines[-1] if lines else "", limit=120)  # the last line says most
-        except subprocess.TimeoutExpired:
-            return Delivery(self.name, FAILED, f"timed out after {self.timeout:g}s")
-        except (OSError, subprocess.SubprocessError, ValueError) as exc:
-            return Delivery(self.name, FAILED, f"cannot run {safe_line(self.argv[0], limit=80)}: {_why(exc)}")
-        if status == 0:
-            return Delivery(self.name, SENT)
-        reason = f"killed by signal {-status}" if status < 0 else f"exited with status {status}"
-        return Delivery(self.name, FAILED, reason + (f": {detail}" if detail else ""))
-
-    def _run(self, event: AlertEvent, errors: IO[bytes]) -> int:
-        # Its output must never reach our terminal (it would draw over the TUI), and it gets a
-        # session of its own: the terminal's Ctrl-C is not for it, and on timeout the whole group
-        # goes (stderr goes to a file, so a leftover grandchild cannot keep us waiting on a pipe).
-        process = subprocess.Popen(self.argv, env={**self.env, **event_environment(event)},
-                                   stdin=subprocess.DEVNULL, stdout=subprocess.DEVNULL, stderr=errors,
-                                   start_new_session=True)
-        try:
-            return process.wait(timeout=self.timeout)
-        except subprocess.TimeoutExpired:
-            with contextlib.suppress(OSError):
-                os.killpg(process.pid, signal.SIGKILL)
-            process.wait()
-            raise
