@@ -120,3 +120,35 @@ def test_watch_notify_without_json_prints_each_alert(tmp_path: Path):
     assert watcher.returncode == 1
     (line,) = out_text.splitlines()
     assert "✖ job failed" in line and line.endswith("killed (SIGKILL): probably out of host memory")
+
+
+def test_watch_pid_reaches_the_dashboard_watcher_through_the_store(tmp_path: Path):
+    """`watch --pid` records the PID on the run, so the dashboard's watcher (which takes no
+    --pid) ends the run when that process exits, and forgets the PID afterwards."""
+    from waitbuddy.runs import registry
+    from waitbuddy.runs.watcher import Watcher
+    from waitbuddy.store import Store
+
+    log = tmp_path / "train.log"
+    log.write_text("step 100/100 loss=0.1\n")
+    sleeper = subprocess.Popen(["sleep", "30"])
+    with Store.open(tmp_path / "w.db") as store:
+        record = registry.ensure_run(store, str(log), name="train")
+        registry.watch_pid(store, record.id, sleeper.pid)
+        seen: list[dict] = []
+        watcher = Watcher([], on_snapshots=seen.extend, store=store, follow_store=True)
+        registry.add_watch(store, str(log))
+        watcher.start()
+        try:
+            deadline = time.monotonic() + 10
+            while not any(snapshot["status"] == "running" for snapshot in seen):
+                assert time.monotonic() < deadline
+                time.sleep(0.05)
+            sleeper.kill()
+            sleeper.wait()
+            while not any(snapshot["status"] == "completed" for snapshot in seen):
+                assert time.monotonic() < deadline + 10, seen[-1:]
+                time.sleep(0.05)
+        finally:
+            watcher.stop()
+        assert registry.get(store, run_id=record.id).pid is None

@@ -118,3 +118,11 @@ def test_user_format_recognizer_reads_progress_epoch_and_metrics():
     assert recognize("something else") is None
     # the user's formats are tried first
     assert formats.recognize("ep 2/5 it 10/100 loss 0.5", (recognize,)).framework == "mine"
+
+
+def test_every_failure_kind_is_a_documented_kind():
+    from waitbuddy.runs.observe import ERROR_KINDS
+
+    kinds = {expected["error_kind"] for _, expected in failures.SAMPLES if expected and "error_kind" in expected}
+    kinds |= {failures.exit_marker(code, None).error_kind for code in (1, 130, 137, 143)}
+    assert kinds <= set(ERROR_KINDS), kinds - set(ERROR_KINDS)

@@ -15,7 +15,6 @@ from waitbuddy import __version__, config, keys, paths
 from waitbuddy.store import THEME_SETTING, Store, StoreError
 
 EXIT_OK = 0
-EXIT_ERROR = 1
 EXIT_USAGE = 2  # bad config, bad arguments, unusable database: the user has to fix something
 EXIT_INTERRUPTED = 130
 

@@ -16,7 +16,6 @@ from waitbuddy.text import safe_line
 COMPLETED, FAILED, INTERRUPTED, STALLED, RECOVERED, NAN, ETA, MILESTONE = (
     "completed", "failed", "interrupted", "stalled", "recovered", "nan", "eta", "milestone",
 )
-EVENT_KINDS = (COMPLETED, FAILED, INTERRUPTED, STALLED, RECOVERED, NAN, ETA, MILESTONE)
 SEVERITY = {COMPLETED: "info", FAILED: "error", NAN: "error", INTERRUPTED: "warning", STALLED: "warning",
             RECOVERED: "info", ETA: "info", MILESTONE: "info"}
 SYMBOL = {COMPLETED: "✔", FAILED: "✖", NAN: "✖", INTERRUPTED: "■", STALLED: "⏸", RECOVERED: "▶", ETA: "◷",

@@ -26,8 +26,8 @@ def add_parsers(commands: argparse._SubParsersAction, common: argparse.ArgumentP
         "watch", parents=[common], help="watch training logs (files, directories or globs)",
         description="Add logs to the watched set (kept in the database) and open the dashboard on them. "
         "A glob such as 'runs/*/train.log' or 'slurm-*.out' (quote it) or a directory picks up new "
-        "logs by itself; a file that does not exist yet is waited for. With --json, run without the "
-        "dashboard and print one JSON object per line whenever a run's state changes.",
+        "logs by itself; a file that does not exist yet is waited for. With --json or --notify, run "
+        "without the dashboard (see below).",
     )
     sub.add_argument("patterns", nargs="+", metavar="PATH|GLOB|DIR")
     sub.add_argument("--json", action="store_true", help="no dashboard: print state changes as JSON lines")
@@ -260,6 +260,11 @@ def cmd_watch(args: argparse.Namespace, where: Paths, config: Config) -> int:
     try:
         for pattern in patterns:
             registry.add_watch(store, pattern)
+        if args.pid is not None:
+            from waitbuddy.runs.present import default_name
+
+            record = registry.ensure_run(store, patterns[0], name=default_name(patterns[0]))
+            registry.watch_pid(store, record.id, args.pid)
         if not (args.json or args.notify):
             from waitbuddy.cli import open_dashboard
 
@@ -293,7 +298,6 @@ def _watch_headless(args: argparse.Namespace, patterns: list[str], config: Confi
     watcher = Watcher(
         patterns, on_snapshots=emit, store=store, polling="always" if args.poll else config.runs.polling,
         poll_seconds=config.runs.poll_seconds, stall_floor=config.runs.stall_minutes * 60,
-        pids={patterns[0]: args.pid} if args.pid is not None else None,
         extra_recognizers=compile_formats(config.runs.formats),
     )
     watcher.start()

@@ -47,11 +47,6 @@ def add_watch(store: Store, pattern: str) -> bool:
         return db.execute("INSERT OR IGNORE INTO watches (pattern) VALUES (?)", (pattern,)).rowcount == 1
 
 
-def remove_watch(store: Store, pattern: str) -> bool:
-    with store.transaction() as db:
-        return db.execute("DELETE FROM watches WHERE pattern = ?", (pattern,)).rowcount == 1
-
-
 def watches(store: Store) -> list[str]:
     return [row[0] for row in store.query("SELECT pattern FROM watches ORDER BY id")]
 
@@ -79,6 +74,18 @@ def restart(store: Store, run_id: int, *, name: str | None, command: list[str], 
                WHERE id = ?""",
             (name, json.dumps(command), pid, iso(started), iso(started), run_id),
         )
+
+
+def watch_pid(store: Store, run_id: int, pid: int) -> None:
+    """The process writing this log (`watch --pid`): its exit ends the run, in every watcher."""
+    with store.transaction() as db:
+        db.execute("UPDATE runs SET pid = ?, exit_code = NULL, exit_signal = NULL WHERE id = ?", (pid, run_id))
+
+
+def forget_pid(store: Store, run_id: int) -> None:
+    """The watched process is gone: a later watch of this log must not take its end for news."""
+    with store.transaction() as db:
+        db.execute("UPDATE runs SET pid = NULL WHERE id = ?", (run_id,))
 
 
 def record_exit(store: Store, run_id: int, *, code: int | None, signal: int | None, ended: float) -> None:

@@ -23,7 +23,6 @@ from waitbuddy.text import safe_line
 
 WAITING, RUNNING, STALLED = "waiting", "running", "stalled"
 ENDED = (COMPLETED, FAILED, INTERRUPTED)
-STATUSES = (WAITING, RUNNING, STALLED, *ENDED)
 
 DEFAULT_STALL_FLOOR = 600.0  # seconds
 STALL_MULTIPLE = 3.0  # stalled after this many "usual" gaps without output (and the floor)
@@ -51,7 +50,6 @@ class Run:
         self.status = WAITING
         self.framework: str | None = None
         self.progress: Progress | None = None
-        self.eval_progress: Progress | None = None
         self.epoch: tuple[float, float | None] | None = None
         self.epoch_total: float | None = None
         self.total_steps: float | None = None  # e.g. HF "Total optimization steps = 375"
@@ -355,8 +353,7 @@ class Run:
 
     def _progress(self, progress: Progress, now: float, *, settled: bool, tentative: bool = False) -> None:
         if progress.eval:
-            self.eval_progress = progress
-            return
+            return  # a validation loop: it does not move the run's own progress
         if progress.increment:
             if not settled:
                 return

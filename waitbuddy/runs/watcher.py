@@ -317,7 +317,7 @@ class Watcher:
                 run.name = record.name
                 if record.exit_code is not None or record.exit_signal is not None:
                     followed.recorded_exit = (record.exit_code, record.exit_signal)
-                elif record.source == "launch" and record.pid:
+                elif record.pid:  # launched by `waitbuddy run`, or given with `watch --pid`
                     followed.pid = followed.pid or record.pid
         self.followed[path] = followed
 
@@ -373,6 +373,8 @@ class Watcher:
             record = self._store_call(registry.get, self.store, run_id=followed.run_id)
             if record is not None:
                 code, signal = record.exit_code, record.exit_signal
+                if code is None and signal is None:  # `watch --pid`: nobody records its outcome
+                    self._store_call(registry.forget_pid, self.store, followed.run_id)
         followed.run.exited(code, signal, now)
         followed.pid = None
 

@@ -49,5 +49,3 @@ AREAS: tuple[AreaSpec, ...] = (
         available=False,
     ),
 )
-
-AREA_IDS = tuple(area.id for area in AREAS)
