@@ -81,7 +81,10 @@ def build_parser() -> argparse.ArgumentParser:
     from waitbuddy.runs import commands as run_commands
 
     run_commands.add_parsers(commands, common)
-    for name in ("run", "demo", "watch", "notify", "status", "runs"):
+    from waitbuddy.reading import commands as reading_commands
+
+    reading_commands.add_parsers(commands, common)
+    for name in ("run", "demo", "watch", "notify", "status", "runs", "add", "backlog", "import", "export", "fetch"):
         commands.choices[name].set_defaults(func=_with_config(commands.choices[name].get_default("func")))
 
     config_parser = commands.add_parser(

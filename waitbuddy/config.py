@@ -156,16 +156,40 @@ class AlertsConfig:
     webhook: WebhookConfig = field(default_factory=WebhookConfig, metadata=_doc("A chat webhook (Slack, Discord, ...)."))
 
 
+BACKLOG_FETCH = ("new", "all", "off")
+
+
+@dataclass(frozen=True)
+class BacklogConfig:
+    words_per_minute: int = field(
+        default=230,
+        metadata=_doc("Your reading speed, for the minutes shown beside each item (common estimates: 200-265).",
+                      minimum=50, maximum=2000),
+    )
+    fetch: str = field(
+        default="new",
+        metadata=_doc("Fetch titles and lengths of pages in the background: \"new\" for what you add (imported\n"
+                      "items are fetched when you select them), \"all\" also works through imports, \"off\" never.",
+                      choices=BACKLOG_FETCH),
+    )
+    bankruptcy_days: int = field(
+        default=90,
+        metadata=_doc("Declaring bankruptcy archives unread items older than this many days (asked each time).",
+                      minimum=1, maximum=36500),
+    )
+
+
 @dataclass(frozen=True)
 class Config:
     ui: UIConfig = field(default_factory=UIConfig)
     runs: RunsConfig = field(default_factory=RunsConfig)
     alerts: AlertsConfig = field(default_factory=AlertsConfig)
+    backlog: BacklogConfig = field(default_factory=BacklogConfig)
     keymap: Mapping[str, str] = field(default_factory=lambda: MappingProxyType({}))
     path: Path | None = field(default=None, compare=False)  # where it was read from; not a key
 
 
-_SECTIONS: dict[str, type] = {"ui": UIConfig, "runs": RunsConfig, "alerts": AlertsConfig}
+_SECTIONS: dict[str, type] = {"ui": UIConfig, "runs": RunsConfig, "alerts": AlertsConfig, "backlog": BacklogConfig}
 _TABLES = (*_SECTIONS, "keymap")
 
 
@@ -286,7 +310,7 @@ def _build(cls: Any, section: str, table: dict[str, Any], problems: list[Problem
                 continue
             values[key] = tuple(value)
             continue
-        if problem := _check(value, type(spec.default), spec.metadata.get("choices")):
+        if problem := _check(value, type(spec.default), spec.metadata.get("choices")) or _out_of_range(value, spec):
             problems.append(Problem(where, problem, locate(section, key)))
             continue
         values[key] = value
@@ -358,6 +382,13 @@ def _check(value: Any, expected: type, choices: tuple[str, ...] | None) -> str |
     if choices is not None:
         ok, wanted = value in choices, "one of " + ", ".join(json.dumps(c) for c in choices)
     return None if ok else f"expected {wanted}, got {_show(value)}"
+
+
+def _out_of_range(value: Any, spec: Any) -> str | None:
+    low, high = spec.metadata.get("minimum"), spec.metadata.get("maximum")
+    if (low is not None and value < low) or (high is not None and value > high):
+        return f"expected a value from {low} to {high}, got {_show(value)}"
+    return None
 
 
 def _build_keymap(table: Any, problems: list[Problem], locate: _Locator) -> dict[str, str]:

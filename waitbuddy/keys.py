@@ -18,7 +18,7 @@ class KeySpec:
     description: str
     label: str = ""  # short label for the footer
     show: bool = True  # in the footer (only where there is a label)
-    scope: str = "app"  # "app" (everywhere), "dashboard" (the main screen) or "help"
+    scope: str = "app"  # "app" (everywhere), "dashboard" (the main screen), "help", or an area or screen
     priority: bool = False
 
 
@@ -40,6 +40,37 @@ APP_KEYS: tuple[KeySpec, ...] = (
             "Remove", scope="runs"),
     KeySpec("rename-run", "r", "rename_run", "Rename the selected run", scope="runs"),
     KeySpec("mute-run", "m", "mute_run", "Mute or unmute alerts for the selected run", "Mute", scope="runs"),
+    KeySpec("open-item", "o", "open_item", "Open the item's link (in a browser, or as a link to click or copy)",
+            "Open", scope="backlog"),
+    KeySpec("copy-link", "y", "copy_link", "Copy the item's link to the clipboard (OSC 52, works over SSH)",
+            scope="backlog"),
+    KeySpec("add-item", "a", "add_item", "Save a link to the backlog", "Add", scope="backlog"),
+    KeySpec("mark-done", "d", "set_status('done')", "Mark the item read (done)", "Done", scope="backlog"),
+    KeySpec("mark-reading", "r", "set_status('reading')", "Mark the item as being read", scope="backlog"),
+    KeySpec("mark-unread", "m", "set_status('unread')", "Mark the item unread", scope="backlog"),
+    KeySpec("archive-item", "e", "set_status('archived')", "Archive the item", "Archive", scope="backlog"),
+    KeySpec("snooze-item", "s", "snooze", "Snooze the item: a day, a week or until a date", "Snooze",
+            scope="backlog"),
+    KeySpec("priority-up", "+,=", "priority(1)", "Raise the item's priority", scope="backlog"),
+    KeySpec("priority-down", "-", "priority(-1)", "Lower the item's priority", scope="backlog"),
+    KeySpec("tag-item", "t", "edit_tags", "Edit the item's tags", "Tags", scope="backlog"),
+    KeySpec("note-item", "n", "edit_note", "Edit the item's note", scope="backlog"),
+    KeySpec("kind-item", "K", "edit_kind", "Change the item's kind (article, paper, video, repo, docs)",
+            scope="backlog"),
+    KeySpec("delete-item", "x,delete", "delete_item", "Delete the item", scope="backlog"),
+    KeySpec("undo", "u", "undo", "Undo the last change to the backlog", "Undo", scope="backlog"),
+    KeySpec("filter-items", "/", "filter", "Filter: words, tag:T, kind:K, status:S, fits:MIN, age:>DAYS",
+            "Filter", scope="backlog"),
+    KeySpec("clear-filter", "escape", "clear_filter", "Clear the filter", show=False, scope="backlog"),
+    KeySpec("sort-items", "S", "cycle_sort", "Sort by resurface, priority, oldest, newest, shortest", "Sort",
+            scope="backlog"),
+    KeySpec("reshuffle", "R", "reshuffle", "Resurface a new mix of items", scope="backlog"),
+    KeySpec("fits-wait", "f", "fits_wait", "Only items that fit in the time left on the current run",
+            scope="backlog"),
+    KeySpec("view-status", "v", "cycle_view", "Show unread, done, archived or every item", scope="backlog"),
+    KeySpec("import-file", "I", "import_file", "Import a bookmark file", scope="backlog"),
+    KeySpec("bankruptcy", "B", "bankruptcy", "Declare bankruptcy: archive every unread item older than N days",
+            scope="backlog"),
     KeySpec("close-run", "escape,q", "close", "Back to the dashboard", "Back", scope="run"),
     KeySpec("next-metric", "tab,c", "next_metric", "Chart the next metric", "Metric", scope="run"),
 )

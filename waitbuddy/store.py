@@ -61,6 +61,41 @@ MIGRATIONS: tuple[tuple[str, ...], ...] = (
            )""",
         "CREATE INDEX runs_by_status ON runs (hidden, status)",
     ),
+    (
+        # The reading backlog. url_key is the normalized URL (reading/urls.py) that dedupes items;
+        # tags is a JSON array; times are ISO-8601 UTC text. saved_at is when the person saved it
+        # (from an import: the original date), never when waitbuddy learned of it.
+        """CREATE TABLE items (
+               id INTEGER PRIMARY KEY,
+               url TEXT NOT NULL,
+               url_key TEXT NOT NULL UNIQUE,
+               title TEXT NOT NULL DEFAULT '',
+               description TEXT NOT NULL DEFAULT '',
+               kind TEXT NOT NULL DEFAULT 'article'
+                   CHECK (kind IN ('article', 'paper', 'video', 'repo', 'docs')),
+               kind_locked INTEGER NOT NULL DEFAULT 0,
+               source TEXT NOT NULL DEFAULT 'manual',
+               saved_at TEXT NOT NULL,
+               status TEXT NOT NULL DEFAULT 'unread'
+                   CHECK (status IN ('unread', 'reading', 'done', 'archived')),
+               priority INTEGER NOT NULL DEFAULT 0 CHECK (priority BETWEEN 0 AND 3),
+               tags TEXT NOT NULL DEFAULT '[]',
+               note TEXT NOT NULL DEFAULT '',
+               words INTEGER,
+               pages INTEGER,
+               duration_seconds INTEGER,
+               minutes INTEGER,
+               snoozed_until TEXT,
+               surfaced_at TEXT,
+               fetch_state TEXT NOT NULL DEFAULT 'pending'
+                   CHECK (fetch_state IN ('pending', 'done', 'failed', 'off')),
+               fetch_error TEXT NOT NULL DEFAULT '',
+               fetch_attempts INTEGER NOT NULL DEFAULT 0,
+               fetched_at TEXT,
+               updated_at TEXT NOT NULL DEFAULT (strftime('%Y-%m-%dT%H:%M:%SZ', 'now'))
+           )""",
+        "CREATE INDEX items_to_fetch ON items (fetch_state, fetch_attempts)",
+    ),
 )
 
 SCHEMA_VERSION = len(MIGRATIONS)

@@ -1,0 +1,192 @@
+"""The backlog in a real SQLite store: add, import (idempotent), change, undo, bankruptcy, fetch results."""
+
+from __future__ import annotations
+
+import sqlite3
+from datetime import datetime, timedelta, timezone
+
+import pytest
+
+from waitbuddy.reading import backlog
+from waitbuddy.reading.model import Bookmark, Invalid, PageInfo, Parsed
+from waitbuddy.store import Store
+
+NOW = datetime(2026, 11, 22, 12, 0, tzinfo=timezone.utc)
+HOSTILE = "\x1b]52;c;cm0gLXJmIH4K\x07[bold]x[/] [@click=app.quit]\u202eevil\x9b2J"
+
+
+def days_ago(days: int) -> datetime:
+    return NOW - timedelta(days=days)
+
+
+def test_add_saves_at_once_and_dedupes_on_the_normalized_url(store: Store):
+    item, created = backlog.add_url(store, "https://Example.com/post/?utm_source=rss", tags=["ML", "ml", " Deep  "],
+                                    note="read before Friday", priority=2, now=NOW)
+    assert created and item.url == "https://example.com/post/" and item.status == "unread"
+    assert item.tags == ("ml", "deep") and item.priority == 2 and item.saved_at == NOW
+    assert item.fetch_state == "pending" and item.kind == "article"
+    again, created = backlog.add_url(store, "http://example.com/post", tags=["later"], now=NOW + timedelta(days=1))
+    assert not created and again.id == item.id
+    assert again.tags == ("ml", "deep", "later") and again.note == "read before Friday"
+    assert again.saved_at == NOW  # the first save date stays
+    assert len(backlog.load_items(store)) == 1
+
+
+def test_add_refuses_what_it_cannot_open(store: Store):
+    for url in ("javascript:alert(1)", "file:///etc/passwd", "-https://x.org", ""):
+        with pytest.raises(backlog.BadUrl):
+            backlog.add_url(store, url)
+    assert backlog.load_items(store) == []
+
+
+def test_hostile_text_is_cleaned_on_the_way_in(store: Store):
+    item, _ = backlog.add_url(store, "https://example.com/", title=HOSTILE, note=HOSTILE, tags=[HOSTILE], now=NOW)
+    for text in (item.title, item.note, *item.tags):
+        assert "\x1b" not in text and "\x9b" not in text and "\u202e" not in text and "\x07" not in text
+    assert "[bold]x[/]" in item.title  # kept as plain text; widgets never parse it as markup
+
+
+def bookmarks(*entries: Bookmark, invalid=()) -> Parsed:
+    return Parsed("test", list(entries), list(invalid))
+
+
+def test_import_keeps_dates_and_state_and_a_second_import_adds_nothing(store: Store):
+    parsed = bookmarks(
+        Bookmark("https://a.example/1", "One", ("ml",), days_ago(300), "archived", line=3),
+        Bookmark("https://a.example/2", "Two", (), days_ago(10), None, line=4),
+        Bookmark("javascript:void(0)", "Bad", line=5),
+        Bookmark("https://a.example/2/", "Two again, other folder", ("rust",), line=9),
+        invalid=[Invalid(7, "no URL")],
+    )
+    report = backlog.import_bookmarks(store, parsed, source="firefox", now=NOW)
+    assert (report.added, report.updated, report.skipped) == (2, 0, 1)
+    assert [(entry.line, entry.reason) for entry in report.invalid] == [(5, "not an http(s) URL"), (7, "no URL")]
+    one, two = backlog.load_items(store)
+    assert one.saved_at == days_ago(300) and one.status == "archived" and one.source == "firefox"
+    assert two.status == "unread" and two.fetch_state == "off"
+    again = backlog.import_bookmarks(store, parsed, source="firefox", now=NOW)
+    assert (again.added, again.updated, again.skipped) == (0, 0, 3)
+    assert len(backlog.load_items(store)) == 2
+
+
+def test_reimport_merges_tags_and_earlier_dates_but_not_status(store: Store):
+    backlog.import_bookmarks(store, bookmarks(Bookmark("https://a.example/1", "", ("ml",), days_ago(5))), source="x",
+                             now=NOW)
+    [item] = backlog.load_items(store)
+    backlog.update(store, [item.id], "done", status="done", now=NOW)
+    report = backlog.import_bookmarks(
+        store, bookmarks(Bookmark("https://a.example/1", "Title", ("rust",), days_ago(50), "unread")),
+        source="x", now=NOW)
+    assert report.updated == 1
+    [item] = backlog.load_items(store)
+    assert item.tags == ("ml", "rust") and item.title == "Title" and item.saved_at == days_ago(50)
+    assert item.status == "done"
+
+
+def test_import_undo_removes_added_and_restores_updated(store: Store):
+    backlog.add_url(store, "https://a.example/1", now=NOW)
+    report = backlog.import_bookmarks(store, bookmarks(Bookmark("https://a.example/1", "T", ("x",)),
+                                                       Bookmark("https://a.example/2", "New")), source="x", now=NOW)
+    assert report.undo is not None and report.undo.count == 2
+    backlog.restore(store, report.undo)
+    [item] = backlog.load_items(store)
+    assert item.url == "https://a.example/1" and item.tags == () and item.title == ""
+
+
+def test_every_change_is_undoable(store: Store):
+    item, _ = backlog.add_url(store, "https://a.example/1", tags=["a"], note="n", now=NOW)
+    steps = [
+        backlog.update(store, [item.id], "done", status="done"),
+        backlog.update(store, [item.id], "tags", tags=["b", "c"]),
+        backlog.update(store, [item.id], "note", note="new note"),
+        backlog.update(store, [item.id], "kind", kind="paper"),
+        backlog.update(store, [item.id], "snooze", snoozed_until=NOW + timedelta(days=7)),
+        backlog.adjust_priority(store, [item.id], 1),
+    ]
+    changed = backlog.get_item(store, item.id)
+    assert (changed.status, changed.tags, changed.note, changed.kind, changed.priority) == \
+        ("done", ("b", "c"), "new note", "paper", 1)
+    assert changed.kind_locked and changed.snoozed_until == NOW + timedelta(days=7)
+    for undo in reversed(steps):
+        backlog.restore(store, undo)
+    assert backlog.get_item(store, item.id) == item
+
+
+def test_delete_and_undo_bring_the_row_back_with_its_id(store: Store):
+    item, _ = backlog.add_url(store, "https://a.example/1", note="keep me", now=NOW)
+    undo = backlog.delete(store, [item.id])
+    assert backlog.load_items(store) == []
+    backlog.add_url(store, "https://a.example/1", now=NOW)  # saved again meanwhile
+    backlog.restore(store, undo)
+    [back] = backlog.load_items(store)
+    assert back == item
+
+
+def test_priority_stays_in_range(store: Store):
+    item, _ = backlog.add_url(store, "https://a.example/1", priority=3, now=NOW)
+    assert backlog.adjust_priority(store, [item.id], 1).count == 0
+    assert backlog.get_item(store, item.id).priority == 3
+    backlog.update(store, [item.id], "priority", priority=-5)
+    assert backlog.get_item(store, item.id).priority == 0
+
+
+@pytest.mark.parametrize("changes", [{"status": "later"}, {"kind": "podcast"}, {"url": "https://x.org"}])
+def test_bad_changes_are_refused(store: Store, changes):
+    item, _ = backlog.add_url(store, "https://a.example/1", now=NOW)
+    with pytest.raises(ValueError):
+        backlog.update(store, [item.id], "x", **changes)
+
+
+def test_bankruptcy_archives_only_old_unread_and_undo_restores_each(store: Store):
+    parsed = bookmarks(
+        Bookmark("https://a.example/old", saved_at=days_ago(200)),
+        Bookmark("https://a.example/old-reading", saved_at=days_ago(200)),
+        Bookmark("https://a.example/old-done", saved_at=days_ago(200), status="done"),
+        Bookmark("https://a.example/new", saved_at=days_ago(3)),
+    )
+    backlog.import_bookmarks(store, parsed, source="x", now=NOW)
+    reading = backlog.find_item(store, "https://a.example/old-reading")
+    backlog.update(store, [reading.id], "reading", status="reading")
+    before = backlog.load_items(store)
+    assert len(backlog.bankruptcy_ids(before, 90, NOW)) == 1
+    undo = backlog.declare_bankruptcy(store, 90, now=NOW)
+    statuses = {item.url.rsplit("/", 1)[1]: item.status for item in backlog.load_items(store)}
+    assert statuses == {"old": "archived", "old-reading": "reading", "old-done": "done", "new": "unread"}
+    backlog.restore(store, undo)
+    assert backlog.load_items(store) == before
+
+
+def test_fetch_results_fill_gaps_and_failures_are_recorded(store: Store):
+    item, _ = backlog.add_url(store, "https://a.example/post", now=NOW)
+    failed = backlog.record_fetch(store, item.id, None, error="timed out", words_per_minute=200, now=NOW)
+    assert failed.fetch_state == "pending" and failed.fetch_error == "timed out"
+    assert backlog.to_fetch(store, include_imported=False, now=NOW) == []  # not again right away
+    assert [i.id for i in backlog.to_fetch(store, include_imported=False, now=NOW + timedelta(hours=1))] == [item.id]
+    info = PageInfo(title="A post", description="About things", kind="video", words=1000, duration_seconds=61)
+    done = backlog.record_fetch(store, item.id, info, words_per_minute=200, now=NOW)
+    assert (done.title, done.kind, done.minutes, done.fetch_state, done.fetch_error) == \
+        ("A post", "video", 2, "done", "")
+    backlog.update(store, [item.id], "title", title="My own title")
+    again = backlog.record_fetch(store, item.id, PageInfo(title="Other"), words_per_minute=200, now=NOW)
+    assert again.title == "My own title"
+
+
+def test_three_failures_stop_retrying(store: Store):
+    item, _ = backlog.add_url(store, "https://a.example/post", now=NOW)
+    for attempt in range(3):
+        backlog.record_fetch(store, item.id, None, error="HTTP 404", words_per_minute=200,
+                             now=NOW + timedelta(hours=attempt))
+    assert backlog.get_item(store, item.id).fetch_state == "failed"
+    assert backlog.to_fetch(store, include_imported=True, now=NOW + timedelta(days=9)) == []
+
+
+def test_reading_speed_changes_recompute_minutes(store: Store):
+    item, _ = backlog.add_url(store, "https://a.example/post", now=NOW)
+    backlog.record_fetch(store, item.id, PageInfo(words=2000), words_per_minute=200, now=NOW)
+    backlog.recompute_minutes(store, 400)
+    assert backlog.get_item(store, item.id).minutes == 5
+
+
+def test_schema_refuses_bad_values_even_from_elsewhere(store: Store):
+    with pytest.raises(sqlite3.IntegrityError), store.transaction() as db:
+        db.execute("INSERT INTO items (url, url_key, saved_at, status) VALUES ('u', 'k', 'x', 'later')")

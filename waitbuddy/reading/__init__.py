@@ -1,0 +1,1 @@
+"""The reading backlog: items, URL rules, importers, page metadata and triage (no Textual here)."""

@@ -1,0 +1,442 @@
+"""The backlog in the store: add, import, change, undo, bankruptcy and metadata results.
+
+Plain functions over a :class:`~waitbuddy.store.Store`. Everything that enters the table passes
+through here and is cleaned on the way in (:mod:`waitbuddy.text`), so readers of :class:`Item`
+can show its text as is (as plain text, never markup).
+
+Every change returns an :class:`Undo`: the full rows as they were, which :func:`restore` writes
+back (a deleted row comes back with its id).
+"""
+
+from __future__ import annotations
+
+import json
+import sqlite3
+from collections.abc import Iterable, Sequence
+from dataclasses import dataclass, field
+from datetime import datetime, timedelta, timezone
+
+from waitbuddy.reading.model import (
+    KINDS,
+    PRIORITY_MAX,
+    PRIORITY_MIN,
+    STATUSES,
+    Bookmark,
+    Invalid,
+    Item,
+    PageInfo,
+    Parsed,
+    estimate_minutes,
+)
+from waitbuddy.reading.urls import clean_url, kind_from_url, url_key
+from waitbuddy.store import Store
+from waitbuddy.text import safe_line, safe_text
+
+TITLE_LIMIT = 300
+NOTE_LIMIT = 2000
+DESCRIPTION_LIMIT = 1000
+TAG_LIMIT = 40
+MAX_TAGS = 30
+MAX_FETCH_ATTEMPTS = 3
+_COLUMNS = ("id", "url", "url_key", "title", "description", "kind", "kind_locked", "source", "saved_at", "status",
+            "priority", "tags", "note", "words", "pages", "duration_seconds", "minutes", "snoozed_until",
+            "surfaced_at", "fetch_state", "fetch_error", "fetch_attempts", "fetched_at", "updated_at")
+
+
+class BadUrl(ValueError):
+    """Not a URL waitbuddy keeps (only http and https with a host)."""
+
+
+@dataclass(frozen=True)
+class Undo:
+    """How to take a change back: the rows as they were before it (``label`` says what it was)."""
+
+    label: str
+    rows: tuple[dict, ...]
+    added_ids: tuple[int, ...] = ()  # rows the change created, removed again by undo
+
+    @property
+    def count(self) -> int:
+        return len(self.rows) + len(self.added_ids)
+
+
+@dataclass
+class ImportReport:
+    format: str
+    added: int = 0
+    updated: int = 0
+    skipped: int = 0
+    invalid: list[Invalid] = field(default_factory=list)
+    undo: Undo | None = None
+
+    def summary(self) -> str:
+        return (f"{self.added} added, {self.updated} updated, {self.skipped} skipped, "
+                f"{len(self.invalid)} invalid")
+
+
+# -- time and text ---------------------------------------------------------------------------------
+
+
+def utc_now() -> datetime:
+    return datetime.now(timezone.utc).replace(microsecond=0)
+
+
+def to_text(moment: datetime | None) -> str | None:
+    if moment is None:
+        return None
+    return moment.astimezone(timezone.utc).strftime("%Y-%m-%dT%H:%M:%SZ")
+
+
+def from_text(value: str | None) -> datetime | None:
+    if not value:
+        return None
+    return datetime.fromisoformat(value.replace("Z", "+00:00"))
+
+
+def clean_tags(tags: Iterable[str]) -> tuple[str, ...]:
+    """Lower-case, one line, no commas, at most :data:`MAX_TAGS`, each once, in the order given."""
+    seen: dict[str, None] = {}
+    for tag in tags:
+        tag = safe_line(tag, limit=TAG_LIMIT).replace(",", " ").strip().lower()
+        if tag and tag not in seen:
+            seen[tag] = None
+    return tuple(seen)[:MAX_TAGS]
+
+
+def checked_url(url: str) -> str:
+    cleaned = clean_url(url)
+    if cleaned is None:
+        shown = safe_line(url, limit=80)
+        raise BadUrl(f"not an http(s) URL: {shown!r}" if shown else "empty URL")
+    return cleaned
+
+
+# -- reading ---------------------------------------------------------------------------------------
+
+
+def _item(row: sqlite3.Row) -> Item:
+    return Item(
+        id=row["id"], url=row["url"], title=row["title"], kind=row["kind"], source=row["source"],
+        saved_at=from_text(row["saved_at"]), status=row["status"], priority=row["priority"],
+        tags=tuple(json.loads(row["tags"])), note=row["note"], description=row["description"],
+        minutes=row["minutes"], snoozed_until=from_text(row["snoozed_until"]),
+        surfaced_at=from_text(row["surfaced_at"]), fetch_state=row["fetch_state"], fetch_error=row["fetch_error"],
+        kind_locked=bool(row["kind_locked"]), words=row["words"], pages=row["pages"],
+        duration_seconds=row["duration_seconds"], updated_at=from_text(row["updated_at"]),
+    )
+
+
+def load_items(store: Store) -> list[Item]:
+    """Every item, oldest first (10,000 load in about 50 ms; filtering happens in memory)."""
+    return [_item(row) for row in store.query("SELECT * FROM items ORDER BY saved_at, id")]
+
+
+def get_item(store: Store, item_id: int) -> Item | None:
+    rows = store.query("SELECT * FROM items WHERE id = ?", (item_id,))
+    return _item(rows[0]) if rows else None
+
+
+def find_item(store: Store, url: str) -> Item | None:
+    cleaned = clean_url(url)
+    if cleaned is None:
+        return None
+    rows = store.query("SELECT * FROM items WHERE url_key = ?", (url_key(cleaned),))
+    return _item(rows[0]) if rows else None
+
+
+# -- adding ----------------------------------------------------------------------------------------
+
+
+def add_url(store: Store, url: str, *, tags: Sequence[str] = (), note: str = "", priority: int = 0,
+            title: str = "", source: str = "manual", fetch: bool = True,
+            now: datetime | None = None) -> tuple[Item, bool]:
+    """Save ``url`` now (before any fetch); returns the item and whether it is new.
+
+    An item already in the backlog keeps its state and gains the tags and note given.
+    Raises :class:`BadUrl` for anything but an http(s) URL with a host.
+    """
+    cleaned = checked_url(url)
+    now = now or utc_now()
+    key = url_key(cleaned)
+    new_tags = clean_tags(tags)
+    with store.transaction() as db:
+        row = db.execute("SELECT * FROM items WHERE url_key = ?", (key,)).fetchone()
+        if row is None:
+            cursor = db.execute(
+                """INSERT INTO items (url, url_key, title, kind, source, saved_at, priority, tags, note,
+                                      fetch_state, updated_at)
+                   VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)""",
+                (cleaned, key, safe_line(title, limit=TITLE_LIMIT), kind_from_url(cleaned), safe_line(source),
+                 to_text(now), _priority(priority), json.dumps(new_tags), safe_text(note, limit=NOTE_LIMIT),
+                 "pending" if fetch else "off", to_text(now)),
+            )
+            item_id, created = cursor.lastrowid, True
+        else:
+            merged = clean_tags((*json.loads(row["tags"]), *new_tags))
+            note = safe_text(note, limit=NOTE_LIMIT)
+            db.execute("UPDATE items SET tags = ?, note = ?, updated_at = ? WHERE id = ?",
+                       (json.dumps(merged), note or row["note"], to_text(now), row["id"]))
+            item_id, created = row["id"], False
+    item = get_item(store, item_id)
+    assert item is not None
+    return item, created
+
+
+def import_bookmarks(store: Store, parsed: Parsed, *, source: str, fetch: bool = False,
+                     now: datetime | None = None) -> ImportReport:
+    """Merge what an importer read, in one transaction; a second import of the same file adds nothing.
+
+    New URLs are added with the file's date and state (unread when it says nothing). A URL already
+    here gains the file's tags, a title or note it lacked and an earlier save date; its status and
+    priority stay as the person left them. Bad URLs are reported with their line, not added.
+    """
+    now = now or utc_now()
+    report = ImportReport(parsed.format, invalid=list(parsed.invalid))
+    source = safe_line(source, limit=60) or "import"
+    seen_in_file: dict[str, int] = {}
+    added: list[int] = []
+    before: list[dict] = []
+    with store.transaction() as db:
+        for bookmark in parsed.bookmarks:
+            cleaned = clean_url(bookmark.url)
+            if cleaned is None:
+                report.invalid.append(Invalid(bookmark.line, "not an http(s) URL"))
+                continue
+            key = url_key(cleaned)
+            if key in seen_in_file:
+                report.skipped += 1  # the same link twice in one file (e.g. in two folders)
+                continue
+            seen_in_file[key] = bookmark.line
+            row = db.execute("SELECT * FROM items WHERE url_key = ?", (key,)).fetchone()
+            if row is None:
+                added.append(_insert_bookmark(db, bookmark, cleaned, key, source, fetch, now))
+                report.added += 1
+            elif changes := _merge(row, bookmark):
+                before.append(dict(row))
+                _update_row(db, row["id"], changes, now)
+                report.updated += 1
+            else:
+                report.skipped += 1
+    report.invalid.sort(key=lambda invalid: invalid.line)
+    if added or before:
+        report.undo = Undo(f"import of {report.added + report.updated} items", tuple(before), tuple(added))
+    return report
+
+
+def _insert_bookmark(db: sqlite3.Connection, bookmark: Bookmark, url: str, key: str, source: str,
+                     fetch: bool, now: datetime) -> int:
+    status = bookmark.status if bookmark.status in STATUSES else "unread"
+    saved_at = bookmark.saved_at if bookmark.saved_at and bookmark.saved_at <= now + timedelta(days=1) else now
+    cursor = db.execute(
+        """INSERT INTO items (url, url_key, title, description, kind, source, saved_at, status, tags, note,
+                              fetch_state, updated_at)
+           VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)""",
+        (url, key, safe_line(bookmark.title, limit=TITLE_LIMIT),
+         safe_line(bookmark.description, limit=DESCRIPTION_LIMIT), kind_from_url(url), source, to_text(saved_at),
+         status, json.dumps(clean_tags(bookmark.tags)), safe_text(bookmark.note, limit=NOTE_LIMIT),
+         "pending" if fetch else "off", to_text(now)),
+    )
+    return int(cursor.lastrowid)
+
+
+def _merge(row: sqlite3.Row, bookmark: Bookmark) -> dict[str, object]:
+    changes: dict[str, object] = {}
+    tags = json.loads(row["tags"])
+    merged = list(clean_tags((*tags, *bookmark.tags)))
+    if merged != tags:
+        changes["tags"] = json.dumps(merged)
+    title = safe_line(bookmark.title, limit=TITLE_LIMIT)
+    if title and not row["title"]:
+        changes["title"] = title
+    note = safe_text(bookmark.note, limit=NOTE_LIMIT)
+    if note and not row["note"]:
+        changes["note"] = note
+    description = safe_line(bookmark.description, limit=DESCRIPTION_LIMIT)
+    if description and not row["description"]:
+        changes["description"] = description
+    if bookmark.saved_at is not None and (saved := to_text(bookmark.saved_at)) < row["saved_at"]:
+        changes["saved_at"] = saved
+    return changes
+
+
+# -- changing --------------------------------------------------------------------------------------
+
+
+EDITABLE = frozenset({"status", "priority", "tags", "note", "kind", "snoozed_until", "title", "surfaced_at"})
+
+
+def update(store: Store, ids: Iterable[int], label: str, *, now: datetime | None = None,
+           **changes: object) -> Undo:
+    """Set the same ``changes`` on every item in ``ids``; returns how to undo it.
+
+    Values are checked and cleaned: ``status`` and ``kind`` must be known, ``priority`` is kept in
+    0-3, ``tags`` is a sequence of strings, times are datetimes (or None).
+    """
+    values = _clean_changes(changes)
+    now = now or utc_now()
+    before: list[dict] = []
+    with store.transaction() as db:
+        for item_id in ids:
+            row = db.execute("SELECT * FROM items WHERE id = ?", (item_id,)).fetchone()
+            if row is None:
+                continue
+            before.append(dict(row))
+            _update_row(db, item_id, values, now)
+    return Undo(label, tuple(before))
+
+
+def adjust_priority(store: Store, ids: Iterable[int], step: int, *, now: datetime | None = None) -> Undo:
+    now = now or utc_now()
+    before: list[dict] = []
+    with store.transaction() as db:
+        for item_id in ids:
+            row = db.execute("SELECT * FROM items WHERE id = ?", (item_id,)).fetchone()
+            if row is None or _priority(row["priority"] + step) == row["priority"]:
+                continue
+            before.append(dict(row))
+            _update_row(db, item_id, {"priority": _priority(row["priority"] + step)}, now)
+    return Undo("priority " + ("up" if step > 0 else "down"), tuple(before))
+
+
+def delete(store: Store, ids: Iterable[int]) -> Undo:
+    before: list[dict] = []
+    with store.transaction() as db:
+        for item_id in ids:
+            row = db.execute("SELECT * FROM items WHERE id = ?", (item_id,)).fetchone()
+            if row is not None:
+                before.append(dict(row))
+                db.execute("DELETE FROM items WHERE id = ?", (item_id,))
+    return Undo("delete", tuple(before))
+
+
+def bankruptcy_ids(items: Iterable[Item], days: int, now: datetime) -> list[int]:
+    """Items a bankruptcy of ``days`` would archive: unread and saved more than ``days`` ago."""
+    cutoff = now - timedelta(days=days)
+    return [item.id for item in items if item.status == "unread" and item.saved_at < cutoff]
+
+
+def declare_bankruptcy(store: Store, days: int, *, now: datetime | None = None) -> Undo:
+    """Archive everything unread saved more than ``days`` ago; undo brings each back as it was."""
+    now = now or utc_now()
+    ids = bankruptcy_ids(load_items(store), days, now)
+    return update(store, ids, f"bankruptcy: {len(ids)} archived", now=now, status="archived")
+
+
+def restore(store: Store, undo: Undo) -> int:
+    """Put the rows of ``undo`` back as they were; returns how many rows changed."""
+    with store.transaction() as db:
+        for item_id in undo.added_ids:
+            db.execute("DELETE FROM items WHERE id = ?", (item_id,))
+        for row in undo.rows:
+            columns = [column for column in _COLUMNS if column in row]
+            # Anything now holding this URL (it was re-added after a delete) gives way to the old row.
+            db.execute("DELETE FROM items WHERE url_key = ? AND id != ?", (row["url_key"], row["id"]))
+            db.execute(
+                f"INSERT OR REPLACE INTO items ({', '.join(columns)}) VALUES ({', '.join('?' * len(columns))})",
+                [row[column] for column in columns],
+            )
+    return undo.count
+
+
+def _clean_changes(changes: dict[str, object]) -> dict[str, object]:
+    values: dict[str, object] = {}
+    for name, value in changes.items():
+        if name not in EDITABLE:
+            raise ValueError(f"cannot change {name!r}")
+        if name == "status" and value not in STATUSES:
+            raise ValueError(f"unknown status {value!r} (one of {', '.join(STATUSES)})")
+        if name == "kind":
+            if value not in KINDS:
+                raise ValueError(f"unknown kind {value!r} (one of {', '.join(KINDS)})")
+            values["kind_locked"] = 1
+        if name == "priority":
+            value = _priority(int(value))  # type: ignore[call-overload]
+        elif name == "tags":
+            value = json.dumps(clean_tags(value))  # type: ignore[arg-type]
+        elif name == "note":
+            value = safe_text(str(value), limit=NOTE_LIMIT)
+        elif name == "title":
+            value = safe_line(str(value), limit=TITLE_LIMIT)
+        elif name in ("snoozed_until", "surfaced_at"):
+            value = to_text(value)  # type: ignore[arg-type]
+        values[name] = value
+    return values
+
+
+def _update_row(db: sqlite3.Connection, item_id: int, values: dict[str, object], now: datetime) -> None:
+    values = {**values, "updated_at": to_text(now)}
+    assignments = ", ".join(f"{name} = ?" for name in values)
+    db.execute(f"UPDATE items SET {assignments} WHERE id = ?", [*values.values(), item_id])
+
+
+def _priority(value: int) -> int:
+    return min(max(int(value), PRIORITY_MIN), PRIORITY_MAX)
+
+
+# -- metadata --------------------------------------------------------------------------------------
+
+
+RETRY_AFTER = timedelta(minutes=15)
+
+
+def to_fetch(store: Store, *, include_imported: bool, limit: int = 20, now: datetime | None = None) -> list[Item]:
+    """Items whose page should be fetched next: new ones first; a failed one again after
+    :data:`RETRY_AFTER`, and never after :data:`MAX_FETCH_ATTEMPTS` tries."""
+    states = ("pending", "off") if include_imported else ("pending",)
+    cutoff = to_text((now or utc_now()) - RETRY_AFTER)
+    rows = store.query(
+        f"""SELECT * FROM items WHERE fetch_state IN ({', '.join('?' * len(states))})
+            AND fetch_attempts < ? AND (fetched_at IS NULL OR fetched_at < ?)
+            ORDER BY fetch_state = 'off', fetch_attempts, id DESC LIMIT ?""",
+        (*states, MAX_FETCH_ATTEMPTS, cutoff, limit),
+    )
+    return [_item(row) for row in rows]
+
+
+def record_fetch(store: Store, item_id: int, info: PageInfo | None, *, error: str = "",
+                 words_per_minute: int, now: datetime | None = None) -> Item | None:
+    """Store what a fetch found (or why it failed) on the item; the person's own edits win.
+
+    A failure keeps the item as it was and says why in ``fetch_error``; it is tried again later,
+    up to :data:`MAX_FETCH_ATTEMPTS` times in all.
+    """
+    now = now or utc_now()
+    with store.transaction() as db:
+        row = db.execute("SELECT * FROM items WHERE id = ?", (item_id,)).fetchone()
+        if row is None:
+            return None
+        attempts = row["fetch_attempts"] + 1
+        if info is None:
+            state = "failed" if attempts >= MAX_FETCH_ATTEMPTS else row["fetch_state"]
+            db.execute("""UPDATE items SET fetch_state = ?, fetch_error = ?, fetch_attempts = ?, fetched_at = ?
+                          WHERE id = ?""",
+                       (state, safe_line(error, limit=200) or "failed", attempts, to_text(now), item_id))
+        else:
+            kind = row["kind"]
+            if not row["kind_locked"] and info.kind in KINDS and kind == "article":
+                kind = info.kind
+            minutes = estimate_minutes(words=info.words, pages=info.pages, duration_seconds=info.duration_seconds,
+                                       words_per_minute=words_per_minute)
+            db.execute(
+                """UPDATE items SET title = ?, description = ?, kind = ?, words = ?, pages = ?, duration_seconds = ?,
+                          minutes = ?, fetch_state = 'done', fetch_error = '', fetch_attempts = ?, fetched_at = ?
+                   WHERE id = ?""",
+                (row["title"] or safe_line(info.title, limit=TITLE_LIMIT),
+                 row["description"] or safe_line(info.description, limit=DESCRIPTION_LIMIT), kind,
+                 info.words, info.pages, info.duration_seconds, minutes, attempts, to_text(now), item_id),
+            )
+    return get_item(store, item_id)
+
+
+def recompute_minutes(store: Store, words_per_minute: int) -> None:
+    """Minutes follow the configured reading speed (it may have changed since the fetch)."""
+    rows = store.query("SELECT id, words, pages, duration_seconds, minutes FROM items WHERE words IS NOT NULL")
+    changed = []
+    for row in rows:
+        minutes = estimate_minutes(words=row["words"], pages=row["pages"], duration_seconds=row["duration_seconds"],
+                                   words_per_minute=words_per_minute)
+        if minutes != row["minutes"]:
+            changed.append((minutes, row["id"]))
+    if changed:
+        with store.transaction() as db:
+            db.executemany("UPDATE items SET minutes = ? WHERE id = ?", changed)

@@ -1,0 +1,282 @@
+"""CLI commands of the reading backlog: add, backlog, import, export, fetch. Headless."""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import sys
+import tempfile
+from pathlib import Path
+
+from waitbuddy.config import Config
+from waitbuddy.paths import Paths
+from waitbuddy.reading import backlog
+from waitbuddy.reading.model import KINDS, PRIORITY_MAX, STATUSES, Item
+from waitbuddy.reading.query import SORTS, QueryError, parse_query, select
+from waitbuddy.store import Store
+from waitbuddy.text import safe_line
+
+EXIT_OK, EXIT_FAILED, EXIT_USAGE = 0, 1, 2
+EXPORT_FORMATS = ("html", "csv", "json")
+
+
+def add_parsers(commands: argparse._SubParsersAction, common: argparse.ArgumentParser) -> None:
+    sub = commands.add_parser(
+        "add", parents=[common], help="save a link to the reading backlog",
+        description="Save one or more http(s) links to the backlog at once, then fetch each page's title "
+        "and length (skip with --no-fetch; offline, the link stays saved and is fetched later).",
+    )
+    sub.add_argument("urls", nargs="+", metavar="URL")
+    sub.add_argument("--tag", "-t", action="append", default=[], metavar="TAG", help="a tag (repeat for several)")
+    sub.add_argument("--note", "-n", default="", help="a note to keep with it")
+    sub.add_argument("--priority", "-p", type=_priority, default=0, metavar="0-3",
+                     help="0 (default) to 3 (most important)")
+    sub.add_argument("--kind", choices=KINDS, help="what it is (default: from the URL and the page)")
+    sub.add_argument("--no-fetch", action="store_true", help="don't fetch the page now")
+    sub.set_defaults(func=cmd_add)
+
+    sub = commands.add_parser(
+        "backlog", parents=[common], help="list the reading backlog",
+        description="List backlog items (by default unread and reading ones). QUERY uses the dashboard's "
+        "filter language: words to search for, tag:T or #T, kind:K, status:S, fits:MIN, age:>DAYS, "
+        "-word to exclude.",
+    )
+    sub.add_argument("query", nargs="*", metavar="QUERY", help="filter words (see above)")
+    sub.add_argument("--json", action="store_true", help="print one JSON object per item")
+    sub.add_argument("--status", "-s", metavar="S", help=f"one of {', '.join(STATUSES)} or all (comma-separated)")
+    sub.add_argument("--tag", "-t", metavar="T", help="only items with this tag")
+    sub.add_argument("--kind", "-k", choices=KINDS, help="only this kind")
+    sub.add_argument("--fits", type=_minutes, metavar="MINUTES", help="only items known to take at most this long")
+    sub.add_argument("--search", metavar="TEXT", default="", help="text in the title, URL, note or tags")
+    sub.add_argument("--sort", choices=SORTS, default="priority", help="order (default: priority, then oldest)")
+    sub.add_argument("--limit", type=int, metavar="N", help="at most N items")
+    sub.set_defaults(func=cmd_backlog)
+
+    sub = commands.add_parser(
+        "import", parents=[common], help="import bookmarks (browser, Pocket, Raindrop, Omnivore, URL list)",
+        description="Import a bookmark export into the backlog. The format is detected from the content: "
+        "Netscape bookmark HTML (Chrome, Firefox, Safari, linkding, Pinboard), Pocket CSV, zip or HTML, "
+        "Raindrop CSV, Omnivore JSON or zip, waitbuddy's own CSV/JSON export, or a list of URLs. Importing "
+        "the same file again adds nothing. Original save dates and read/archived state are kept.",
+    )
+    sub.add_argument("file", metavar="FILE")
+    sub.add_argument("--source", help="name recorded as the items' source (default: the format)")
+    sub.set_defaults(func=cmd_import)
+
+    sub = commands.add_parser(
+        "export", parents=[common], help="export the backlog (browser HTML, CSV or JSON)",
+        description="Write every backlog item to FILE ('-' for standard output): Netscape bookmark HTML "
+        "(imports into any browser), CSV or JSON, chosen by --format or the file's extension.",
+    )
+    sub.add_argument("file", metavar="FILE")
+    sub.add_argument("--format", "-f", choices=EXPORT_FORMATS, help="default: from the extension, else html")
+    sub.set_defaults(func=cmd_export)
+
+    sub = commands.add_parser(
+        "fetch", parents=[common], help="fetch titles and lengths of saved pages now",
+        description="Fetch page metadata (title, length, kind) for backlog items still waiting for it: links "
+        "added while offline, or with --all also imported ones. The dashboard does this by itself.",
+    )
+    sub.add_argument("--all", action="store_true", help="include imported items")
+    sub.add_argument("--limit", type=int, default=100, metavar="N", help="at most N pages (default 100)")
+    sub.set_defaults(func=cmd_fetch)
+
+
+def _priority(value: str) -> int:
+    try:
+        number = int(value)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"expected 0 to {PRIORITY_MAX}, got {value!r}") from None
+    if not 0 <= number <= PRIORITY_MAX:
+        raise argparse.ArgumentTypeError(f"expected 0 to {PRIORITY_MAX}, got {number}")
+    return number
+
+
+def _minutes(value: str) -> int:
+    try:
+        number = int(value)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"expected whole minutes, got {value!r}") from None
+    if number < 0:
+        raise argparse.ArgumentTypeError("expected zero or more minutes")
+    return number
+
+
+def _print(line: str) -> None:
+    sys.stdout.write(line + "\n")
+
+
+def _error(message: str) -> None:
+    print(f"waitbuddy: {message}", file=sys.stderr)
+
+
+def cmd_add(args: argparse.Namespace, where: Paths, config: Config) -> int:
+    from waitbuddy.reading.enrich import fetch_one
+
+    fetch = config.backlog.fetch != "off" and not args.no_fetch
+    saved: list[Item] = []
+    status = EXIT_OK
+    with Store.open(where.database) as store:
+        for url in args.urls:
+            try:
+                item, created = backlog.add_url(store, url, tags=args.tag, note=args.note, priority=args.priority,
+                                                fetch=fetch)
+            except backlog.BadUrl as exc:
+                _error(str(exc))
+                status = EXIT_USAGE
+                continue
+            if args.kind:
+                backlog.update(store, [item.id], "kind", kind=args.kind)
+            _print(("added    " if created else "already saved (tags/note merged)  ") + item.url)
+            if created or item.fetch_state != "done":
+                saved.append(item)
+        if not fetch or not saved:
+            return status
+        from waitbuddy.reading.metadata import make_client
+
+        client = make_client()
+        for item in saved:
+            try:
+                stored = fetch_one(store, client, item, words_per_minute=config.backlog.words_per_minute)
+            except KeyboardInterrupt:
+                _print("interrupted; saved links will be fetched later (`waitbuddy fetch`, or the dashboard)")
+                return 130
+            if stored is not None:
+                _print("  " + describe(stored))
+    return status
+
+
+def describe(item: Item) -> str:
+    """One line about an item's fetched state: title and length, or why the fetch failed."""
+    if item.fetch_state in ("pending", "failed") and item.fetch_error:
+        return f"could not fetch: {item.fetch_error} (saved; will try again later)"
+    length = f"{item.minutes} min" if item.minutes is not None else "length unknown"
+    return f"{item.title or '(no title)'}  [{item.kind}, {length}]"
+
+
+def cmd_backlog(args: argparse.Namespace, where: Paths, config: Config) -> int:
+    try:
+        query = parse_query(" ".join([*args.query, args.search]), fits=args.fits, status=args.status,
+                            tag=args.tag, kind=args.kind)
+    except QueryError as exc:
+        _error(str(exc))
+        return EXIT_USAGE
+    if not where.database.exists():
+        if not args.json:
+            print("the backlog is empty: `waitbuddy add URL` or `waitbuddy import FILE`", file=sys.stderr)
+        return EXIT_OK
+    with Store.open(where.database) as store:
+        items = backlog.load_items(store)
+    now = backlog.utc_now()
+    chosen = select(items, query, sort=args.sort, now=now)[: args.limit]
+    for item in chosen:
+        _print(json.dumps(item_json(item), ensure_ascii=False) if args.json else item_line(item, now))
+    if not chosen and not args.json:
+        print("no items match" if items else "the backlog is empty: `waitbuddy add URL` or `waitbuddy import FILE`",
+              file=sys.stderr)
+    return EXIT_OK
+
+
+def item_json(item: Item) -> dict:
+    return {
+        "id": item.id, "url": item.url, "title": item.title, "kind": item.kind, "status": item.status,
+        "priority": item.priority, "tags": list(item.tags), "note": item.note, "source": item.source,
+        "saved_at": backlog.to_text(item.saved_at), "minutes": item.minutes,
+        "snoozed_until": backlog.to_text(item.snoozed_until),
+        "fetch": {"state": item.fetch_state, "error": item.fetch_error or None},
+    }
+
+
+def age_text(item: Item, now) -> str:
+    days = max((now - item.saved_at).days, 0)
+    if days >= 365:
+        return f"{days // 365}y"
+    if days >= 30:
+        return f"{days // 30}mo"
+    if days >= 7:
+        return f"{days // 7}w"
+    return f"{days}d"
+
+
+def item_line(item: Item, now) -> str:
+    minutes = f"{item.minutes}m" if item.minutes is not None else "?"
+    flags = "!" * item.priority
+    tags = "  ".join(f"#{tag}" for tag in item.tags)
+    title = safe_line(item.title or item.url, limit=200)  # stored clean; cleaned again as output
+    return (f"{item.id:>5} {item.status:<8} {item.kind:<7} {minutes:>5} {age_text(item, now):>4} {flags:<3} "
+            f"{title}  {safe_line(tags)}").rstrip()
+
+
+def cmd_import(args: argparse.Namespace, where: Paths, config: Config) -> int:
+    from waitbuddy.reading.importers import parse_file
+    from waitbuddy.reading.model import ImportFailed
+
+    try:
+        parsed = parse_file(Path(args.file))
+    except ImportFailed as exc:
+        _error(str(exc))
+        return EXIT_USAGE
+    with Store.open(where.database) as store:
+        report = backlog.import_bookmarks(store, parsed, source=args.source or parsed.format,
+                                          fetch=config.backlog.fetch == "all")
+    print(f"{args.file} ({parsed.format}): {report.summary()}")
+    for invalid in report.invalid[:50]:
+        print(f"  line {invalid.line}: {safe_line(invalid.reason)}")
+    if len(report.invalid) > 50:
+        print(f"  ... and {len(report.invalid) - 50} more invalid entries")
+    return EXIT_OK
+
+
+def export_text(items: list[Item], kind: str) -> str:
+    from waitbuddy.reading import export
+
+    writer = {"html": export.export_netscape, "csv": export.export_csv, "json": export.export_json}[kind]
+    return writer(items)
+
+
+def cmd_export(args: argparse.Namespace, where: Paths, config: Config) -> int:
+    kind = args.format or {".csv": "csv", ".json": "json"}.get(Path(args.file).suffix.lower(), "html")
+    items: list[Item] = []
+    if where.database.exists():
+        with Store.open(where.database) as store:
+            items = backlog.load_items(store)
+    text = export_text(items, kind)
+    if args.file == "-":
+        sys.stdout.write(text)
+        return EXIT_OK
+    target = Path(args.file)
+    try:
+        write_atomically(target, text)
+    except OSError as exc:
+        _error(f"cannot write {target}: {exc.strerror or exc}")
+        return EXIT_USAGE
+    print(f"wrote {len(items)} items to {target} ({kind})", file=sys.stderr)
+    return EXIT_OK
+
+
+def write_atomically(target: Path, text: str) -> None:
+    """Write via a temporary file in the same directory, so a crash never leaves half a file."""
+    fd, temporary = tempfile.mkstemp(dir=target.parent or ".", prefix=f".{target.name}.", suffix=".tmp")
+    try:
+        with os.fdopen(fd, "w", encoding="utf-8", newline="") as handle:
+            handle.write(text)
+        os.replace(temporary, target)
+    except BaseException:
+        Path(temporary).unlink(missing_ok=True)
+        raise
+
+
+def cmd_fetch(args: argparse.Namespace, where: Paths, config: Config) -> int:
+    from waitbuddy.reading.enrich import fetch_pending
+    from waitbuddy.reading.metadata import make_client
+
+    if not where.database.exists():
+        print("the backlog is empty", file=sys.stderr)
+        return EXIT_OK
+    with Store.open(where.database) as store:
+        tried = fetch_pending(store, make_client(), words_per_minute=config.backlog.words_per_minute,
+                              include_imported=args.all, limit=args.limit,
+                              on_item=lambda item: _print(f"{item.url}\n  {describe(item)}"))
+    print(f"fetched {tried} page{'s' if tried != 1 else ''}", file=sys.stderr)
+    return EXIT_OK
