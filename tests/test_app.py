@@ -67,7 +67,7 @@ async def test_question_mark_opens_help_listing_every_binding(store: Store):
         await pilot.pause()
         assert isinstance(app.screen, HelpScreen)
         table = app.screen.query_one("#help-table", Static).content
-        console = Console(width=100, file=io.StringIO(), color_system=None)
+        console = Console(width=240, file=io.StringIO(), color_system=None)  # no wrapping
         console.print(table)
         rendered = console.file.getvalue()
         for spec in APP_KEYS:

@@ -26,13 +26,14 @@ def app():
 
 
 async def runs_reported(pilot) -> None:
-    """Wait for the watcher's first report: until then the Runs area is blank, not empty."""
+    """Wait for the watcher's first report and the backlog's first load: until then those areas are blank."""
+    from waitbuddy.tui.widgets.backlog_pane import BacklogArea
     from waitbuddy.tui.widgets.runs_pane import RunsArea
 
-    for _ in range(200):
+    for _ in range(300):
         await pilot.pause(0.01)
-        areas = pilot.app.screen.query(RunsArea)
-        if areas and areas.first()._reported:
+        areas, backlogs = pilot.app.screen.query(RunsArea), pilot.app.screen.query(BacklogArea)
+        if areas and areas.first()._reported and backlogs and backlogs.first().loaded:
             break
     await pilot.pause()
 

@@ -84,3 +84,13 @@ def detect_protocol(env: Mapping[str, str]) -> str | None:
             or term in ("xterm-ghostty", "wezterm")):
         return "osc777"
     return None
+
+
+def osc52(text: str) -> bytes:
+    """Put ``text`` on the clipboard (OSC 52): the terminal decodes it, so it works over SSH.
+
+    Only for text we chose to copy (a checked URL): a clipboard write armed by a feed title
+    would paste into the person's shell."""
+    import base64
+
+    return b"\x1b]52;c;" + base64.b64encode(text.encode("utf-8")) + ST

@@ -317,3 +317,15 @@ class ProgressChannel:
         if delivery.outcome == SENT:
             self._shown = None if state == escapes.PROGRESS_CLEAR else shown
         return delivery
+
+
+def send_escape(channel: str, sequence: bytes, env: Mapping[str, str]) -> Delivery:
+    """Write one escape sequence to the person's terminal with the tmux routing rules (blocking:
+    call it from a worker thread). Used for OSC 52 copies, which tmux drops from applications
+    under its default ``set-clipboard external``."""
+    terminal = Terminal.open_controlling()
+    try:
+        return _Route(terminal, tmux_facts(env), Terminal.open_path).deliver(channel, sequence)
+    finally:
+        if terminal is not None:
+            terminal.close()

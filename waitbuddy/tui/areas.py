@@ -27,8 +27,10 @@ AREAS: tuple[AreaSpec, ...] = (
     AreaSpec(
         "backlog", "Backlog", 2,
         "Articles, papers and videos you saved for later, sorted by what fits the time left.",
-        ("waitbuddy add URL", "waitbuddy import bookmarks.html"),
-        available=False,
+        ("waitbuddy add URL               (or press a here)",
+         "waitbuddy import bookmarks.html  (or press I)",
+         "  browser bookmarks, Pocket, Raindrop, Omnivore, linkding, Pinboard, a list of URLs"),
+        available=True,
     ),
     AreaSpec(
         "feeds", "Feeds", 3,

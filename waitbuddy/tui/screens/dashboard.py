@@ -13,6 +13,7 @@ from waitbuddy.store import Store
 from waitbuddy.tui.areas import AREAS
 from waitbuddy.tui.bindings import bindings_for
 from waitbuddy.tui.widgets.area import Area
+from waitbuddy.tui.widgets.backlog_pane import BacklogArea
 from waitbuddy.tui.widgets.runs_pane import RunsArea
 
 _LAYOUT_BREAKPOINTS = {
@@ -43,7 +44,10 @@ class DashboardScreen(Screen[None]):
             with TabbedContent(id="wait"):
                 for spec in others:
                     with TabPane(f"{spec.number} {spec.title}", id=f"tab-{spec.id}"):
-                        yield Area(spec)
+                        if spec.id == "backlog":
+                            yield BacklogArea(spec, self.store, self.config)
+                        else:
+                            yield Area(spec)
         yield Footer()
 
     def on_mount(self) -> None:

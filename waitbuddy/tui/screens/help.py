@@ -21,6 +21,9 @@ BUILT_IN = (
 )
 
 
+SCOPE_TITLES = {"runs": "In Runs", "run": "In a run's view", "backlog": "In Backlog"}
+
+
 class HelpScreen(ModalScreen[None]):
     BINDINGS = bindings_for("help")
 
@@ -48,7 +51,11 @@ class HelpScreen(ModalScreen[None]):
         table.add_column("Keys", no_wrap=True)
         table.add_column("Does")
         table.add_column("Id", no_wrap=True, style="dim")
+        scope = None
         for spec, keys in effective_keys(self.keymap):
+            if spec.scope != scope and spec.scope in SCOPE_TITLES:
+                table.add_row(Text(SCOPE_TITLES[spec.scope], style="bold"), Text(""), Text(""))
+            scope = spec.scope
             table.add_row(Text(display_keys(keys)), Text(spec.description), Text(spec.id))
         for keys, description in BUILT_IN:
             table.add_row(Text(keys), Text(description), Text("-"))

@@ -1,4 +1,4 @@
-"""A one-line question: returns the answer, or None when cancelled."""
+"""Small modal questions: a line of text (:class:`Prompt`) or yes/no (:class:`Confirm`)."""
 
 from __future__ import annotations
 
@@ -10,13 +10,17 @@ from textual.widgets import Input, Static
 
 
 class Prompt(ModalScreen[str | None]):
+    """Returns the answer (stripped), or None when cancelled. An empty answer is None too,
+    unless ``empty_ok`` (clearing a note or the tags is an answer)."""
+
     BINDINGS = [Binding("escape", "cancel", "Cancel", id="prompt-cancel", show=False)]
 
-    def __init__(self, question: str, value: str = "", placeholder: str = "") -> None:
+    def __init__(self, question: str, value: str = "", placeholder: str = "", *, empty_ok: bool = False) -> None:
         super().__init__()
         self.question = question
         self.value = value
         self.placeholder = placeholder
+        self.empty_ok = empty_ok
 
     def compose(self) -> ComposeResult:
         with Vertical(id="prompt-box"):
@@ -25,7 +29,29 @@ class Prompt(ModalScreen[str | None]):
             yield Static("enter to confirm, escape to cancel", classes="hint", markup=False)
 
     def on_input_submitted(self, event: Input.Submitted) -> None:
-        self.dismiss(event.value.strip() or None)
+        answer = event.value.strip()
+        self.dismiss(answer if answer or self.empty_ok else None)
 
     def action_cancel(self) -> None:
         self.dismiss(None)
+
+
+class Confirm(ModalScreen[bool]):
+    """Returns True for y (or enter), False for n or escape."""
+
+    BINDINGS = [
+        Binding("y,enter", "answer(True)", "Yes", id="confirm-yes"),
+        Binding("n,escape", "answer(False)", "No", id="confirm-no"),
+    ]
+
+    def __init__(self, question: str) -> None:
+        super().__init__()
+        self.question = question
+
+    def compose(self) -> ComposeResult:
+        with Vertical(id="prompt-box"):
+            yield Static(self.question, markup=False)
+            yield Static("y or enter: yes · n or escape: no", classes="hint", markup=False)
+
+    def action_answer(self, yes: bool) -> None:
+        self.dismiss(yes)

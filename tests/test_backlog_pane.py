@@ -1,0 +1,241 @@
+"""The Backlog pane as a person meets it: keys, undo, bankruptcy, filters, hostile titles."""
+
+from __future__ import annotations
+
+import time
+from datetime import timedelta
+
+from textual.widgets import Input
+
+from waitbuddy import config
+from waitbuddy.reading import backlog
+from waitbuddy.reading.model import Bookmark, Parsed
+from waitbuddy.store import Store
+from waitbuddy.tui.app import WaitBuddy
+from waitbuddy.tui.screens.link import LinkScreen
+from waitbuddy.tui.screens.prompt import Confirm, Prompt
+from waitbuddy.tui.widgets.backlog_pane import BacklogArea
+from waitbuddy.tui.widgets.line_list import LineList
+
+HOSTILE = "[bold]x[/] [@click=app.quit]boom[/] \x1b]0;PWNED\x07 \x9b2J \u202eevil"
+
+
+def make_app(store: Store, toml: str = '[backlog]\nfetch = "off"\n') -> WaitBuddy:
+    return WaitBuddy(config=config.parse(toml), store=store)
+
+
+async def wait_for(pilot, condition, timeout: float = 10.0) -> None:
+    deadline = time.monotonic() + timeout
+    while not condition():
+        assert time.monotonic() < deadline, f"timed out on line {condition.__code__.co_firstlineno}"
+        await pilot.pause(0.05)
+
+
+def seed(store: Store, count: int = 3, *, days: int = 1) -> None:
+    now = backlog.utc_now()
+    entries = [Bookmark(f"https://example.com/{n}", f"Article {n}", ("ml",) if n % 2 else (),
+                        now - timedelta(days=days + n)) for n in range(count)]
+    backlog.import_bookmarks(store, Parsed("test", entries), source="test")
+
+
+async def open_backlog(app: WaitBuddy, pilot) -> BacklogArea:
+    await pilot.press("2")
+    area = app.screen.query_one(BacklogArea)
+    await wait_for(pilot, lambda: area.loaded)
+    await pilot.pause()
+    return area
+
+
+def screen_text(area: BacklogArea) -> list[str]:
+    lines = area.query_one(LineList)
+    return [lines.render_line(y).text for y in range(min(lines.count, lines.size.height))]
+
+
+def statuses(store: Store) -> dict[str, str]:
+    return {item.title: item.status for item in backlog.load_items(store)}
+
+
+async def test_empty_backlog_explains_how_to_fill_it(store: Store):
+    app = make_app(store)
+    async with app.run_test(size=(100, 30)) as pilot:
+        area = await open_backlog(app, pilot)
+        assert area.query_one("EmptyState").display
+        assert not area.query_one(LineList).display
+
+
+async def test_mark_done_archive_and_undo_each(store: Store):
+    seed(store, 3)
+    app = make_app(store)
+    async with app.run_test(size=(100, 30)) as pilot:
+        area = await open_backlog(app, pilot)
+        await pilot.press("S", "S")  # by oldest: Article 2 first
+        assert area.sort == "oldest" and area.current().title == "Article 2"
+        await pilot.press("d")
+        await wait_for(pilot, lambda: statuses(store)["Article 2"] == "done")
+        await wait_for(pilot, lambda: len(area.shown) == 2)
+        await pilot.press("e")
+        await wait_for(pilot, lambda: list(statuses(store).values()).count("archived") == 1)
+        await pilot.press("u")
+        await wait_for(pilot, lambda: "archived" not in statuses(store).values())
+        await pilot.press("u")
+        await wait_for(pilot, lambda: set(statuses(store).values()) == {"unread"})
+        await wait_for(pilot, lambda: len(area.shown) == 3)
+        await pilot.press("u")  # nothing left to undo: says so, changes nothing
+        await pilot.pause(0.2)
+        assert set(statuses(store).values()) == {"unread"}
+
+
+async def test_priority_tags_note_snooze_delete_with_undo(store: Store):
+    seed(store, 1)
+    app = make_app(store)
+    async with app.run_test(size=(100, 30)) as pilot:
+        area = await open_backlog(app, pilot)
+        [item] = backlog.load_items(store)
+        await pilot.press("+", "+")
+        await wait_for(pilot, lambda: backlog.get_item(store, item.id).priority == 2)
+        await pilot.press("-")
+        await wait_for(pilot, lambda: backlog.get_item(store, item.id).priority == 1)
+        await pilot.press("t")
+        assert isinstance(app.screen, Prompt)
+        app.screen.query_one(Input).value = "rust, Papers"
+        await pilot.press("enter")
+        await wait_for(pilot, lambda: backlog.get_item(store, item.id).tags == ("rust", "papers"))
+        await pilot.press("n")
+        app.screen.query_one(Input).value = "skim section 3"
+        await pilot.press("enter")
+        await wait_for(pilot, lambda: backlog.get_item(store, item.id).note == "skim section 3")
+        await pilot.press("s")
+        app.screen.query_one(Input).value = "1w"
+        await pilot.press("enter")
+        await wait_for(pilot, lambda: backlog.get_item(store, item.id).snoozed_until is not None)
+        await wait_for(pilot, lambda: area.shown == [])  # snoozed items leave the open view
+        await pilot.press("u")
+        await wait_for(pilot, lambda: len(area.shown) == 1)
+        await pilot.press("x")
+        await wait_for(pilot, lambda: backlog.load_items(store) == [])
+        await pilot.press("u")
+        await wait_for(pilot, lambda: len(backlog.load_items(store)) == 1)
+        for _ in range(5):  # note, tags, -, +, +: back to the start
+            await pilot.press("u")
+            await pilot.pause(0.1)
+        await wait_for(pilot, lambda: backlog.get_item(store, item.id) == item)
+
+
+async def test_bankruptcy_confirms_with_the_count_and_is_undoable(store: Store):
+    seed(store, 5, days=100)  # 100..104 days old
+    seed_new = backlog.add_url(store, "https://example.com/new", title="Fresh")
+    assert seed_new[1]
+    app = make_app(store)
+    async with app.run_test(size=(100, 30)) as pilot:
+        area = await open_backlog(app, pilot)
+        await pilot.press("B")
+        assert isinstance(app.screen, Prompt)
+        assert app.screen.query_one(Input).value == "90"
+        await pilot.press("enter")
+        assert isinstance(app.screen, Confirm)
+        assert "Archive 5 unread items" in app.screen.question
+        await pilot.press("n")  # no: nothing happens
+        await pilot.pause(0.2)
+        assert list(statuses(store).values()).count("archived") == 0
+        await pilot.press("B", "enter", "y")
+        await wait_for(pilot, lambda: list(statuses(store).values()).count("archived") == 5)
+        await wait_for(pilot, lambda: [item.title for item in area.shown] == ["Fresh"])
+        await pilot.press("u")
+        await wait_for(pilot, lambda: list(statuses(store).values()).count("unread") == 6)
+
+
+async def test_filter_as_you_type_and_escape_clears(store: Store):
+    seed(store, 6)
+    app = make_app(store)
+    async with app.run_test(size=(100, 30)) as pilot:
+        area = await open_backlog(app, pilot)
+        await pilot.press("/")
+        await pilot.press(*"tag:ml")
+        assert sorted(item.title for item in area.shown) == ["Article 1", "Article 3", "Article 5"]
+        await pilot.press("space", *"5")
+        assert [item.title for item in area.shown] == ["Article 5"]
+        await pilot.press("enter")
+        assert area.query_one(LineList).has_focus
+        await pilot.press("escape")
+        assert len(area.shown) == 6 and area.query_text == ""
+        await pilot.press("/", *"kind:podcast")
+        assert "unknown kind" in str(area.query_one("#backlog-status").render())
+        await pilot.press("escape")
+        await pilot.press("v")  # done view: nothing yet
+        assert area.shown == []
+
+
+async def test_hostile_titles_render_as_plain_text(store: Store):
+    backlog.add_url(store, "https://example.com/x", title=HOSTILE, note=HOSTILE, fetch=False)
+    app = make_app(store)
+    async with app.run_test(size=(140, 30)) as pilot:
+        area = await open_backlog(app, pilot)
+        [line] = screen_text(area)
+        assert "[bold]x[/] [@click=app.quit]boom[/]" in line
+        assert "\x1b" not in line and "\x9b" not in line and "\u202e" not in line
+        detail = str(area.query_one("#backlog-detail").render())
+        assert "[@click=app.quit]" in detail
+        await pilot.click(LineList)  # clicking the row must not run an action
+        await pilot.pause(0.2)
+        assert app.is_running
+
+
+async def test_open_over_ssh_shows_a_link_to_click_or_copy(store: Store, monkeypatch):
+    monkeypatch.setenv("SSH_CONNECTION", "10.0.0.1 5000 10.0.0.2 22")
+    backlog.add_url(store, "https://example.com/paper", title="Paper", fetch=False)
+    app = make_app(store)
+    copied = []
+    monkeypatch.setattr(app, "copy_to_clipboard", copied.append)
+    opened = []
+    monkeypatch.setattr(app, "open_url", lambda url, **kw: opened.append(url))
+    async with app.run_test(size=(100, 30)) as pilot:
+        await open_backlog(app, pilot)
+        await pilot.press("o")
+        assert isinstance(app.screen, LinkScreen) and app.screen.url == "https://example.com/paper"
+        await pilot.press("c")
+        assert copied == ["https://example.com/paper"] and opened == []
+        await wait_for(pilot, lambda: statuses(store)["Paper"] == "reading")  # opening starts reading
+
+
+async def test_open_locally_uses_the_browser(store: Store, monkeypatch):
+    monkeypatch.delenv("SSH_CONNECTION", raising=False)
+    monkeypatch.delenv("SSH_TTY", raising=False)
+    monkeypatch.setenv("DISPLAY", ":0")
+    backlog.add_url(store, "https://example.com/paper", title="Paper", fetch=False)
+    app = make_app(store)
+    opened = []
+    monkeypatch.setattr(app, "open_url", lambda url, **kw: opened.append(url))
+    async with app.run_test(size=(100, 30)) as pilot:
+        await open_backlog(app, pilot)
+        await pilot.press("enter")
+        assert opened == ["https://example.com/paper"]
+
+
+async def test_add_key_saves_a_link(store: Store):
+    app = make_app(store)
+    async with app.run_test(size=(100, 30)) as pilot:
+        area = await open_backlog(app, pilot)
+        area.focus()
+        await pilot.press("a")
+        app.screen.query_one(Input).value = "https://example.com/new?utm_source=x"
+        await pilot.press("enter")
+        await wait_for(pilot, lambda: [item.url for item in area.shown] == ["https://example.com/new"])
+        await pilot.press("a")
+        app.screen.query_one(Input).value = "javascript:alert(1)"
+        await pilot.press("enter")
+        await pilot.pause(0.3)
+        assert len(backlog.load_items(store)) == 1
+
+
+async def test_import_key_reports_the_counts(store: Store, tmp_path):
+    bookmarks = tmp_path / "urls.txt"
+    bookmarks.write_text("https://example.com/a\nhttps://example.com/b\nnot a url\n")
+    app = make_app(store)
+    async with app.run_test(size=(100, 30)) as pilot:
+        area = await open_backlog(app, pilot)
+        await pilot.press("I")
+        app.screen.query_one(Input).value = str(bookmarks)
+        await pilot.press("enter")
+        await wait_for(pilot, lambda: len(area.shown) == 2)
+        await pilot.press("u")  # an import is undoable too
+        await wait_for(pilot, lambda: backlog.load_items(store) == [])
