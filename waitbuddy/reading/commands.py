@@ -13,6 +13,7 @@ from waitbuddy.config import Config
 from waitbuddy.paths import Paths
 from waitbuddy.reading import backlog
 from waitbuddy.reading.model import KINDS, PRIORITY_MAX, STATUSES, Item
+from waitbuddy.reading.present import describe, item_json, item_line
 from waitbuddy.reading.query import SORTS, QueryError, parse_query, select
 from waitbuddy.store import Store
 from waitbuddy.text import safe_line
@@ -147,14 +148,6 @@ def cmd_add(args: argparse.Namespace, where: Paths, config: Config) -> int:
     return status
 
 
-def describe(item: Item) -> str:
-    """One line about an item's fetched state: title and length, or why the fetch failed."""
-    if item.fetch_state in ("pending", "failed") and item.fetch_error:
-        return f"could not fetch: {item.fetch_error} (saved; will try again later)"
-    length = f"{item.minutes} min" if item.minutes is not None else "length unknown"
-    return f"{item.title or '(no title)'}  [{item.kind}, {length}]"
-
-
 def cmd_backlog(args: argparse.Namespace, where: Paths, config: Config) -> int:
     try:
         query = parse_query(" ".join([*args.query, args.search]), fits=args.fits, status=args.status,
@@ -176,36 +169,6 @@ def cmd_backlog(args: argparse.Namespace, where: Paths, config: Config) -> int:
         print("no items match" if items else "the backlog is empty: `waitbuddy add URL` or `waitbuddy import FILE`",
               file=sys.stderr)
     return EXIT_OK
-
-
-def item_json(item: Item) -> dict:
-    return {
-        "id": item.id, "url": item.url, "title": item.title, "kind": item.kind, "status": item.status,
-        "priority": item.priority, "tags": list(item.tags), "note": item.note, "source": item.source,
-        "saved_at": backlog.to_text(item.saved_at), "minutes": item.minutes,
-        "snoozed_until": backlog.to_text(item.snoozed_until),
-        "fetch": {"state": item.fetch_state, "error": item.fetch_error or None},
-    }
-
-
-def age_text(item: Item, now) -> str:
-    days = max((now - item.saved_at).days, 0)
-    if days >= 365:
-        return f"{days // 365}y"
-    if days >= 30:
-        return f"{days // 30}mo"
-    if days >= 7:
-        return f"{days // 7}w"
-    return f"{days}d"
-
-
-def item_line(item: Item, now) -> str:
-    minutes = f"{item.minutes}m" if item.minutes is not None else "?"
-    flags = "!" * item.priority
-    tags = "  ".join(f"#{tag}" for tag in item.tags)
-    title = safe_line(item.title or item.url, limit=200)  # stored clean; cleaned again as output
-    return (f"{item.id:>5} {item.status:<8} {item.kind:<7} {minutes:>5} {age_text(item, now):>4} {flags:<3} "
-            f"{title}  {safe_line(tags)}").rstrip()
 
 
 def cmd_import(args: argparse.Namespace, where: Paths, config: Config) -> int:

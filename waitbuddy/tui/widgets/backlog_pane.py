@@ -8,13 +8,11 @@ thread: a few milliseconds for 10,000 items, so the list follows every keystroke
 
 from __future__ import annotations
 
-import os
 import random
 import threading
 from collections.abc import Callable
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
-from datetime import datetime, timedelta
 
 from textual import on
 from textual.app import ComposeResult
@@ -25,15 +23,15 @@ from textual.widgets import Input, Static
 
 from waitbuddy.config import Config
 from waitbuddy.reading import backlog
-from waitbuddy.reading.model import KINDS, Item
+from waitbuddy.reading.model import Item
+from waitbuddy.reading.present import age_text
 from waitbuddy.reading.query import SORTS, Index, QueryError, parse_query, select
 from waitbuddy.store import Store
 from waitbuddy.text import openable_url, safe_line
 from waitbuddy.tui.areas import AreaSpec
 from waitbuddy.tui.bindings import bindings_for
-from waitbuddy.tui.screens.link import LinkScreen, can_open_browser, copy_to_clipboard
-from waitbuddy.tui.screens.prompt import Confirm, Prompt
 from waitbuddy.tui.widgets.area import Area, EmptyState
+from waitbuddy.tui.widgets.backlog_actions import BacklogActions
 from waitbuddy.tui.widgets.line_list import LineList
 
 LOAD_DELAY_SECONDS = 0.5  # after the first frame
@@ -44,7 +42,7 @@ KIND_LABELS = {"article": "article", "paper": "paper", "video": "video", "repo":
 UNDO_DEPTH = 50
 
 
-class BacklogArea(Area):
+class BacklogArea(BacklogActions, Area):
     BINDINGS = bindings_for("backlog")
 
     @dataclass
@@ -219,7 +217,7 @@ class BacklogArea(Area):
         item = self.shown[index]
         now = backlog.utc_now()
         minutes = f"{item.minutes}m" if item.minutes is not None else "?"
-        right = f" {minutes:>4} {_age(item.saved_at, now):>3} {KIND_LABELS[item.kind]:<7}"
+        right = f" {minutes:>4} {age_text(item.saved_at, now):>3} {KIND_LABELS[item.kind]:<7}"
         left = f"{STATUS_SYMBOLS.get(item.status, '?')} {'!' * item.priority:<3} "
         title = item.title or item.url
         tags = "  ".join(f"#{tag}" for tag in item.tags)
@@ -345,193 +343,3 @@ class BacklogArea(Area):
                 for snapshot in area.snapshots.values() if snapshot.get("status") in ("running", "stalled")]
         etas = [eta for eta in etas if eta]
         return max(1, int(max(etas) // 60)) if etas else None
-
-    # -- changes --------------------------------------------------------------------------------
-
-    def _change(self, label: str, **changes: object) -> None:
-        if (item := self.current()) is None:
-            return
-        title = safe_line(item.title or item.url, limit=50)
-        self._submit(lambda: backlog.update(self.store, [item.id], label, **changes), f"{label}: {title}")
-
-    def action_set_status(self, status: str) -> None:
-        self._change({"done": "done", "reading": "reading", "unread": "unread", "archived": "archived"}[status],
-                     status=status)
-
-    def action_priority(self, step: int) -> None:
-        if (item := self.current()) is not None:
-            self._submit(lambda: backlog.adjust_priority(self.store, [item.id], step))
-
-    def action_snooze(self) -> None:
-        if self.current() is None:
-            return
-
-        def snooze(answer: str | None) -> None:
-            if answer is None:
-                return
-            until = snooze_until(answer, datetime.now().astimezone())
-            if until is None:
-                self.notify(f"not a snooze time: {answer!r} (1d, 3d, 1w, 2w or YYYY-MM-DD)", severity="error",
-                            markup=False)
-                return
-            self._change(f"snoozed until {until:%Y-%m-%d}", snoozed_until=until)
-
-        self.app.push_screen(Prompt("Snooze until: 1d, 1w, or a date (YYYY-MM-DD)", value="1d"), snooze)
-
-    def action_edit_tags(self) -> None:
-        if (item := self.current()) is None:
-            return
-
-        def tags(answer: str | None) -> None:
-            if answer is not None:
-                self._change("tags", tags=[tag for tag in answer.split(",")])
-
-        self.app.push_screen(Prompt("Tags, separated by commas:", value=", ".join(item.tags), empty_ok=True), tags)
-
-    def action_edit_note(self) -> None:
-        if (item := self.current()) is None:
-            return
-
-        def note(answer: str | None) -> None:
-            if answer is not None:
-                self._change("note", note=answer)
-
-        self.app.push_screen(Prompt("Note:", value=item.note, empty_ok=True), note)
-
-    def action_edit_kind(self) -> None:
-        if (item := self.current()) is None:
-            return
-
-        def kind(answer: str | None) -> None:
-            if answer is None:
-                return
-            answer = answer.strip().lower()
-            if answer not in KINDS:
-                self.notify(f"kind must be one of {', '.join(KINDS)}", severity="error", markup=False)
-                return
-            self._change(f"kind {answer}", kind=answer)
-
-        self.app.push_screen(Prompt(f"Kind ({', '.join(KINDS)}):", value=item.kind), kind)
-
-    def action_delete_item(self) -> None:
-        if (item := self.current()) is not None:
-            title = safe_line(item.title or item.url, limit=50)
-            self._submit(lambda: backlog.delete(self.store, [item.id]), f"deleted: {title} (u to undo)")
-
-    def action_undo(self) -> None:
-        if not self.undo_stack:
-            self.notify("nothing to undo", markup=False)
-            return
-        *self.undo_stack, undo = self.undo_stack
-
-        def restore() -> str:
-            backlog.restore(self.store, undo)
-            return f"undone: {undo.label}"
-
-        self._submit(restore, undoable=False)
-
-    def action_add_item(self) -> None:
-        def add(answer: str | None) -> None:
-            if not answer:
-                return
-            fetch = self.config.backlog.fetch != "off"
-
-            def save() -> str:
-                item, created = backlog.add_url(self.store, answer, fetch=fetch)
-                if fetch:
-                    self._fetch_wanted.append(item.id)
-                    self._fetch_wake.set()
-                return f"added {item.url}" if created else f"already saved: {item.url}"
-
-            self._submit(save)
-
-        self.app.push_screen(Prompt("Save a link (http or https):", placeholder="https://..."), add)
-
-    def action_import_file(self) -> None:
-        def start(path: str | None) -> None:
-            if not path:
-                return
-            self.notify(f"importing {path} ...", markup=False)
-            self._submit(lambda: self._import(os.path.expanduser(path)))
-
-        self.app.push_screen(Prompt("Import a bookmark file (browser HTML, Pocket, Raindrop, Omnivore, URLs):",
-                                    placeholder="~/Downloads/bookmarks.html"), start)
-
-    def _import(self, path: str) -> backlog.Undo | str:  # on the store thread
-        from pathlib import Path
-
-        from waitbuddy.reading.importers import parse_file
-        from waitbuddy.reading.model import ImportFailed
-
-        try:
-            parsed = parse_file(Path(path))
-        except ImportFailed as exc:
-            raise ValueError(str(exc)) from None
-        report = backlog.import_bookmarks(self.store, parsed, source=parsed.format,
-                                          fetch=self.config.backlog.fetch == "all")
-        lines = [f"{Path(path).name} ({parsed.format}): {report.summary()}"]
-        lines += [f"line {invalid.line}: {invalid.reason}" for invalid in report.invalid[:3]]
-        self.app.call_from_thread(self.notify, "\n".join(lines), markup=False, timeout=15)
-        return report.undo or backlog.Undo("import", ())
-
-    def action_bankruptcy(self) -> None:
-        def ask_days(answer: str | None) -> None:
-            if answer is None:
-                return
-            if not answer.isdigit() or int(answer) < 1:
-                self.notify("expected a number of days", severity="error", markup=False)
-                return
-            days = int(answer)
-            count = len(backlog.bankruptcy_ids(self.index.items, days, backlog.utc_now()))
-            if not count:
-                self.notify(f"nothing unread is older than {days} days", markup=False)
-                return
-            self.app.push_screen(
-                Confirm(f"Archive {count} unread item{'s' if count != 1 else ''} saved more than {days} days "
-                        "ago? (u undoes it)"),
-                lambda yes: yes and self._submit(lambda: backlog.declare_bankruptcy(self.store, days),
-                                                 f"archived {count} items; u to undo"),
-            )
-
-        self.app.push_screen(Prompt("Declare bankruptcy: archive unread items older than how many days?",
-                                    value=str(self.config.backlog.bankruptcy_days)), ask_days)
-
-    # -- links ----------------------------------------------------------------------------------
-
-    def action_open_item(self) -> None:
-        if (item := self.current()) is None or (url := openable_url(item.url)) is None:
-            return
-        if item.status == "unread":
-            self._change("reading", status="reading")
-        if can_open_browser(os.environ):
-            self.app.open_url(url)  # webbrowser.open: the URL is checked (http/https, no leading -)
-            self.notify("opened in your browser", markup=False)
-        else:
-            self.app.push_screen(LinkScreen(url, item.title))
-
-    def action_copy_link(self) -> None:
-        if (item := self.current()) is not None and (url := openable_url(item.url)) is not None:
-            copy_to_clipboard(self.app, url)
-
-
-def _age(saved: datetime, now: datetime) -> str:
-    days = max((now - saved).days, 0)
-    for size, unit in ((365, "y"), (30, "mo"), (7, "w")):
-        if days >= size:
-            return f"{days // size}{unit}"
-    return f"{days}d"
-
-
-def snooze_until(answer: str, now: datetime) -> datetime | None:
-    """``1d``/``3d``/``1w``/``2w`` from now, or a date (its morning, local time); None if neither."""
-    answer = answer.strip().lower()
-    for suffix, unit in (("d", 1), ("w", 7)):
-        number = answer.removesuffix(suffix)
-        if answer.endswith(suffix) and number.isdigit() and 0 < int(number) <= 3650:
-            return now + timedelta(days=int(number) * unit)
-    try:
-        day = datetime.strptime(answer, "%Y-%m-%d")
-    except ValueError:
-        return None
-    moment = day.replace(hour=8).astimezone()
-    return moment if moment > now else None
