@@ -28,7 +28,7 @@ from waitbuddy.reading.model import (
     Parsed,
     estimate_minutes,
 )
-from waitbuddy.reading.urls import clean_url, kind_from_url, url_key
+from waitbuddy.reading.urls import analyze, clean_url, kind_from_url, url_key
 from waitbuddy.store import Store
 from waitbuddy.text import safe_line, safe_text
 
@@ -84,7 +84,10 @@ def utc_now() -> datetime:
 def to_text(moment: datetime | None) -> str | None:
     if moment is None:
         return None
-    return moment.astimezone(timezone.utc).strftime("%Y-%m-%dT%H:%M:%SZ")
+    moment = moment.astimezone(timezone.utc)
+    # Not strftime: this runs twice per item of a 10,000-item import and is 3x faster.
+    return (f"{moment.year:04d}-{moment.month:02d}-{moment.day:02d}T"
+            f"{moment.hour:02d}:{moment.minute:02d}:{moment.second:02d}Z")
 
 
 def from_text(value: str | None) -> datetime | None:
@@ -193,50 +196,53 @@ def import_bookmarks(store: Store, parsed: Parsed, *, source: str, fetch: bool =
     now = now or utc_now()
     report = ImportReport(parsed.format, invalid=list(parsed.invalid))
     source = safe_line(source, limit=60) or "import"
-    seen_in_file: dict[str, int] = {}
-    added: list[int] = []
+    seen_in_file: set[str] = set()
+    rows: list[tuple] = []
     before: list[dict] = []
     with store.transaction() as db:
+        # One read of what is there instead of one query per bookmark (10,000 in a big export).
+        existing = {row["url_key"]: row for row in db.execute("SELECT * FROM items")}
+        last_id = db.execute("SELECT coalesce(max(id), 0) FROM items").fetchone()[0]
         for bookmark in parsed.bookmarks:
-            cleaned = clean_url(bookmark.url)
-            if cleaned is None:
+            analyzed = analyze(bookmark.url)
+            if analyzed is None:
                 report.invalid.append(Invalid(bookmark.line, "not an http(s) URL"))
                 continue
-            key = url_key(cleaned)
+            url, key, kind = analyzed
             if key in seen_in_file:
                 report.skipped += 1  # the same link twice in one file (e.g. in two folders)
                 continue
-            seen_in_file[key] = bookmark.line
-            row = db.execute("SELECT * FROM items WHERE url_key = ?", (key,)).fetchone()
+            seen_in_file.add(key)
+            row = existing.get(key)
             if row is None:
-                added.append(_insert_bookmark(db, bookmark, cleaned, key, source, fetch, now))
-                report.added += 1
+                rows.append(_new_row(bookmark, url, key, kind, source, fetch, now))
             elif changes := _merge(row, bookmark):
                 before.append(dict(row))
                 _update_row(db, row["id"], changes, now)
                 report.updated += 1
             else:
                 report.skipped += 1
+        db.executemany(
+            """INSERT INTO items (url, url_key, title, description, kind, source, saved_at, status, tags, note,
+                                  fetch_state, updated_at)
+               VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)""", rows)
+        # The transaction holds the write lock: every id above the old maximum is one of ours.
+        added = [row[0] for row in db.execute("SELECT id FROM items WHERE id > ? ORDER BY id", (last_id,))]
+    report.added = len(added)
     report.invalid.sort(key=lambda invalid: invalid.line)
     if added or before:
         report.undo = Undo(f"import of {report.added + report.updated} items", tuple(before), tuple(added))
     return report
 
 
-def _insert_bookmark(db: sqlite3.Connection, bookmark: Bookmark, url: str, key: str, source: str,
-                     fetch: bool, now: datetime) -> int:
+def _new_row(bookmark: Bookmark, url: str, key: str, kind: str, source: str, fetch: bool,
+             now: datetime) -> tuple:
     status = bookmark.status if bookmark.status in STATUSES else "unread"
     saved_at = bookmark.saved_at if bookmark.saved_at and bookmark.saved_at <= now + timedelta(days=1) else now
-    cursor = db.execute(
-        """INSERT INTO items (url, url_key, title, description, kind, source, saved_at, status, tags, note,
-                              fetch_state, updated_at)
-           VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)""",
-        (url, key, safe_line(bookmark.title, limit=TITLE_LIMIT),
-         safe_line(bookmark.description, limit=DESCRIPTION_LIMIT), kind_from_url(url), source, to_text(saved_at),
-         status, json.dumps(clean_tags(bookmark.tags)), safe_text(bookmark.note, limit=NOTE_LIMIT),
-         "pending" if fetch else "off", to_text(now)),
-    )
-    return int(cursor.lastrowid)
+    return (url, key, safe_line(bookmark.title, limit=TITLE_LIMIT),
+            safe_line(bookmark.description, limit=DESCRIPTION_LIMIT), kind, source, to_text(saved_at), status,
+            json.dumps(clean_tags(bookmark.tags)), safe_text(bookmark.note, limit=NOTE_LIMIT),
+            "pending" if fetch else "off", to_text(now))
 
 
 def _merge(row: sqlite3.Row, bookmark: Bookmark) -> dict[str, object]:

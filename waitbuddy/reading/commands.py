@@ -41,7 +41,7 @@ def add_parsers(commands: argparse._SubParsersAction, common: argparse.ArgumentP
         "backlog", parents=[common], help="list the reading backlog",
         description="List backlog items (by default unread and reading ones). QUERY uses the dashboard's "
         "filter language: words to search for, tag:T or #T, kind:K, status:S, fits:MIN, age:>DAYS, "
-        "-word to exclude.",
+        "-word to exclude (put -- before a query that starts with -: waitbuddy backlog -- -tag:later).",
     )
     sub.add_argument("query", nargs="*", metavar="QUERY", help="filter words (see above)")
     sub.add_argument("--json", action="store_true", help="print one JSON object per item")

@@ -10,7 +10,7 @@ video id, so ``arxiv.org/pdf/2203.01250v2`` and ``arxiv.org/abs/2203.01250`` are
 from __future__ import annotations
 
 import re
-from urllib.parse import parse_qsl, quote, unquote, urlencode, urlsplit, urlunsplit
+from urllib.parse import SplitResult, parse_qsl, quote, unquote, urlencode, urlsplit, urlunsplit
 
 from waitbuddy.text import openable_url
 
@@ -24,11 +24,12 @@ _DEFAULT_PORTS = {"http": 80, "https": 443}
 _ARXIV_HOSTS = frozenset({"arxiv.org", "www.arxiv.org", "export.arxiv.org"})
 _ARXIV_ID = re.compile(r"^/(?:abs|pdf|html)/([a-z-]+(?:\.[A-Z]{2})?/\d{7}|\d{4}\.\d{4,5})(?:v\d+)?(?:\.pdf)?/?$")
 _YOUTUBE_HOSTS = frozenset({"youtube.com", "www.youtube.com", "m.youtube.com", "music.youtube.com"})
-_VIDEO_HOSTS = ("youtube.com", "youtu.be", "vimeo.com", "twitch.tv", "loom.com", "dailymotion.com")
-_PAPER_HOSTS = ("arxiv.org", "openreview.net", "aclanthology.org", "proceedings.mlr.press", "papers.nips.cc",
+_VIDEO_HOSTS = frozenset(("youtube.com", "youtu.be", "vimeo.com", "twitch.tv", "loom.com", "dailymotion.com"))
+_PAPER_HOSTS = frozenset(("arxiv.org", "openreview.net", "aclanthology.org", "proceedings.mlr.press", "papers.nips.cc",
                 "proceedings.neurips.cc", "dl.acm.org", "ieeexplore.ieee.org", "semanticscholar.org",
-                "biorxiv.org", "medrxiv.org", "paperswithcode.com", "jmlr.org", "openaccess.thecvf.com")
-_REPO_HOSTS = ("github.com", "gitlab.com", "codeberg.org", "bitbucket.org", "sr.ht")
+                "biorxiv.org", "medrxiv.org", "paperswithcode.com", "jmlr.org", "openaccess.thecvf.com"))
+_REPO_HOSTS = frozenset(("github.com", "gitlab.com", "codeberg.org", "bitbucket.org", "sr.ht"))
+_DOCS_HOSTS = frozenset(("readthedocs.io", "readthedocs.org"))
 _REPO_NOT_OWNERS = frozenset({"about", "blog", "collections", "explore", "features", "marketplace", "orgs",
                               "pricing", "settings", "sponsors", "topics", "trending", "users", "site", "apps"})
 
@@ -39,6 +40,21 @@ def clean_url(url: str | None) -> str | None:
     Lower-cases scheme and host, drops a default port and tracking parameters; keeps everything
     else as given (path case, the other parameters and their order, the fragment).
     """
+    cleaned = _clean_parts(url)
+    return None if cleaned is None else urlunsplit(cleaned[0])
+
+
+def analyze(url: str | None) -> tuple[str, str, str] | None:
+    """``(clean_url, url_key, kind)`` in one pass (imports do this 10,000 times), or ``None``."""
+    cleaned = _clean_parts(url)
+    if cleaned is None:
+        return None
+    parts, host = cleaned
+    return urlunsplit(parts), _key(parts, host), _kind(parts, host)
+
+
+def _clean_parts(url: str | None) -> tuple[SplitResult, str] | None:
+    """The cleaned parts and the lower-case host name."""
     checked = openable_url(url)
     if checked is None:
         return None
@@ -48,35 +64,36 @@ def clean_url(url: str | None) -> str | None:
     except ValueError:
         return None
     scheme = parts.scheme.lower()
-    host = (parts.hostname or "").rstrip(".")
-    if not host:
+    name = (parts.hostname or "").rstrip(".")
+    if not name:
         return None
-    if ":" in host:  # an IPv6 literal
-        host = f"[{host}]"
+    host = f"[{name}]" if ":" in name else name  # an IPv6 literal keeps its brackets
     netloc = host
     if parts.username is not None:
         userinfo = parts.username + (f":{parts.password}" if parts.password is not None else "")
         netloc = f"{userinfo}@{host}"
     if port is not None and port != _DEFAULT_PORTS[scheme]:
         netloc += f":{port}"
-    query = _strip_tracking(parts.query)
-    return urlunsplit((scheme, netloc, parts.path or "/", query, parts.fragment))
+    return SplitResult(scheme, netloc, parts.path or "/", _strip_tracking(parts.query), parts.fragment), name
 
 
 def url_key(url: str) -> str:
     """The dedupe key of a URL already passed through :func:`clean_url`."""
     parts = urlsplit(url)
-    host = (parts.hostname or "").lower()
+    return _key(parts, (parts.hostname or "").lower())
+
+
+def _key(parts: SplitResult, host: str) -> str:
     if host in _ARXIV_HOSTS and (match := _ARXIV_ID.match(parts.path)):
         return f"arxiv:{match.group(1)}"
     if video := _youtube_id(host, parts.path, parts.query):
         return f"youtube:{video}"
     netloc = parts.netloc.lower().rsplit("@", 1)[-1]
-    path = quote(unquote(parts.path), safe="/:@!$&'()*+,;=~%-._") or "/"
+    path = quote(unquote(parts.path), safe="/:@!$&'()*+,;=~%-._") if "%" in parts.path else parts.path
+    path = path or "/"
     if len(path) > 1:
         path = path.rstrip("/") or "/"
-    params = sorted(parse_qsl(parts.query, keep_blank_values=True))
-    query = urlencode(params)
+    query = urlencode(sorted(parse_qsl(parts.query, keep_blank_values=True))) if parts.query else ""
     # A fragment is usually a place in the page; "#/route" and "#!route" are pages of an app.
     fragment = parts.fragment if parts.fragment.startswith(("/", "!")) else ""
     return urlunsplit(("", netloc, path, query, fragment))
@@ -85,7 +102,10 @@ def url_key(url: str) -> str:
 def kind_from_url(url: str) -> str:
     """The kind of item a URL suggests: paper, video, repo, docs or (by default) article."""
     parts = urlsplit(url)
-    host = (parts.hostname or "").lower()
+    return _kind(parts, (parts.hostname or "").lower())
+
+
+def _kind(parts: SplitResult, host: str) -> str:
     path = parts.path.lower()
     segments = [segment for segment in parts.path.split("/") if segment]
     if _on(host, _VIDEO_HOSTS):
@@ -95,8 +115,7 @@ def kind_from_url(url: str) -> str:
     if (_on(host, _REPO_HOSTS) and len(segments) >= 2 and segments[0].lower() not in _REPO_NOT_OWNERS
             and (len(segments) == 2 or segments[2] in ("tree", "blob", "-"))):
         return "repo"
-    if host.startswith(("docs.", "doc.", "developer.", "devdocs.")) or _on(host, ("readthedocs.io",
-                                                                                   "readthedocs.org")):
+    if host.startswith(("docs.", "doc.", "developer.", "devdocs.")) or _on(host, _DOCS_HOSTS):
         return "docs"
     if "/docs/" in path + "/" or path.startswith(("/doc/", "/documentation/", "/api/", "/reference/")):
         return "docs"
@@ -113,8 +132,16 @@ def arxiv_id(url: str) -> str | None:
     return None
 
 
-def _on(host: str, domains: tuple[str, ...]) -> bool:
-    return any(host == domain or host.endswith("." + domain) for domain in domains)
+def _on(host: str, domains: frozenset[str]) -> bool:
+    """``host`` is one of ``domains`` or a subdomain of one."""
+    if host in domains:
+        return True
+    dot = host.find(".")
+    while dot != -1:
+        if host[dot + 1:] in domains:
+            return True
+        dot = host.find(".", dot + 1)
+    return False
 
 
 def _strip_tracking(query: str) -> str:
