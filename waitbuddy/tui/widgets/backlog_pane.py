@@ -275,7 +275,7 @@ class BacklogArea(BacklogActions, Area):
         field = self.query_one("#backlog-filter", Input)
         field.display = True
         field.value = self.query_text
-        field.focus()
+        self.screen.set_focus(field)  # now, not after the keys already queued behind "/"
 
     @on(Input.Changed, "#backlog-filter")
     def _filter_changed(self, event: Input.Changed) -> None:
