@@ -12,6 +12,11 @@ The policy, in one place:
   nothing sleeps past it. Per call, defaulting to the client's.
 - **Size**: bodies are streamed and counted *after* decompression; past ``max_bytes`` the call
   stops reading and fails (a declared ``Content-Length`` over the cap fails before reading).
+  With ``truncate=True`` it keeps the first ``max_bytes`` instead and sets ``Response.truncated``
+  (a 20 MB page still gives its title from the first MBs). With ``body_types`` (media types, e.g.
+  ``{"text/html"}``), a 2xx whose declared ``Content-Type`` is another type comes back with its
+  headers, an empty body and ``truncated`` set, without downloading it (a PDF link costs no PDF).
+  A response without a ``Content-Type`` is read.
 - **Retries**: up to ``retries`` more attempts for connection errors, timeouts, 5xx and 429,
   waiting ``backoff * 2**n`` or the server's ``Retry-After`` (seconds or HTTP date). A
   Retry-After longer than ``max_wait`` or the rest of the budget is not slept through: the call
@@ -42,7 +47,7 @@ import socket
 import ssl
 import threading
 import time
-from collections.abc import Callable, Iterator, Mapping
+from collections.abc import Callable, Collection, Iterator, Mapping
 from dataclasses import dataclass
 from email.utils import parsedate_to_datetime
 from typing import Any
@@ -90,6 +95,7 @@ class Response:
     headers: Mapping[str, str]  # case-insensitive lookups
     body: bytes
     url: str  # the final URL, after redirects
+    truncated: bool = False  # the body is only the start (truncate=True) or was skipped (body_types)
 
     @property
     def not_modified(self) -> bool:
@@ -170,8 +176,13 @@ class Client:
 
     def request(self, method: str, url: str, *, headers: Mapping[str, str] | None = None,
                 data: bytes | None = None, json: Any = None, retry: bool = True, sleep: Sleep = time.sleep,
-                budget: float | None = None) -> Response:
-        """One call with the module's policy; returns a 2xx or 304 Response, else raises HttpError."""
+                budget: float | None = None, truncate: bool = False,
+                body_types: Collection[str] | None = None) -> Response:
+        """One call with the module's policy; returns a 2xx or 304 Response, else raises HttpError.
+
+        ``truncate`` and ``body_types``: see the Size rule in the module docstring.
+        """
+        reading = _Reading(truncate, None if body_types is None else frozenset(t.lower() for t in body_types))
         checked = openable_url(url)
         if checked is None:
             raise HttpError("refusing non-http(s) URL")
@@ -186,7 +197,8 @@ class Client:
             if error is not None:
                 self._wait_before_retry(error, attempt, deadline, sleep)
             try:
-                response = self._attempt_in_turn(state, limit, method, checked, headers, data, json, deadline, sleep)
+                response = self._attempt_in_turn(state, limit, method, checked, headers, data, json, deadline, sleep,
+                                                 reading)
             except HttpError as failure:
                 error = failure
             else:
@@ -236,7 +248,7 @@ class Client:
 
     def _attempt_in_turn(self, state: _HostState, limit: HostLimit, method: str, url: str,
                          headers: Mapping[str, str] | None, data: bytes | None, json: Any,
-                         deadline: float, sleep: Sleep) -> Response:
+                         deadline: float, sleep: Sleep, reading: _Reading) -> Response:
         """One attempt holding one of the host's slots, started no sooner than its spacing allows."""
         if not state.slots.acquire(timeout=max(deadline - time.monotonic(), 0.0)):
             raise HttpError("timed out waiting for a turn at this host", transient=True)
@@ -249,7 +261,7 @@ class Client:
                 state.next_start = start + limit.min_interval
             if start > now:
                 sleep(start - now)
-            return self._attempt(method, url, headers, data, json, deadline)
+            return self._attempt(method, url, headers, data, json, deadline, reading)
         finally:
             state.slots.release()
 
@@ -263,7 +275,7 @@ class Client:
     # -- one attempt ----------------------------------------------------------------------------
 
     def _attempt(self, method: str, url: str, headers: Mapping[str, str] | None, data: bytes | None,
-                 json: Any, deadline: float) -> Response:
+                 json: Any, deadline: float, reading: _Reading) -> Response:
         import requests
         from requests.structures import CaseInsensitiveDict
 
@@ -279,8 +291,10 @@ class Client:
                     with raw:
                         target = session.get_redirect_target(raw)
                         if target is None:
-                            body = self._read_body(raw, deadline)
-                            return Response(raw.status_code, CaseInsensitiveDict(raw.headers), body, url)
+                            if not reading.wants(raw.status_code, raw.headers.get("Content-Type")):
+                                return Response(raw.status_code, CaseInsensitiveDict(raw.headers), b"", url, True)
+                            body, truncated = self._read_body(raw, deadline, reading.truncate)
+                            return Response(raw.status_code, CaseInsensitiveDict(raw.headers), body, url, truncated)
                         method, url, data, json = _redirect(raw.status_code, method, url, target, send_headers,
                                                             data, json)
         except requests.RequestException as exc:
@@ -289,26 +303,44 @@ class Client:
             raise HttpError("header value is not latin-1 text") from None
         raise HttpError("too many redirects")
 
-    def _read_body(self, raw: Any, deadline: float) -> bytes:
-        """Stream the body, decompressed, up to the cap. Error bodies are kept short, not refused."""
+    def _read_body(self, raw: Any, deadline: float, truncate: bool = False) -> tuple[bytes, bool]:
+        """Stream the body, decompressed, up to the cap -> (body, truncated).
+
+        Past the cap a 2xx fails, unless ``truncate``; error bodies are kept short, not refused.
+        """
         ok = 200 <= raw.status_code < 300
+        refuse = ok and not truncate
         limit = self.max_bytes if ok else min(self.max_bytes, ERROR_BODY_LIMIT)
         declared = raw.headers.get("Content-Length", "")
-        if ok and declared.isdigit() and int(declared) > limit:
+        if refuse and declared.isdigit() and int(declared) > limit:
             raise HttpError(f"response larger than {_size(limit)}")
         chunks: list[bytes] = []
         total = 0
         for chunk in raw.iter_content(CHUNK_SIZE):
             total += len(chunk)
             if total > limit:
-                if not ok:
-                    chunks.append(chunk[: len(chunk) - (total - limit)])
-                    break
-                raise HttpError(f"response larger than {_size(limit)}")
+                if refuse:
+                    raise HttpError(f"response larger than {_size(limit)}")
+                chunks.append(chunk[: len(chunk) - (total - limit)])
+                return b"".join(chunks), True  # closing the response hangs up on the rest
             chunks.append(chunk)
             if time.monotonic() > deadline:  # a slow drip must not outlive the caller's budget
                 raise HttpError("timed out reading the response", transient=True, ambiguous=True)
-        return b"".join(chunks)
+        return b"".join(chunks), False
+
+
+@dataclass(frozen=True)
+class _Reading:
+    """How much of a body a call wants: all of it (default), the first ``max_bytes``, certain types only."""
+
+    truncate: bool = False
+    body_types: frozenset[str] | None = None
+
+    def wants(self, status: int, content_type: str | None) -> bool:
+        """False for a 2xx whose declared media type is not in ``body_types``: skip its body."""
+        if self.body_types is None or not 200 <= status < 300 or not content_type:
+            return True
+        return content_type.split(";", 1)[0].strip().lower() in self.body_types
 
 
 def _redirect(status: int, method: str, url: str, target: str, headers: dict[str, str],
