@@ -93,3 +93,10 @@ def test_openable_urls(url):
 )
 def test_unsafe_urls_are_refused(url):
     assert openable_url(url) is None
+
+
+def test_zero_width_spaces_go_but_joiners_stay():
+    from waitbuddy.text import safe_line
+
+    assert safe_line("pay\u200bpal\u2060.com\ufeff") == "paypal.com"
+    assert safe_line("👩\u200d💻 and \u200c") == "👩\u200d💻 and \u200c"

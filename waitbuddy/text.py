@@ -28,11 +28,13 @@ _ESCAPE_SEQUENCE = re.compile(
 )
 
 _BIDI_CONTROLS = "\u202a\u202b\u202c\u202d\u202e\u2066\u2067\u2068\u2069"
+# Invisible characters that only serve to disguise text (ZWJ/ZWNJ stay: emoji and scripts need them).
+_INVISIBLE = "\u200b\u2060\ufeff"
 _REMOVED = {
     **{code: None for code in range(0x00, 0x20) if chr(code) not in "\t\n"},
     0x7F: None,
     **{code: None for code in range(0x80, 0xA0)},
-    **{ord(char): None for char in _BIDI_CONTROLS},
+    **{ord(char): None for char in _BIDI_CONTROLS + _INVISIBLE},
 }
 _SURROGATES = re.compile("[\ud800-\udfff]")
 _WHITESPACE_RUN = re.compile(r"\s+")
@@ -42,7 +44,8 @@ def safe_text(text: str | bytes | None, *, limit: int = DEFAULT_LIMIT, single_li
     """Return ``text`` with escape sequences and control characters removed.
 
     Keeps tab and newline (or, with ``single_line``, folds all whitespace into single spaces).
-    Removes C0 controls, DEL, C1 controls (0x80-0x9f, including 8-bit CSI), bidi overrides
+    Removes C0 controls, DEL, C1 controls (0x80-0x9f, including 8-bit CSI), bidi overrides,
+    zero-width spaces
     and lone surrogates. The result is at most ``limit`` characters, ending in an ellipsis
     when it was cut.
     """
