@@ -45,8 +45,7 @@ def safe_text(text: str | bytes | None, *, limit: int = DEFAULT_LIMIT, single_li
 
     Keeps tab and newline (or, with ``single_line``, folds all whitespace into single spaces).
     Removes C0 controls, DEL, C1 controls (0x80-0x9f, including 8-bit CSI), bidi overrides,
-    zero-width spaces
-    and lone surrogates. The result is at most ``limit`` characters, ending in an ellipsis
+    zero-width spaces and lone surrogates. The result is at most ``limit`` characters, ending in an ellipsis
     when it was cut.
     """
     if not text:
