@@ -239,3 +239,45 @@ async def test_import_key_reports_the_counts(store: Store, tmp_path):
         await wait_for(pilot, lambda: len(area.shown) == 2)
         await pilot.press("u")  # an import is undoable too
         await wait_for(pilot, lambda: backlog.load_items(store) == [])
+
+
+async def test_added_links_are_fetched_in_the_background(store: Store):
+    import threading
+    from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+
+    class Page(BaseHTTPRequestHandler):
+        def do_GET(self):  # noqa: N802 - http.server's name
+            if self.path == "/missing":
+                self.send_error(404)
+                return
+            body = ("<html><head><title>Scaling [laws] \x1b]0;x\x07for you</title></head><body><article>"
+                    + "word " * 2300 + "</article></body></html>").encode()
+            self.send_response(200)
+            self.send_header("Content-Type", "text/html; charset=utf-8")
+            self.send_header("Content-Length", str(len(body)))
+            self.end_headers()
+            self.wfile.write(body)
+
+        def log_message(self, *args):
+            pass
+
+    server = ThreadingHTTPServer(("127.0.0.1", 0), Page)
+    threading.Thread(target=server.serve_forever, daemon=True).start()
+    base = f"http://127.0.0.1:{server.server_address[1]}"
+    try:
+        app = make_app(store, '[backlog]\nfetch = "new"\nwords_per_minute = 230\n')
+        async with app.run_test(size=(120, 30)) as pilot:
+            area = await open_backlog(app, pilot)
+            for url in (f"{base}/post", f"{base}/missing"):
+                area.focus()
+                await pilot.press("a")
+                app.screen.query_one(Input).value = url
+                await pilot.press("enter")
+            await wait_for(pilot, lambda: {item.title for item in area.shown} >= {"Scaling [laws] for you"})
+            await wait_for(pilot, lambda: any(item.fetch_error for item in area.shown))
+            fetched = next(item for item in area.shown if item.title)
+            assert fetched.minutes == 10 and fetched.fetch_state == "done"
+            failed = next(item for item in area.shown if not item.title)
+            assert "404" in failed.fetch_error and failed.fetch_state == "failed"  # final: not retried
+    finally:
+        server.shutdown()

@@ -190,3 +190,10 @@ def test_reading_speed_changes_recompute_minutes(store: Store):
 def test_schema_refuses_bad_values_even_from_elsewhere(store: Store):
     with pytest.raises(sqlite3.IntegrityError), store.transaction() as db:
         db.execute("INSERT INTO items (url, url_key, saved_at, status) VALUES ('u', 'k', 'x', 'later')")
+
+
+def test_a_final_failure_is_not_retried(store: Store):
+    item, _ = backlog.add_url(store, "https://a.example/gone", now=NOW)
+    backlog.record_fetch(store, item.id, None, error="HTTP 404", final=True, words_per_minute=200, now=NOW)
+    assert backlog.get_item(store, item.id).fetch_state == "failed"
+    assert backlog.to_fetch(store, include_imported=True, now=NOW + timedelta(days=9)) == []

@@ -399,12 +399,12 @@ def to_fetch(store: Store, *, include_imported: bool, limit: int = 20, now: date
     return [_item(row) for row in rows]
 
 
-def record_fetch(store: Store, item_id: int, info: PageInfo | None, *, error: str = "",
+def record_fetch(store: Store, item_id: int, info: PageInfo | None, *, error: str = "", final: bool = False,
                  words_per_minute: int, now: datetime | None = None) -> Item | None:
     """Store what a fetch found (or why it failed) on the item; the person's own edits win.
 
     A failure keeps the item as it was and says why in ``fetch_error``; it is tried again later,
-    up to :data:`MAX_FETCH_ATTEMPTS` times in all.
+    up to :data:`MAX_FETCH_ATTEMPTS` times in all, unless ``final`` (a 404 will not get better).
     """
     now = now or utc_now()
     with store.transaction() as db:
@@ -413,7 +413,7 @@ def record_fetch(store: Store, item_id: int, info: PageInfo | None, *, error: st
             return None
         attempts = row["fetch_attempts"] + 1
         if info is None:
-            state = "failed" if attempts >= MAX_FETCH_ATTEMPTS else row["fetch_state"]
+            state = "failed" if final or attempts >= MAX_FETCH_ATTEMPTS else row["fetch_state"]
             db.execute("""UPDATE items SET fetch_state = ?, fetch_error = ?, fetch_attempts = ?, fetched_at = ?
                           WHERE id = ?""",
                        (state, safe_line(error, limit=200) or "failed", attempts, to_text(now), item_id))

@@ -24,7 +24,9 @@ def fetch_one(store: Store, client: Client, item: Item, *, words_per_minute: int
     try:
         info = fetch_page(client, item.url, budget=budget)
     except (HttpError, MetadataError) as exc:
-        return backlog.record_fetch(store, item.id, None, error=str(exc), words_per_minute=words_per_minute)
+        final = isinstance(exc, MetadataError) or not exc.transient  # e.g. a 404: trying again won't help
+        return backlog.record_fetch(store, item.id, None, error=str(exc), final=final,
+                                    words_per_minute=words_per_minute)
     return backlog.record_fetch(store, item.id, info, words_per_minute=words_per_minute)
 
 

@@ -12,7 +12,8 @@ from waitbuddy.text import safe_line
 def describe(item: Item) -> str:
     """One line about an item's fetched state: title and length, or why the fetch failed."""
     if item.fetch_state in ("pending", "failed") and item.fetch_error:
-        return f"could not fetch: {item.fetch_error} (saved; will try again later)"
+        later = "will try again later" if item.fetch_state == "pending" else "won't retry"
+        return f"could not fetch: {item.fetch_error} (saved; {later})"
     length = f"{item.minutes} min" if item.minutes is not None else "length unknown"
     return f"{item.title or '(no title)'}  [{item.kind}, {length}]"
 
