@@ -150,3 +150,33 @@ def test_a_failure_rings_the_bell_of_a_hidden_window(tmux: Tmux, tmp_path: Path)
     assert "CUDA error" in screen
     tmux("send-keys", "-t", "wb:0", "q")
     assert tmux.exit_status(status_file) == "0"
+
+
+def test_backlog_import_triage_and_undo_in_a_pane(tmux: Tmux, tmp_path: Path):
+    """Import from the command line, then triage at 80x24: a title full of escapes shows as text."""
+    bookmarks = tmp_path / "bookmarks.html"
+    bookmarks.write_text(
+        "<!DOCTYPE NETSCAPE-Bookmark-file-1>\r\n<DL><p>\r\n"
+        '<DT><A HREF="https://example.com/old" ADD_DATE="1500000000">An old post about attention</A>\r\n'
+        '<DT><A HREF="https://example.com/evil" ADD_DATE="1600000000">Evil &#27;]0;PWNED&#7; [bold]title[/]</A>\r\n'
+        "</DL><p>\r\n")
+    env = {**os.environ, "HOME": str(tmp_path / "home"), "WAITBUDDY_CONFIG": str(tmp_path / "config.toml"),
+           "WAITBUDDY_DATA_DIR": str(tmp_path / "data")}
+    (tmp_path / "config.toml").write_text('[backlog]\nfetch = "off"\n')
+    imported = subprocess.run([sys.executable, "-m", "waitbuddy", "import", str(bookmarks)], env=env,
+                              capture_output=True, text=True, timeout=60)
+    assert "2 added" in imported.stdout, imported.stderr
+    status_file = start(tmux, tmp_path, (80, 24))
+    tmux.wait_for(lambda text: "Backlog" in text and "Quit" in text)
+    tmux("send-keys", "-t", "wb", "2")
+    screen = tmux.wait_for(lambda text: "2 of 2" in text)
+    assert "Evil" in screen and "[bold]title[/]" in screen  # plain text; the escape never reached tmux
+    assert tmux.pane("#{pane_title}") != "PWNED"
+    tmux("send-keys", "-t", "wb", "S", "S")  # oldest first
+    tmux.wait_for(lambda text: "by oldest" in text)
+    tmux("send-keys", "-t", "wb", "d")
+    tmux.wait_for(lambda text: "1 of 2" in text)
+    tmux("send-keys", "-t", "wb", "u")
+    tmux.wait_for(lambda text: "2 of 2" in text)
+    tmux("send-keys", "-t", "wb", "q")
+    assert tmux.exit_status(status_file) == "0"
