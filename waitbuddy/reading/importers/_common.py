@@ -1,0 +1,250 @@
+"""Helpers every importer shares: tags, dates, statuses, URL checks, CSV and JSON records with lines.
+
+Each exporter writes dates, tags and states its own way; the rules for turning them into a
+:class:`~waitbuddy.reading.model.Bookmark` live here once, so every format treats them alike.
+"""
+
+from __future__ import annotations
+
+import csv
+import io
+import json
+import math
+import re
+import sys
+import time
+from collections.abc import Iterable, Iterator
+from datetime import UTC, datetime, timedelta
+from typing import Any
+
+from waitbuddy.reading.model import Bookmark, ImportFailed, Invalid
+from waitbuddy.text import openable_url, safe_line
+
+EARLIEST = datetime(1990, 1, 1, tzinfo=UTC)  # before the web: a broken date, not a real save
+FUTURE_SLACK = timedelta(days=1)
+_EARLIEST_SECONDS = EARLIEST.timestamp()
+# Raindrop highlights and notes can exceed csv's default 128 KiB field limit. Only ever raised,
+# so this stays harmless for anything else in the process that reads CSV.
+FIELD_LIMIT = 64 * 1024 * 1024
+if csv.field_size_limit() < FIELD_LIMIT:
+    csv.field_size_limit(min(FIELD_LIMIT, sys.maxsize))
+
+_SPACE = re.compile(r"[ \t\r\n]*")
+_STATUS_WORDS = {
+    "unread": "unread", "toread": "unread", "to read": "unread", "to-read": "unread", "inbox": "unread",
+    "reading": "reading", "in progress": "reading",
+    "done": "done", "read": "done", "finished": "done",
+    "archived": "archived", "archive": "archived",
+}
+
+
+class BadDate(ValueError):
+    """A date field that is present but cannot be read; the row becomes :class:`Invalid`."""
+
+
+def fail(name: str, problem: str) -> ImportFailed:
+    """The one-line, terminal-safe error for a file that can't be imported at all."""
+    return ImportFailed(safe_line(f"{name or 'input'}: {problem}", limit=400))
+
+
+def shown(value: str, limit: int = 80) -> str:
+    """A short, safe quote of a hostile value for an :class:`Invalid` reason."""
+    return safe_line(value, limit=limit) or "(empty)"
+
+
+def tags_of(values: Iterable[str]) -> tuple[str, ...]:
+    """Stripped, non-empty, lowercased tags, duplicates dropped, first occurrence kept."""
+    seen: dict[str, None] = {}
+    for value in values:
+        tag = value.strip().lower()
+        if tag:
+            seen.setdefault(tag, None)
+    return tuple(seen)
+
+
+def split_tags(field: str | None, separator: str) -> list[str]:
+    """The tags in one field; an empty field has none."""
+    return field.split(separator) if field else []
+
+
+def status_of(value: str | None) -> str | None:
+    """An export's state word as one of the backlog statuses, or ``None`` when it says nothing we know."""
+    return _STATUS_WORDS.get((value or "").strip().lower())
+
+
+def plausible(when: datetime) -> datetime | None:
+    """``when`` in UTC, or ``None`` if it is before 1990 or more than a day ahead (a broken clock or field)."""
+    when = when.replace(tzinfo=UTC) if when.tzinfo is None else when.astimezone(UTC)
+    if when < EARLIEST or when > datetime.now(UTC) + FUTURE_SLACK:
+        return None
+    return when
+
+
+def epoch_date(value: str | float | None) -> datetime | None:
+    """A Unix time in seconds, milliseconds, microseconds or nanoseconds, told apart by magnitude.
+
+    Empty, ``0`` or negative means "no date" (``None``); text that is not a number raises :class:`BadDate`.
+    """
+    if value is None or (isinstance(value, str) and not value.strip()):
+        return None
+    try:
+        number = float(value)
+    except (TypeError, ValueError):
+        raise BadDate(f"date {shown(str(value), 40)!r} is not a Unix time") from None
+    if math.isnan(number):
+        raise BadDate(f"date {shown(str(value), 40)!r} is not a Unix time")
+    if number <= 0 or math.isinf(number):  # no date, or an absurd one
+        return None
+    for scale in (1, 1e3, 1e6, 1e9):  # 1e11 seconds is the year 5138: past that it's a finer unit
+        if number / scale < 1e11:
+            number /= scale
+            break
+    else:
+        return None
+    # Compared as numbers first: this runs once per bookmark, and most dates are fine.
+    if number < _EARLIEST_SECONDS or number > time.time() + FUTURE_SLACK.total_seconds():
+        return None
+    return datetime.fromtimestamp(number, UTC)
+
+
+def iso_date(value: str | None) -> datetime | None:
+    """An ISO-8601 date (``2024-01-02T03:04:05.123Z``; no zone means UTC). Empty means ``None``."""
+    if value is None or not value.strip():
+        return None
+    text = value.strip()
+    if text[-1:] in "zZ":
+        text = text[:-1] + "+00:00"
+    try:
+        when = datetime.fromisoformat(text)
+    except ValueError:
+        raise BadDate(f"date {shown(value, 40)!r} is not an ISO-8601 date") from None
+    try:
+        return plausible(when)
+    except OverflowError:  # year 1 or 9999 shifted out of range by its offset
+        return None
+
+
+def any_date(value: Any) -> datetime | None:
+    """A date given either as a Unix time (number or digits) or as ISO-8601 text."""
+    if value is None or isinstance(value, bool):
+        return None if value is None else _bad(value)
+    if isinstance(value, int | float):
+        return epoch_date(value)
+    if not isinstance(value, str):
+        return _bad(value)
+    text = value.strip()
+    if text.lstrip("+-").replace(".", "", 1).isdigit():
+        return epoch_date(text)
+    return iso_date(text)
+
+
+def _bad(value: Any) -> datetime | None:
+    raise BadDate(f"date {shown(repr(value), 40)} is not a date")
+
+
+def checked_url(raw: Any, line: int) -> str | Invalid:
+    """The URL of an entry, or why the entry can't be used (missing, or not an http(s) URL)."""
+    if not isinstance(raw, str) or not raw.strip():
+        return Invalid(line, "no URL")
+    url = openable_url(raw)
+    if url is None:
+        return Invalid(line, f"not an http(s) URL: {shown(raw.strip())}")
+    return url
+
+
+def bookmark(url: str, *, title: str = "", **fields: Any) -> Bookmark:
+    """A bookmark; a title that only repeats the URL (Pocket writes those) counts as no title."""
+    title = (title or "").strip()
+    if title == url:
+        title = ""
+    return Bookmark(url=url, title=title, **fields)
+
+
+def text_field(value: Any) -> str:
+    """A JSON value as text: strings as they are, anything else (numbers, null, objects) as empty."""
+    return value if isinstance(value, str) else ""
+
+
+def csv_header(text: str) -> list[str]:
+    """The first row of ``text`` read as CSV, names stripped and lowercased (empty if unreadable)."""
+    try:
+        first = next(csv.reader(io.StringIO(text, newline="")), [])
+    except csv.Error:
+        return []
+    return [name.strip().lower() for name in first]
+
+
+def csv_records(text: str, name: str) -> tuple[list[str], Iterator[tuple[int, dict[str, str]]]]:
+    """The header and an iterator of ``(line where the record starts, {column: value})``.
+
+    Columns are matched by name, so extra or reordered columns (Pocket's 2024 ``cursor``) don't
+    shift anything. A record spanning several lines (quoted newlines) reports its first line.
+    """
+    reader = csv.reader(io.StringIO(text, newline=""))
+    try:
+        header = [column.strip().lower() for column in next(reader, [])]
+    except csv.Error as error:
+        raise fail(name, f"line 1: unreadable CSV header ({error})") from None
+
+    def records() -> Iterator[tuple[int, dict[str, str]]]:
+        end = reader.line_num
+        while True:
+            start = end + 1
+            try:
+                row = next(reader)
+            except StopIteration:
+                return
+            except csv.Error as error:
+                raise fail(name, f"line {start}: unreadable CSV ({error})") from None
+            end = reader.line_num
+            if not any(cell.strip() for cell in row):
+                continue  # blank line
+            yield start, {column: (row[i] if i < len(row) else "") for i, column in enumerate(header)}
+
+    return header, records()
+
+
+def json_array(text: str, name: str) -> list[tuple[int, Any]]:
+    """The elements of a top-level JSON array, each with the line it starts on.
+
+    ``json.loads`` gives no positions, so the array is walked element by element with
+    ``raw_decode``; still linear in the file size.
+    """
+    decoder = json.JSONDecoder()
+    index, line, counted = _skip_space(text, 0), 1, 0
+    if text[index:index + 1] != "[":
+        raise fail(name, "JSON is not a list of bookmarks (expected an array)")
+    records: list[tuple[int, Any]] = []
+    index = _skip_space(text, index + 1)
+    if text[index:index + 1] == "]":
+        return _end_of_array(text, index, name, records)
+    while True:
+        line += text.count("\n", counted, index)
+        counted = index
+        try:
+            value, index = decoder.raw_decode(text, index)
+        except json.JSONDecodeError as error:
+            raise fail(name, f"broken or truncated JSON at line {error.lineno}: {error.msg}") from None
+        except RecursionError:
+            raise fail(name, f"JSON nested too deeply at line {line}") from None
+        except ValueError as error:  # e.g. a number with more digits than Python converts
+            raise fail(name, f"unreadable JSON at line {line}: {error}") from None
+        records.append((line, value))
+        index = _skip_space(text, index)
+        separator = text[index:index + 1]
+        if separator == "]":
+            return _end_of_array(text, index, name, records)
+        if separator != ",":
+            where = line + text.count("\n", counted, index)
+            raise fail(name, f"broken or truncated JSON at line {where}: expected ',' or ']'")
+        index = _skip_space(text, index + 1)
+
+
+def _end_of_array(text: str, index: int, name: str, records: list[tuple[int, Any]]) -> list[tuple[int, Any]]:
+    if _skip_space(text, index + 1) != len(text):
+        raise fail(name, "unexpected data after the end of the JSON array")
+    return records
+
+
+def _skip_space(text: str, index: int) -> int:
+    return _SPACE.match(text, index).end()  # type: ignore[union-attr]  # always matches

@@ -1,0 +1,60 @@
+"""Pocket's CSV export: one ``part_NNNNNN.csv`` or a zip of several (at most 10,000 rows each).
+
+Columns are read by header name: the late-2024 files have an extra ``cursor`` column that
+shifts every position after ``time_added`` (wallabag reads by position and gets it wrong).
+``tags`` are ``|``-separated and may hold spaces or umlauts; ``status`` is ``unread`` or
+``archive``; ``time_added`` is Unix seconds. Pocket writes the URL as the title when it had
+none: that counts as no title.
+"""
+
+from __future__ import annotations
+
+from waitbuddy.reading.importers._common import (
+    BadDate,
+    bookmark,
+    checked_url,
+    csv_records,
+    epoch_date,
+    split_tags,
+    status_of,
+    tags_of,
+)
+from waitbuddy.reading.model import Invalid, Parsed
+
+REQUIRED = frozenset({"title", "url", "time_added", "status"})
+
+
+def is_pocket_header(header: list[str]) -> bool:
+    """Pocket's 5-column (``title,url,time_added,tags,status``) or 6-column (``…,cursor,…``) header."""
+    return REQUIRED <= set(header)
+
+
+def parse_pocket_csv(text: str, name: str, *, part: str = "") -> Parsed:
+    """One Pocket CSV file. ``part`` (a zip member's name) prefixes the reasons of rejected rows."""
+    prefix = f"{part}: " if part else ""
+    _header, records = csv_records(text, name)
+    parsed = Parsed("pocket-csv")
+    for line, row in records:
+        url = checked_url(row.get("url"), line)
+        if isinstance(url, Invalid):
+            parsed.invalid.append(Invalid(line, prefix + url.reason))
+            continue
+        try:
+            saved_at = epoch_date(row.get("time_added"))
+        except BadDate as error:
+            parsed.invalid.append(Invalid(line, f"{prefix}{error}"))
+            continue
+        parsed.bookmarks.append(bookmark(
+            url, title=row.get("title", ""), tags=tags_of(split_tags(row.get("tags"), "|")), saved_at=saved_at,
+            status=status_of(row.get("status")), line=line))
+    return parsed
+
+
+def parse_pocket_parts(parts: list[tuple[str, str]], name: str) -> Parsed:
+    """All parts of a Pocket zip, in name order, as one import. Lines count within each part."""
+    combined = Parsed("pocket-zip")
+    for part, text in sorted(parts):
+        parsed = parse_pocket_csv(text, f"{name}/{part}", part=part)
+        combined.bookmarks.extend(parsed.bookmarks)
+        combined.invalid.extend(parsed.invalid)
+    return combined

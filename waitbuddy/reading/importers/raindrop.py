@@ -1,0 +1,54 @@
+"""Raindrop.io's CSV backup: ``id,title,note,excerpt,url,folder,tags,created,cover,highlights,favorite``.
+
+``tags`` are comma-separated inside one field, ``folder`` is a ``/`` path (each segment becomes a
+tag; "Unsorted" is Raindrop's inbox, not a topic), ``created`` is ISO-8601 with milliseconds.
+``highlights`` may span lines; records are numbered by the line they start on. Raindrop has no
+read/unread state, so status stays unknown.
+"""
+
+from __future__ import annotations
+
+from waitbuddy.reading.importers._common import (
+    BadDate,
+    bookmark,
+    checked_url,
+    csv_records,
+    iso_date,
+    split_tags,
+    tags_of,
+)
+from waitbuddy.reading.model import Invalid, Parsed
+
+REQUIRED = frozenset({"id", "url", "folder", "created", "excerpt"})
+SKIPPED_FOLDERS = frozenset({"unsorted"})
+
+
+def is_raindrop_header(header: list[str]) -> bool:
+    """Raindrop's header (by its distinctive columns, in any order)."""
+    return REQUIRED <= set(header)
+
+
+def parse_raindrop_csv(text: str, name: str) -> Parsed:
+    """Raindrop CSV rows as bookmarks; highlights are appended to the note so they are not lost."""
+    _header, records = csv_records(text, name)
+    parsed = Parsed("raindrop-csv")
+    for line, row in records:
+        url = checked_url(row.get("url"), line)
+        if isinstance(url, Invalid):
+            parsed.invalid.append(url)
+            continue
+        try:
+            saved_at = iso_date(row.get("created"))
+        except BadDate as error:
+            parsed.invalid.append(Invalid(line, str(error)))
+            continue
+        folders = [segment for segment in split_tags(row.get("folder"), "/")
+                   if segment.strip().lower() not in SKIPPED_FOLDERS]
+        note = row.get("note", "").strip()
+        highlights = row.get("highlights", "").strip()
+        if highlights:
+            note = f"{note}\n\n{highlights}" if note else highlights
+        parsed.bookmarks.append(bookmark(
+            url, title=row.get("title", ""), tags=tags_of([*folders, *split_tags(row.get("tags"), ",")]),
+            saved_at=saved_at, note=note, description=row.get("excerpt", "").strip(), line=line))
+    return parsed
