@@ -67,7 +67,7 @@ def bench_import(count: int) -> None:
         size = file.stat().st_size / 1e6
         env = {**os.environ, "WAITBUDDY_DATA_DIR": str(Path(tmp) / "data"), "WAITBUDDY_CONFIG": str(Path(tmp) / "c")}
         walls = []
-        for attempt in range(3):
+        for _ in range(3):
             (Path(tmp) / "data" / "waitbuddy.db").unlink(missing_ok=True)
             start = time.perf_counter()
             result = subprocess.run([sys.executable, "-m", "waitbuddy", "import", str(file)], env=env,

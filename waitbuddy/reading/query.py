@@ -159,7 +159,7 @@ class Index:
 
     def replace(self, item: Item) -> None:
         """``item`` changed (e.g. its page was fetched); orders stay as they were until the next load."""
-        for position, (old, _haystack_) in enumerate(self._rows):
+        for position, (old, _text) in enumerate(self._rows):
             if old.id == item.id:
                 self._rows[position] = (item, _haystack(item))
                 self.items[position] = item
