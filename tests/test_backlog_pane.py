@@ -281,3 +281,16 @@ async def test_added_links_are_fetched_in_the_background(store: Store):
             assert "404" in failed.fetch_error and failed.fetch_state == "failed"  # final: not retried
     finally:
         server.shutdown()
+
+
+async def test_a_link_saved_by_another_process_appears(store: Store, monkeypatch):
+    from waitbuddy.tui.widgets import backlog_pane
+
+    monkeypatch.setattr(backlog_pane, "OTHERS_CHECK_SECONDS", 0.2)
+    app = make_app(store)
+    async with app.run_test(size=(100, 30)) as pilot:
+        area = await open_backlog(app, pilot)
+        await pilot.pause(0.5)
+        with Store.open(store.path) as other:  # e.g. `waitbuddy add` in another tmux pane
+            backlog.add_url(other, "https://example.com/from-elsewhere", fetch=False)
+        await wait_for(pilot, lambda: [item.url for item in area.shown] == ["https://example.com/from-elsewhere"])

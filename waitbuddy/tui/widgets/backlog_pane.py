@@ -35,6 +35,7 @@ from waitbuddy.tui.widgets.backlog_actions import BacklogActions
 from waitbuddy.tui.widgets.line_list import LineList
 
 LOAD_DELAY_SECONDS = 0.5  # after the first frame
+OTHERS_CHECK_SECONDS = 5.0  # how often to look for changes made by other waitbuddy processes
 VIEWS = (("open", "status:unread,reading"), ("done", "status:done"), ("archived", "status:archived"),
          ("snoozed", "is:snoozed status:all"), ("all", "status:all"))
 STATUS_SYMBOLS = {"unread": "•", "reading": "◐", "done": "✓", "archived": "▪"}
@@ -74,6 +75,7 @@ class BacklogArea(BacklogActions, Area):
         self._fetch_wake = threading.Event()
         self._stop = threading.Event()
         self._fetcher: threading.Thread | None = None
+        self._data_version: int | None = None
 
     def compose(self) -> ComposeResult:
         yield EmptyState(self.spec)
@@ -88,6 +90,21 @@ class BacklogArea(BacklogActions, Area):
             self.query_one(widget).display = False
         self.query_one(EmptyState).display = False
         self.set_timer(LOAD_DELAY_SECONDS, lambda: self._submit(lambda: None))
+        self.set_interval(OTHERS_CHECK_SECONDS, self._check_others)
+
+    def _check_others(self) -> None:
+        """Another waitbuddy (another tmux pane, `waitbuddy add`) may have changed the backlog."""
+
+        def check() -> None:
+            version = self.store.query("PRAGMA data_version")[0][0]  # changes on others' commits only
+            if self._data_version is not None and version != self._data_version:
+                self._submit(lambda: None, undoable=False)
+            self._data_version = version
+
+        try:
+            self._jobs.submit(check)
+        except RuntimeError:  # shutting down
+            pass
 
     def on_unmount(self) -> None:
         self._stop.set()
@@ -113,7 +130,12 @@ class BacklogArea(BacklogActions, Area):
                 undo = result
             elif isinstance(result, str):
                 message = result
-            index = Index(backlog.load_items(self.store), now=backlog.utc_now(), seed=self.seed)
+            try:
+                index = Index(backlog.load_items(self.store), now=backlog.utc_now(), seed=self.seed)
+            except Exception as exc:  # noqa: BLE001 - e.g. the database is locked for too long
+                self.post_message(self.Loaded(self.index, f"backlog: cannot read the database: {exc}", undo,
+                                              "error"))
+                return
             self.post_message(self.Loaded(index, message, undo, severity))
 
         try:
