@@ -8,7 +8,7 @@ from pathlib import Path
 
 import pytest
 
-from tests.test_net import LocalServer, reply
+from tests.test_net import LocalServer, Sent, reply
 from waitbuddy.net import HttpError
 from waitbuddy.reading import metadata
 from waitbuddy.reading.metadata import MetadataError, fetch_page, make_client, page_url, parse_page
@@ -29,18 +29,6 @@ def site():
 def serve(site: LocalServer, routes: dict[str, tuple]) -> None:
     """Answer each path with its (status, body[, headers]); anything else is a 404."""
     site.respond = lambda handler: reply(handler, *routes.get(handler.path, (404, b"not here")))
-
-
-class Sent(list):
-    """Sizes of the chunks a streaming handler wrote; ``done`` is set when it stops (finished or hung up on)."""
-
-    def __init__(self) -> None:
-        super().__init__()
-        self.done = threading.Event()
-
-    def total_after_hangup(self) -> int:
-        assert self.done.wait(5), "the client never hung up"
-        return sum(self)
 
 
 def stream(site: LocalServer, head: bytes, content_type: str, *, declare: bool = False) -> Sent:

@@ -33,6 +33,18 @@ class Seen:
     body: bytes
 
 
+class Sent(list):
+    """Sizes of the chunks a streaming handler wrote; ``done`` is set when it stops (finished or hung up on)."""
+
+    def __init__(self) -> None:
+        super().__init__()
+        self.done = threading.Event()
+
+    def total_after_hangup(self) -> int:
+        assert self.done.wait(5), "the client never hung up"
+        return sum(self)
+
+
 class LocalServer:
     """A real HTTP server on 127.0.0.1:<free port>; each test sets ``respond(handler)``."""
 

@@ -3,12 +3,11 @@
 from __future__ import annotations
 
 import gzip
-import threading
 import time
 
 import pytest
 
-from tests.test_net import LocalServer, reply
+from tests.test_net import LocalServer, Sent, reply
 from waitbuddy.net import Client, HttpError
 
 MB = 1024 * 1024
@@ -19,18 +18,6 @@ def server():
     local = LocalServer()
     yield local
     local.close()
-
-
-class Sent(list):
-    """Sizes of the chunks a streaming handler wrote; ``done`` is set when it stops (finished or hung up on)."""
-
-    def __init__(self) -> None:
-        super().__init__()
-        self.done = threading.Event()
-
-    def total_after_hangup(self) -> int:
-        assert self.done.wait(5), "the client never hung up"
-        return sum(self)
 
 
 def stream_20_mb(server: LocalServer, headers: dict[str, str]) -> Sent:
