@@ -208,7 +208,7 @@ async def test_open_locally_uses_the_browser(store: Store, monkeypatch):
     async with app.run_test(size=(100, 30)) as pilot:
         await open_backlog(app, pilot)
         await pilot.press("enter")
-        assert opened == ["https://example.com/paper"]
+        await wait_for(pilot, lambda: opened == ["https://example.com/paper"])  # from a worker thread
 
 
 async def test_add_key_saves_a_link(store: Store):

@@ -5,6 +5,7 @@ undo, add, import, bankruptcy, open and copy. Every change runs on the area's st
 from __future__ import annotations
 
 import os
+from functools import partial
 from datetime import datetime
 from typing import TYPE_CHECKING
 
@@ -194,7 +195,10 @@ class BacklogActions:
         if item.status == "unread":
             self._change("reading", status="reading")
         if can_open_browser(os.environ):
-            self.app.open_url(url)  # webbrowser.open: the URL is checked (http/https, no leading -)
+            # webbrowser.open may run a program and wait for it: never on the UI thread. The URL is
+            # checked (http/https, no leading "-").
+            self.app.run_worker(partial(self.app.open_url, url), thread=True, exit_on_error=False,
+                                group="browser", description="open the browser")
             self.notify("opened in your browser", markup=False)
         else:
             self.app.push_screen(LinkScreen(url, item.title))
