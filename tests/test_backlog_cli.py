@@ -143,3 +143,19 @@ def test_export_to_stdout(data, capsys):
 def test_export_to_an_unwritable_place(data, capsys, tmp_path: Path):
     assert main(["export", str(tmp_path / "missing-dir" / "x.html")]) == 2
     assert "cannot write" in capsys.readouterr().err
+
+
+def test_a_new_reading_speed_applies_to_fetched_items(data, capsys, tmp_path: Path, monkeypatch):
+    from waitbuddy.reading import backlog
+    from waitbuddy.reading.model import PageInfo
+    from waitbuddy.store import Store
+
+    main(["add", "https://example.com/long", "--no-fetch"])
+    with Store.open(tmp_path / "data" / "waitbuddy.db") as store:
+        [item] = backlog.load_items(store)
+        backlog.record_fetch(store, item.id, PageInfo(words=3000), words_per_minute=200)
+    assert [i["minutes"] for i in listed(capsys)] == [13]  # 3000 words at the default 230
+    cfg = tmp_path / "c.toml"
+    cfg.write_text("[backlog]\nwords_per_minute = 300\n")
+    monkeypatch.setenv("WAITBUDDY_CONFIG", str(cfg))
+    assert [i["minutes"] for i in listed(capsys)] == [10]

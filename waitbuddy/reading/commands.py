@@ -160,6 +160,7 @@ def cmd_backlog(args: argparse.Namespace, where: Paths, config: Config) -> int:
             print("the backlog is empty: `waitbuddy add URL` or `waitbuddy import FILE`", file=sys.stderr)
         return EXIT_OK
     with Store.open(where.database) as store:
+        backlog.recompute_minutes(store, config.backlog.words_per_minute)  # the speed may have changed
         items = backlog.load_items(store)
     now = backlog.utc_now()
     chosen = select(items, query, sort=args.sort, now=now)[: args.limit]

@@ -39,7 +39,6 @@ OTHERS_CHECK_SECONDS = 5.0  # how often to look for changes made by other waitbu
 VIEWS = (("open", "status:unread,reading"), ("done", "status:done"), ("archived", "status:archived"),
          ("snoozed", "is:snoozed status:all"), ("all", "status:all"))
 STATUS_SYMBOLS = {"unread": "•", "reading": "◐", "done": "✓", "archived": "▪"}
-KIND_LABELS = {"article": "article", "paper": "paper", "video": "video", "repo": "repo", "docs": "docs"}
 UNDO_DEPTH = 50
 
 
@@ -89,7 +88,10 @@ class BacklogArea(BacklogActions, Area):
         for widget in ("#backlog-status", "#backlog-filter", "#backlog-list", "#backlog-detail"):
             self.query_one(widget).display = False
         self.query_one(EmptyState).display = False
-        self.set_timer(LOAD_DELAY_SECONDS, lambda: self._submit(lambda: None))
+        # The first load also brings minutes in line with the configured reading speed.
+        wpm = self.config.backlog.words_per_minute
+        self.set_timer(LOAD_DELAY_SECONDS,
+                       lambda: self._submit(lambda: backlog.recompute_minutes(self.store, wpm), undoable=False))
         self.set_interval(OTHERS_CHECK_SECONDS, self._check_others)
 
     def _check_others(self) -> None:
@@ -239,7 +241,7 @@ class BacklogArea(BacklogActions, Area):
         item = self.shown[index]
         now = backlog.utc_now()
         minutes = f"{item.minutes}m" if item.minutes is not None else "?"
-        right = f" {minutes:>4} {age_text(item.saved_at, now):>3} {KIND_LABELS[item.kind]:<7}"
+        right = f" {minutes:>4} {age_text(item.saved_at, now):>3} {item.kind:<7}"
         left = f"{STATUS_SYMBOLS.get(item.status, '?')} {'!' * item.priority:<3} "
         title = item.title or item.url
         tags = "  ".join(f"#{tag}" for tag in item.tags)
