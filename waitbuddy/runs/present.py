@@ -67,6 +67,21 @@ def epoch_text(snapshot: dict) -> str:
     return f"epoch {current}" + (f"/{total}" if total else "")
 
 
+def count_text(snapshot: dict) -> str:
+    """The run's position in one short piece: ``ep 3/5 · 97/200`` (the epoch in progress and the
+    loop's count within it), ``450/1000 step``, ``ep 3/5``, ``15 it``; '' when nothing is known.
+    The same text in the Runs pane, the run view and ``status``."""
+    epoch = epoch_text(snapshot).replace("epoch ", "ep ", 1)
+    progress = snapshot.get("progress")
+    count = ""
+    if progress:
+        done, total = progress["done"], progress["total"]
+        count = f"{number(done)}/{number(total)}" if total is not None else number(done)
+        if not epoch or progress.get("unit") not in ("it", "step", "batch"):
+            count += f" {progress['unit']}"
+    return " · ".join(part for part in (epoch, count) if part)
+
+
 def headline_name(metrics: Mapping[str, object]) -> str | None:
     """The metric a one-line summary shows: the loss if there is one."""
     for name in ("loss", "train_loss", "eval_loss", "val_loss"):

@@ -271,6 +271,15 @@ class Run:
         step = len(values) / points
         return [values[int(index * step)] for index in range(points - 1)] + [values[-1]]
 
+    @property
+    def x_unit(self) -> str:
+        """What the x of ``series()`` counts: "step" (the run's overall step), "epoch" or "line"."""
+        return "step"
+
+    def series(self) -> dict[str, list[tuple[float, float]]]:
+        """Every metric's history over the whole run, x in ``x_unit``; bounded per metric."""
+        return {name: list(history.points) for name, history in self.history.items()}
+
     def snapshot(self, now: float) -> dict:
         progress = self.progress
         fraction = self.fraction()

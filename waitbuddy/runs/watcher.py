@@ -136,9 +136,12 @@ class Watcher:
         polling: str = "auto", poll_seconds: float = 1.0, stall_floor: float = 600.0,
         pids: dict[str, int] | None = None, use_inotify: bool = True, follow_store: bool = False,
         spark_points: int = 0, extra_recognizers: tuple = (), on_error: Callable[[str], None] | None = None,
+        register: bool = True,
     ) -> None:
         """``follow_store``: also follow every watch pattern and run in the store, including ones
-        added later by another waitbuddy process (the dashboard does this)."""
+        added later by another waitbuddy process (the dashboard does this). ``register``: add the
+        runs it follows to the store (the dashboard's set); without it, only runs already there
+        are read from and written to the store (script modes leave the dashboard alone)."""
         self.patterns = [os.path.abspath(os.path.expanduser(pattern)) for pattern in patterns]
         self.on_snapshots = on_snapshots
         self.store = store
@@ -159,6 +162,7 @@ class Watcher:
         self.spark_points = spark_points  # > 0: snapshots carry "spark", recent headline values
         self.extra_recognizers = extra_recognizers  # the user's [[runs.formats]]
         self.on_error = on_error or _print_error  # called from the engine thread
+        self.register = register
 
     # --- lifecycle ---------------------------------------------------------------------------
 
@@ -310,7 +314,10 @@ class Watcher:
         run = Run(path, stall_floor=self.stall_floor, extra_recognizers=self.extra_recognizers)
         followed = Followed(run=run, polled=polled or self.poll_all, pid=self.pids.get(path))
         if self.store is not None:
-            record = self._store_call(registry.ensure_run, self.store, path, name=run.name)
+            if self.register:
+                record = self._store_call(registry.ensure_run, self.store, path, name=run.name)
+            else:
+                record = self._store_call(registry.get, self.store, path=path)
             if record is not None:
                 followed.run_id = record.id
                 followed.muted = record.muted
