@@ -15,6 +15,8 @@ import os
 import stat
 from dataclasses import dataclass
 
+from waitbuddy.runs.targets import not_regular
+
 DEFAULT_START_FROM_END = 256 * 1024
 DEFAULT_MAX_BYTES = 4 * 1024 * 1024
 
@@ -122,8 +124,10 @@ class Tail:
 
     def _open(self) -> Chunk | None:
         """Open the path; return a Chunk saying why not, or None when open."""
+        if (refused := _refuse_before_open(self._path)) is not None:
+            return refused
         try:
-            # O_NONBLOCK only so that a FIFO at the path cannot block the open; regular files ignore it.
+            # O_NONBLOCK only so that a FIFO swapped in since the stat cannot block the open; regular files ignore it.
             fd = os.open(self._path, os.O_RDONLY | os.O_NONBLOCK | getattr(os, "O_CLOEXEC", 0))
         except OSError as error:
             if error.errno in _MISSING:
@@ -136,7 +140,7 @@ class Tail:
             return Chunk("", error=_reason(error))
         if not stat.S_ISREG(info.st_mode):
             os.close(fd)
-            return Chunk("", error="not a regular file")
+            return Chunk("", error=not_regular(info.st_mode) or "is a directory")
         self._fd = fd
         self._identity = (info.st_dev, info.st_ino)
         self._decoder = _new_decoder()
@@ -246,6 +250,20 @@ def _looks_binary(sample: bytes) -> bool:
     # An incremental decode leaves a character cut at the end of the sample out of the count.
     invalid = _new_decoder().decode(sample).count("\ufffd")
     return stray_controls + invalid > _BINARY_FRACTION * len(sample)
+
+
+def _refuse_before_open(path: str) -> Chunk | None:
+    """A FIFO, socket or device is never opened: opening a FIFO blocks (without O_NONBLOCK), and
+    every open and close of it wakes inotify, so a watcher retrying it would spin."""
+    try:
+        info = os.stat(path)
+    except OSError as error:
+        return Chunk("", missing=True) if error.errno in _MISSING else None  # open() reports the rest
+    if stat.S_ISDIR(info.st_mode):
+        return Chunk("", error="is a directory")
+    if (problem := not_regular(info.st_mode)) is not None:
+        return Chunk("", error=problem)
+    return None
 
 
 def _reason(error: OSError) -> str:

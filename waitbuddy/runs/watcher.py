@@ -27,6 +27,7 @@ from waitbuddy.runs import registry
 from waitbuddy.runs.run import ENDED, Run
 from waitbuddy.runs.status import drain, idle_since_modified, prime
 from waitbuddy.runs.tail import Tail
+from waitbuddy.runs.targets import check_target
 from waitbuddy.store import Store
 
 NETWORK_FILESYSTEMS = frozenset({
@@ -88,12 +89,17 @@ def matches(pattern: str, path: str) -> bool:
 
 
 def expand(pattern: str) -> list[str]:
-    """The files a watch pattern names now (a plain path is named even before it exists)."""
+    """The files a watch pattern names now (a plain path is named even before it exists).
+
+    Only regular files: a FIFO, socket or device stored by an older version (or swapped in
+    since) is skipped, never followed (see targets.py)."""
     if is_pattern(pattern):
         return sorted(path for path in glob.glob(pattern, recursive=True) if os.path.isfile(path))
     if os.path.isdir(pattern):
         with os.scandir(pattern) as entries:
             return sorted(entry.path for entry in entries if entry.is_file() and entry.name.endswith(LOG_SUFFIXES))
+    if check_target(pattern) is not None:
+        return []
     return [pattern]
 
 
