@@ -27,8 +27,14 @@ def check(found: Observation | None, expected: dict | None) -> None:
     for key, value in expected.items():
         if key == "framework":
             assert found.framework == value
+        elif key == "epoch" and value is None:
+            assert found.epoch is None, found.epoch
         elif key == "epoch":
             assert found.epoch is not None and all(same(a, b) for a, b in zip(found.epoch, value, strict=True)), found.epoch
+        elif key == "epoch_label":
+            assert same(found.epoch_label, value), found.epoch_label
+        elif key == "loop":
+            assert progress is not None and progress.loop == value, progress
         elif key == "metrics":
             for name, number in value.items():
                 assert name in found.metrics and same(found.metrics[name], number), (name, dict(found.metrics))

@@ -135,10 +135,31 @@ def test_nested_bar_row_below_the_cursor_is_flushed_at_end():
     assert view.flush() == ["outer 20%", "inner 50%"]
 
 
-def test_cursor_up_never_leaves_the_live_rows():
+def test_cursor_up_brings_back_the_rows_it_redraws():
     view = TerminalView(live_rows=2)
     assert view.feed("one\ntwo\nthree\x1b[9A\rx") == ["one"]
-    assert view.flush() == ["xwo", "three"]
+    # "one" was handed out before the move up showed it could change: it is back, and handed
+    # out again because it changed; "two" never left, and nothing goes above what was written.
+    assert view.flush() == ["xne", "two", "three"]
+
+
+def test_the_outer_bar_written_before_the_first_move_up_stays_live():
+    """Nested tqdm in a file: the outer bar, then \\n, the inner bar and ESC[A. Until that move up
+    a plain log's line settles at its end, so the outer bar had been handed out already."""
+    view = TerminalView(until_cursor_up=1)
+    assert view.feed("\repochs:   0%| 0/3\n\rbatches:   0%| 0/15\x1b[A") == ["epochs:   0%| 0/3"]
+    assert view.feed("\n\rbatches:  33%| 5/15\x1b[A\repochs:  33%| 1/3") == []
+    assert view.held() == (["epochs:  33%| 1/3", "batches:  33%| 5/15"], 0)
+    # Moving down to redraw the inner bar does not hand out the outer one twice.
+    assert view.feed("\n\rbatches:  67%| 10/15\x1b[A") == []
+    assert view.flush() == ["epochs:  33%| 1/3", "batches:  67%| 10/15"]
+
+
+def test_a_row_brought_back_unchanged_is_not_handed_out_twice():
+    view = TerminalView(until_cursor_up=1)
+    assert view.feed("header\nbar 1\x1b[A\n") == ["header"]
+    assert view.feed("\n\nnext\n") == ["bar 1", ""]
+    assert view.flush() == ["next"]
     view = TerminalView(live_rows=2)
     view.feed("one\ntwo\x1b[A!")  # up keeps the column
     assert view.flush() == ["one!", "two"]

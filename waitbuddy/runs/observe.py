@@ -39,6 +39,7 @@ class Progress:
     remaining_seconds: float | None = None  # the framework's own ETA, when it prints one
     elapsed_seconds: float | None = None  # time spent in this loop so far, when printed (tqdm)
     increment: bool = False  # `done` is a count to add (one more fit finished), not a position
+    loop: str | None = None  # "epoch": this loop counts epochs (a tqdm bar described "epochs")
 
 
 @dataclass(frozen=True)
@@ -57,6 +58,9 @@ class Observation:
     epoch: tuple[float, float | None] | None = None
     metrics: Mapping[str, float] = field(default_factory=lambda: _EMPTY)
     marker: Marker | None = None
+    # The number of the epoch in progress as printed ("epoch 2:" of a bar), when the line does not
+    # say whether counting starts at 0 or 1; the run decides from the other epochs it has seen.
+    epoch_label: float | None = None
 
 
 def observation(**fields: object) -> Observation:

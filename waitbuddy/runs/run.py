@@ -6,6 +6,12 @@
 Status: ``waiting -> running <-> stalled -> completed | failed | interrupted``. Further progress
 after a failure means the error was handled (a traceback that a framework caught and logged),
 so the run goes back to running; a NaN clears only when that metric is finite again.
+
+Two kinds of text: lines the terminal view has settled (final: they make best values, history,
+the traceback state) and rows it still shows, which may be redrawn (bars). The rows are read
+together after each read (``live.combine``: nested bars), their metrics are the current ones
+while they show, and failure lines among them count at once. What a run ends up as therefore
+does not depend on how the bytes were chunked.
 """
 
 from __future__ import annotations
@@ -13,7 +19,7 @@ from __future__ import annotations
 import math
 from collections import deque
 
-from waitbuddy.runs import formats
+from waitbuddy.runs import formats, live
 from waitbuddy.runs.formats import failures, hf, optuna
 from waitbuddy.runs.observe import COMPLETED, FAILED, INTERRUPTED, WARNING, Marker, Observation, Progress, is_loss_like
 from waitbuddy.runs.present import default_name, headline_name, iso, json_metric, json_number, short_duration
@@ -28,6 +34,9 @@ DEFAULT_STALL_FLOOR = 600.0  # seconds
 STALL_MULTIPLE = 3.0  # stalled after this many "usual" gaps without output (and the floor)
 SOFT_COMPLETION_IDLE = 60.0  # seconds of silence after a finished-looking last frame = completed
 MAX_FRAME = 8192  # longest frame judged whole by its closing "]"
+# Text is read in pieces of at most this size, the rows on screen read after each: a long read
+# (a history scan, `status`) still samples the bars' metrics for the chart every few frames.
+PIECE = 16 * 1024
 RECOVERY_STEPS = 3  # progress after an error that means it was handled
 # Frameworks whose progress bar spans the whole run rather than one epoch.
 GLOBAL_BAR = frozenset({"transformers", "xgboost", "lightgbm", "catboost", "optuna", "sklearn"})
@@ -49,12 +58,15 @@ class Run:
         self.tracebacks = failures.Tracebacks()
         self.status = WAITING
         self.framework: str | None = None
-        self.progress: Progress | None = None
-        self.epoch: tuple[float, float | None] | None = None
+        self.progress: Progress | None = None  # the innermost training loop
+        self.outer: tuple[Progress, ...] = ()  # the bars around it on screen, outermost first
+        self.epoch: tuple[float, float | None] | None = None  # (completed, total)
         self.epoch_total: float | None = None
+        self._epoch_base: int | None = None  # 0 once an "epoch 0" was seen: printed numbers start at 0
         self.total_steps: float | None = None  # e.g. HF "Total optimization steps = 375"
-        self.metrics: dict[str, float] = {}
-        self.best: dict[str, float] = {}
+        self._settled_metrics: dict[str, float] = {}  # last value of each metric in settled lines
+        self._live_metrics: dict[str, float] = {}  # metrics on the rows the terminal still shows
+        self.best: dict[str, float] = {}  # from settled lines only: the same for any chunking
         self.history: dict[str, History] = {}
         self.error: Marker | None = None
         self.warnings: deque[str] = deque(maxlen=20)
@@ -71,7 +83,8 @@ class Run:
         self._count = 0.0  # for counted progress (scikit-learn fits)
         self._unterminated = ""  # text written since the last \r or \n (the frame being drawn)
         self._error_position: tuple[float, float] | None = None
-        self._x = 0.0  # x axis for metric history: the step (or line count when no step is known)
+        self._x = 0.0  # x axis for metric history: the run's step, else its epoch, else a line count
+        self._x_unit = "line"
         self._version = 0  # bumped on every visible change
 
     # --- input -------------------------------------------------------------------------------
@@ -89,23 +102,25 @@ class Run:
         if self.status in (WAITING, STALLED):
             self._set_status(RUNNING)
         self.stall_message = None
+        for start in range(0, len(text), PIECE):
+            self._feed(text[start : start + PIECE], now)
+        self._version += 1
+
+    def _feed(self, text: str, now: float) -> None:
         # A frame is known to be whole only up to the last \r or \n. What follows may be half a
         # frame ("loss: 0." of "loss: 0.0989", or a new frame's start over an old frame's end):
-        # it may show as the current state, but it must not become a best value, history or a
-        # framework. A tqdm frame is whole once its closing "]" is written.
+        # the rows are read before it is drawn, and again only once it is whole (a tqdm frame
+        # ends with "]").
         end = max(text.rfind("\r"), text.rfind("\n")) + 1
         for line in self.view.feed(text[:end]):
             self._settled(line, now)
         if end:
-            for row in self.view.live():
-                self._live(row, now, tentative=False)
+            self._read_rows(now)
         if end < len(text):
             for line in self.view.feed(text[end:]):
                 self._settled(line, now)
             self._unterminated = (text[end:] if end else self._unterminated + text)[-MAX_FRAME:]
-            whole = self._unterminated.rstrip(" ").endswith("]")
-            for row in self.view.live()[-1:]:
-                self._live(row, now, tentative=not whole)
+            self._read_rows(now, tentative=not self._unterminated.rstrip(" ").endswith("]"))
         else:
             self._unterminated = ""
         # Markers in the raw text last, so that the frames of this same read are not taken for
@@ -113,12 +128,15 @@ class Run:
         if self.scan_raw:
             for marker in failures.scan(text):  # markers that later frames overwrote on screen
                 self._marker(marker)
-        self._version += 1
 
     def end_of_content(self, now: float) -> None:
         """No more text will come (the writer is gone): settle what the terminal still shows."""
-        for line in self.view.flush():
+        lines = self.view.flush()
+        self._live_metrics = {}
+        for line in lines:
             self._settled(line, now)
+        if lines:
+            self._version += 1
 
     def skip(self) -> None:
         """Bytes were skipped (the middle of a big file): the next text starts a fresh view."""
@@ -143,8 +161,11 @@ class Run:
             return False
         idle = now - self.updated_at
         if self.soft_complete and idle >= max(SOFT_COMPLETION_IDLE, STALL_MULTIPLE * (self.usual_interval() or 0)):
-            # Everything looked finished and nothing more came: it finished.
-            self._set_status(COMPLETED)
+            # Everything looked finished and nothing more came: it finished, unless what the
+            # terminal still shows says otherwise once settled (a failure under the last bars).
+            self.end_of_content(self.updated_at)
+            if self.status == RUNNING and self.soft_complete:
+                self._set_status(COMPLETED)
             return True
         threshold = self.stall_threshold()
         if idle < threshold:
@@ -178,7 +199,7 @@ class Run:
 
     def decide_idle(self, idle_seconds: float) -> None:
         """For a log nobody is writing any more: decide from content and how long it has been idle."""
-        self.end_of_content(0.0)
+        self.end_of_content(self.updated_at or 0.0)
         if self.status in ENDED or self.status == WAITING:
             return
         if self.soft_complete:
@@ -208,18 +229,27 @@ class Run:
         return max(self.stall_floor, STALL_MULTIPLE * usual) if usual is not None else self.stall_floor
 
     def fraction(self) -> float | None:
+        """How much of the whole run is done (0..1), or None when the log does not tell."""
         progress = self.progress
-        epochs = self.epoch_total
-        completed_epochs = self.epoch[0] if self.epoch else 0.0
         if progress is None or not progress.total:
-            if epochs and self.epoch:
-                return _clamp(completed_epochs / epochs)
+            if self.epoch_total and self.epoch:
+                return _clamp(self.epoch[0] / self.epoch_total)
             return None
         within = _clamp(progress.done / progress.total)
         if not math.isfinite(within):
             return None
-        if self._nested(progress) and epochs:
-            return _clamp((completed_epochs + within) / epochs)
+        if self.outer:  # nested bars: each outer bar counts finished loops of the one inside it
+            fraction = within
+            for bar in reversed(self.outer):
+                if not bar.total:
+                    return None
+                fraction = _clamp((bar.done + fraction) / bar.total)
+            return fraction
+        if self._nested(progress):
+            if self.epoch_total:
+                return _clamp((self._epochs_done() + within) / self.epoch_total)
+            if progress.per_epoch:
+                return None  # one epoch's share of an unknown number of epochs
         return within
 
     def _nested(self, progress: Progress) -> bool:
@@ -227,6 +257,26 @@ class Run:
         if progress.per_epoch is not None:
             return progress.per_epoch
         return self.framework not in GLOBAL_BAR and self.epoch_total is not None
+
+    def _epochs_done(self) -> float:
+        return self.epoch[0] if self.epoch else 0.0
+
+    def _loops_done(self) -> float:
+        """Finished runs of the innermost loop before the current one."""
+        progress = self.progress
+        if self.outer:
+            done = 0.0
+            for bar in self.outer:
+                done = done * (bar.total or 0) + bar.done
+            return done
+        return self._epochs_done() if progress is not None and self._nested(progress) else 0.0
+
+    def _loops(self) -> float:
+        """How many times the innermost loop runs in the whole run."""
+        if self.outer:
+            return math.prod(bar.total or 1 for bar in self.outer)
+        progress = self.progress
+        return self.epoch_total if progress is not None and self._nested(progress) and self.epoch_total else 1.0
 
     def eta_seconds(self, now: float) -> float | None:
         if self.status in ENDED:
@@ -251,8 +301,12 @@ class Run:
             seconds_per_loop = progress.remaining_seconds / (1.0 - within)
         else:
             return None
-        loops = self.epoch_total if self._nested(progress) and self.epoch_total else 1.0
-        return seconds_per_loop * (1.0 - fraction) * loops
+        return seconds_per_loop * (1.0 - fraction) * self._loops()
+
+    @property
+    def metrics(self) -> dict[str, float]:
+        """The current value of each metric: the rows on screen over the settled lines."""
+        return {**self._settled_metrics, **self._live_metrics}
 
     def headline(self) -> tuple[str, float] | None:
         """The metric to show in a one-line summary: a loss if there is one."""
@@ -274,7 +328,7 @@ class Run:
     @property
     def x_unit(self) -> str:
         """What the x of ``series()`` counts: "step" (the run's overall step), "epoch" or "line"."""
-        return "step"
+        return self._x_unit
 
     def series(self) -> dict[str, list[tuple[float, float]]]:
         """Every metric's history over the whole run, x in ``x_unit``; bounded per metric."""
@@ -314,6 +368,8 @@ class Run:
             "exit_code": self.exit_code,
             "exit_signal": self.exit_signal,
             "updated_at": None if self.updated_at is None else iso(self.updated_at),
+            "started_at": None if self.started_at is None else iso(self.started_at),
+            "ended_at": None if self.ended_at is None or self.status not in ENDED else iso(self.ended_at),
         }
 
     # --- folding -----------------------------------------------------------------------------
@@ -328,95 +384,147 @@ class Run:
             return  # a frame or source line of a traceback: not training output
         if (steps := hf.total_steps(line)) is not None:
             self.total_steps = float(steps)
-        if (found := formats.recognize(line, self.extra_recognizers)) is not None:
-            self._apply(found, now, settled=True)
-
-    def _live(self, row: str, now: float, *, tentative: bool) -> None:
-        if (found := formats.recognize(row, self.extra_recognizers)) is not None:
-            self._apply(found, now, settled=False, tentative=tentative)
-
-    def _apply(self, found: Observation, now: float, *, settled: bool, tentative: bool = False) -> None:
-        if found.framework and not tentative:
+        if (found := formats.recognize(line, self.extra_recognizers)) is None:
+            if self._x_unit == "line":
+                self._x += 1
+            return
+        if found.framework:
             self._framework(found.framework)
-        if found.epoch is not None and _finite(found.epoch[0]) and (found.epoch[1] is None or _finite(found.epoch[1])):
-            completed, total = found.epoch
-            if total:
-                self.epoch_total = total
-            self.epoch = (completed, total or self.epoch_total)
-        if found.progress is not None and _finite(found.progress.done) and (
-            found.progress.total is None or _finite(found.progress.total)
-        ):
-            self._progress(found.progress, now, settled=settled, tentative=tentative)
+        self._epoch_from(found)
+        if found.progress is not None and _finite(found.progress.done) and _finite(found.progress.total or 0.0):
+            self.outer = ()  # a settled bar is the last word on its loop; nesting is read from rows
+            alone = live.combine([found])  # a bar over epochs counts epochs
+            if alone.epoch is not None:
+                self._set_epoch(*alone.epoch)
+            self._progress(alone.progress or found.progress, now)
         for name, value in found.metrics.items():
-            self._metric(name, value, settled=settled, tentative=tentative)
-        if found.marker is not None and settled:
+            name = safe_line(name, limit=64)  # JSON-line keys are arbitrary text
+            self._settled_metrics[name] = value
+            self._live_metrics.pop(name, None)
+            direction = best_direction(name)
+            if direction and math.isfinite(value):
+                current = self.best.get(name)
+                if current is None or (value - current) * direction > 0:
+                    self.best[name] = value
+            self.history.setdefault(name, History()).add(self._x, value)
+            self._check_finite(name, value)
+        if found.marker is not None:
             self._marker(found.marker)
-        elif found.marker is not None and found.marker.kind == COMPLETED and not tentative:
-            self.soft_complete = True  # a completion line not yet settled: decided when it settles
-        if self.error is not None and self.error.error_kind != "nan" and self._advanced_since_error():
-            self._recover()
+        self._maybe_recovered()
+
+    def _read_rows(self, now: float, *, tentative: bool = False) -> None:
+        """Read the rows the terminal still shows, together (nested bars), after a read.
+        ``tentative``: the cursor's row may be half a frame: show its progress and the values of
+        metrics already known, and decide nothing from it."""
+        rows, _cursor = self.view.held()
+        observations = [formats.recognize(row, self.extra_recognizers) for row in rows]
+        screen = live.combine(observations)
+        if tentative:
+            if screen.progress is not None and _finite(screen.progress.done) and _finite(screen.progress.total or 0.0):
+                self.outer = screen.outer
+                self.progress = self._as_run_progress(screen.progress)
+            for name, value in screen.metrics.items():
+                if name in self._live_metrics:
+                    self._live_metrics[name] = value
+            return
+        self._probe(rows)
+        for found in observations:
+            if found is None:
+                continue
+            if found.framework:
+                self._framework(found.framework)
+            self._epoch_from(found)
+            if found.marker is not None and found.marker.kind == COMPLETED:
+                self.soft_complete = True  # a completion line that may still change: decided when it settles
+        if screen.epoch is not None and all(_finite(value or 0.0) for value in screen.epoch):
+            self._set_epoch(*screen.epoch)
+        if screen.progress is not None and _finite(screen.progress.done) and _finite(screen.progress.total or 0.0):
+            self.outer = screen.outer
+            self._progress(screen.progress, now)
+        self._live_metrics = {safe_line(name, limit=64): value for name, value in screen.metrics.items()}
+        for name, value in self._live_metrics.items():
+            history = self.history.setdefault(name, History())
+            if not history.points or history.points[-1][0] != self._x:  # a bar's postfix: once per step
+                history.add(self._x, value)
+            self._check_finite(name, value)
+        self._maybe_recovered()
+
+    def _probe(self, rows: list[str]) -> None:
+        """Failure lines among the rows on screen count now, not once they settle: after nested
+        bars, the last lines of a traceback may stay on screen until the log ends."""
+        tracebacks = self.tracebacks.copy()
+        for row in rows:
+            marker = failures.recognize(row)
+            in_traceback = tracebacks.feed(row, handled=optuna.starts_trial_failure(row))
+            for found in (marker, in_traceback):
+                if found is not None:
+                    self._marker(found)
 
     def _framework(self, name: str) -> None:
         if self.framework is None or _rank(name) > _rank(self.framework):
             self.framework = name
 
-    def _progress(self, progress: Progress, now: float, *, settled: bool, tentative: bool = False) -> None:
+    def _epoch_from(self, found: Observation) -> None:
+        if found.epoch is not None and _finite(found.epoch[0]) and _finite(found.epoch[1] or 0.0):
+            self._set_epoch(*found.epoch)
+        elif found.epoch_label is not None and _finite(found.epoch_label):
+            if found.epoch_label == 0:
+                self._epoch_base = 0
+            base = self._epoch_base if self._epoch_base is not None else 1
+            self._set_epoch(max(found.epoch_label - base, 0.0), None)
+
+    def _set_epoch(self, completed: float, total: float | None) -> None:
+        if total:
+            self.epoch_total = total
+        self.epoch = (completed, total or self.epoch_total)
+        if self._x_unit == "line":
+            self._x_unit, self._x = "epoch", completed
+        elif self._x_unit == "epoch":
+            self._x = completed
+
+    def _as_run_progress(self, progress: Progress) -> Progress:
+        if self.framework == "transformers" and progress.unit == "it":
+            # The Trainer's bar counts optimizer steps over the whole run.
+            return Progress(done=progress.done, total=progress.total or self.total_steps, unit="step",
+                            per_epoch=False, remaining_seconds=progress.remaining_seconds,
+                            elapsed_seconds=progress.elapsed_seconds)
+        return progress
+
+    def _progress(self, progress: Progress, now: float) -> None:
         if progress.eval:
             return  # a validation loop: it does not move the run's own progress
         if progress.increment:
-            if not settled:
-                return
             self._count += progress.done
             total = self.progress.total if self.progress and self.progress.unit == progress.unit else None
             progress = Progress(done=self._count, total=total, unit=progress.unit)
         elif progress.unit == "fit":
             self._count = progress.done
-        if self.framework == "transformers" and progress.unit == "it":
-            # The Trainer's bar counts optimizer steps over the whole run.
-            progress = Progress(done=progress.done, total=progress.total or self.total_steps, unit="step",
-                                per_epoch=False, remaining_seconds=progress.remaining_seconds,
-                                elapsed_seconds=progress.elapsed_seconds)
+        progress = self._as_run_progress(progress)
         self.progress = progress
-        if tentative:
-            return  # perhaps "step 5/1" of "step 5/100": shown until the next frame, decides nothing
+        fraction = self.fraction()
         # Whether the run looks finished follows the latest progress: a 100 % data-loading bar
         # followed by a training bar at 3 % is not a finished run.
-        complete = bool(progress.total) and progress.done >= progress.total
-        if complete and self._nested(progress) and self.epoch_total:
-            complete = bool(self.epoch) and self.epoch[0] + 1 >= self.epoch_total
-        elif complete and progress.per_epoch and not self.epoch_total:
-            complete = False  # the last step of an epoch, of an unknown number of epochs
-        self.soft_complete = complete
-        self._x = progress.done if not progress.per_epoch or not progress.total else (
-            (self.epoch[0] if self.epoch else 0) * progress.total + progress.done
-        )
-        fraction = self.fraction()
+        self.soft_complete = fraction is not None and fraction >= 1.0
+        self._x_unit = "step"
+        self._x = self._loops_done() * (progress.total or 0) + progress.done
         if fraction is not None:
             self._pace.add(now, fraction)
 
-    def _metric(self, name: str, value: float, *, settled: bool, tentative: bool = False) -> None:
-        name = safe_line(name, limit=64)  # JSON-line keys are arbitrary text
-        if tentative:
-            # Perhaps half a number, or half a name ("lss" of a redrawn "loss"): update known
-            # metrics for display until the next frame; never keep it.
-            if name in self.metrics:
-                self.metrics[name] = value
+    def _check_finite(self, name: str, value: float) -> None:
+        """A loss that is NaN or infinite fails the run (once: the first such metric names it);
+        it recovers when that metric is finite again."""
+        if not is_loss_like(name):
             return
-        self.metrics[name] = value
-        direction = best_direction(name)
-        if direction and math.isfinite(value):
-            current = self.best.get(name)
-            if current is None or (value - current) * direction > 0:
-                self.best[name] = value
-        history = self.history.setdefault(name, History())
-        # Settled lines always count; a live bar's postfix counts once per step it reaches.
-        if settled or not history.points or history.points[-1][0] != self._x:
-            history.add(self._x, value)
-        if is_loss_like(name):
-            if not math.isfinite(value):
+        nan = self.error is not None and self.error.error_kind == "nan"
+        if not math.isfinite(value):
+            if not (nan and self.status == FAILED):
                 self._fail(Marker(FAILED, f"{name} is {value} (NaN/inf)", "nan"))
-            elif self.error is not None and self.error.error_kind == "nan" and self.error.message.startswith(f"{name} is"):
-                self._recover()
+        elif nan and self.error is not None and self.error.message.startswith(f"{name} is"):
+            self._recover()
+
+    def _maybe_recovered(self) -> None:
+        if self.error is not None and self.error.error_kind != "nan" and self._advanced_since_error():
+            self._recover()
 
     def _marker(self, marker: Marker) -> None:
         if marker.kind == WARNING:
@@ -430,6 +538,8 @@ class Run:
             self._fail(marker)
 
     def _fail(self, marker: Marker) -> None:
+        if marker == self.error and self.status in (FAILED, INTERRUPTED):
+            return  # seen again (a line on screen, then settled): the run failed once, at the first
         if self.error is not None and self.status in (FAILED, INTERRUPTED):
             # Keep the most specific reason: a traceback's exception names the cause better
             # than a later "exit status 1", but "CUDA out of memory" beats a generic exception.
@@ -460,6 +570,12 @@ class Run:
     def _set_status(self, status: str) -> None:
         if status != self.status:
             self.status = status
+            # A run ends with its last output (not when a quiet spell confirmed it), unless the
+            # process exit says when (exited() sets it first).
+            if status not in ENDED:
+                self.ended_at = None
+            elif self.ended_at is None:
+                self.ended_at = self.updated_at
             self._version += 1
 
 

@@ -12,7 +12,11 @@ Deliberate simplifications (a log is not a screen):
 * Tab is kept as a literal ``\\t`` (XGBoost and CatBoost separate fields with tabs).
 * One character is one column; wide characters are not given two.
 * ``CSI B`` (down) stops at the lowest row written so far, as at the bottom of a real screen;
-  moving to a new row takes ``\\n``. ``CSI A`` (up) stops at the oldest live row.
+  moving to a new row takes ``\\n``. ``CSI A`` (up) past the oldest live row brings back the
+  rows settled last (at most ``MAX_REACH``): the program is redrawing them (the outer bar of
+  nested tqdm bars, written before the first move up told us rows were being redrawn). A row
+  brought back is handed out again only if it changes. From then on ``CSI nA`` keeps n+1 rows
+  live.
 * ``CSI J`` clears live rows only: settled lines were already handed out and stay as they were.
 * SGR and every other CSI (``?25l``, ``H``, ...), OSC/DCS/APC/PM/SOS strings and two-character
   escapes are dropped without effect. A string sequence also ends at any C0 control other than
@@ -24,9 +28,11 @@ Deliberate simplifications (a log is not a screen):
 from __future__ import annotations
 
 import re
+from collections import deque
 
 DEFAULT_MAX_COLUMNS = 4096
 DEFAULT_LIVE_ROWS = 2
+MAX_REACH = 8  # rows a cursor-up can bring back or keep live (deeply nested bars, Rich displays)
 
 # Real CSI sequences are a handful of bytes; 256 is generous and keeps the pending buffer small.
 _CSI_BOUND = 256
@@ -85,6 +91,9 @@ class TerminalView:
         self._nested_live_rows = live_rows
         # rows[0] is the oldest live row; rows below the cursor exist after nested-bar moves.
         self._rows: list[str] = [""]
+        # Per row: what it was when handed out before (a row brought back by a move up), else None.
+        self._handed: list[str | None] = [None]
+        self._recent: deque[str] = deque(maxlen=MAX_REACH)  # the last rows handed out
         self._row = 0
         # Tracked past max_columns so that \r and \b still land where the program meant.
         self._col = 0
@@ -134,8 +143,12 @@ class TerminalView:
                 col = 0
                 if row == len(rows):
                     rows.append("")
+                    self._handed.append(None)
                 if row >= live_rows:  # one row has moved out of reach of the cursor
-                    settled.append(rows.pop(0).rstrip(" "))
+                    line = rows.pop(0).rstrip(" ")
+                    if self._handed.pop(0) != line:
+                        settled.append(line)
+                    self._recent.append(line)
                     row -= 1
             elif kind == _BS:
                 col = max(col - len(match.group(_BS)), 0)
@@ -148,6 +161,11 @@ class TerminalView:
                 break
         self._row, self._col = row, col
         return settled
+
+    def held(self) -> tuple[list[str], int]:
+        """Every row not yet handed out, top first (trailing spaces stripped, trailing empty rows
+        left out), and the index of the cursor's row: the rows below it are nested bars."""
+        return _trim([line.rstrip(" ") for line in self._rows]), self._row
 
     def live(self) -> list[str]:
         """The rows that may still change: the cursor row and the live rows above it.
@@ -163,7 +181,10 @@ class TerminalView:
         incomplete escape sequence are dropped.
         """
         lines = _trim([line.rstrip(" ") for line in self._rows])
-        self._rows = [""]
+        handed = self._handed
+        lines = [line for index, line in enumerate(lines) if handed[index] != line]
+        self._recent.extend(lines)
+        self._rows, self._handed = [""], [None]
         self._row = self._col = 0
         self._pending = ""
         return lines
@@ -176,8 +197,15 @@ class TerminalView:
         number = int(first) if first else 0
         rows = self._rows
         if final == "A":
-            self._live_rows = max(self._live_rows, self._nested_live_rows)
-            return max(row - max(number, 1), 0), col
+            up = min(max(number, 1), MAX_REACH)
+            self._live_rows = max(self._live_rows, self._nested_live_rows, up + 1)
+            back = min(up - row, len(self._recent))
+            if back > 0:  # rows already handed out are being redrawn: bring them back
+                returning = [self._recent.pop() for _ in range(back)][::-1]
+                rows[:0] = returning
+                self._handed[:0] = returning
+                row += back
+            return max(row - up, 0), col
         if final == "B":
             return min(row + max(number, 1), len(rows) - 1), col
         if final == "C":

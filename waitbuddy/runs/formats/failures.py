@@ -137,6 +137,13 @@ class Tracebacks:
         self._chain_continues = False
         self._handled = False  # announced as handled (e.g. a failed Optuna trial): not a job failure
 
+    def copy(self) -> Tracebacks:
+        """An independent copy: to try lines that may still change without committing to them."""
+        twin = Tracebacks()
+        twin._inside, twin._chain = self._inside, list(self._chain)
+        twin._chain_continues, twin._handled = self._chain_continues, self._handled
+        return twin
+
     @property
     def inside(self) -> bool:
         """Within a traceback block: its lines are source code, not training output."""

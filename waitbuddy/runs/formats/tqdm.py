@@ -21,6 +21,7 @@ _UNKNOWN_TOTAL = re.compile(
     rf"(?P<n>{_COUNT})(?P<unit>[A-Za-z]*) \[(?P<elapsed>(?:\d+:)?\d+:\d\d), {_RATE}(?:, (?P<postfix>[^\]]*))?\]"
 )
 _EPOCH_IN_DESC = re.compile(r"\bepoch\s*(\d+)(?:\s*/\s*(\d+))?", re.IGNORECASE)
+_EPOCHS_LOOP = re.compile(r"\bepoch(?:s|es)?\b", re.IGNORECASE)
 _EVAL_DESC = re.compile(r"valid|sanity|eval|test|predict", re.IGNORECASE)
 _POSTFIX_ITEM = re.compile(r"([^\s=,][^=,]*)=([^,]*)")
 _IGNORED_POSTFIX = frozenset({"v_num"})
@@ -41,21 +42,25 @@ def _unit_of(rate_unit: str) -> str:
     return unit or "it"
 
 
-def _describe(desc: str, postfix: str | None) -> tuple[tuple[float, float | None] | None, bool | None, bool, str]:
-    """From the description: epoch (completed, total), per-epoch flag, eval flag, framework."""
-    epoch = None
+def _describe(desc: str, postfix: str | None) -> tuple[dict, bool | None, str | None, bool, str]:
+    """From the description: epoch fields, per-epoch flag, loop kind, eval flag, framework."""
+    epoch: dict = {}
     per_epoch = None
-    framework = "tqdm"
-    if match := _EPOCH_IN_DESC.search(desc[-200:]):
+    loop = None
+    framework = "lightning" if postfix and "v_num=" in postfix else "tqdm"
+    tail = desc[-200:]
+    if match := _EPOCH_IN_DESC.search(tail):
         number, total = int(match.group(1)), match.group(2)
         per_epoch = True
         if total is not None:
-            epoch = (max(number - 1, 0), float(total))  # "Epoch 3/10": the third is in progress
+            epoch["epoch"] = (max(number - 1, 0), float(total))  # "Epoch 3/10": the third is in progress
+        elif framework == "lightning":
+            epoch["epoch"] = (number, None)  # Lightning's "Epoch 0" is 0-based
         else:
-            epoch = (number, None)  # Lightning's "Epoch 0" is 0-based
-        if postfix and "v_num=" in postfix:
-            framework = "lightning"
-    return epoch, per_epoch, bool(_EVAL_DESC.search(desc[-200:])), framework
+            epoch["epoch_label"] = float(number)  # "epoch 2": 0- or 1-based, the run decides
+    elif _EPOCHS_LOOP.search(tail):
+        loop = "epoch"  # `for epoch in tqdm(range(5), desc="epochs")`: the bar counts epochs
+    return epoch, per_epoch, loop, bool(_EVAL_DESC.search(tail)), framework
 
 
 def recognize(line: str) -> Observation | None:
@@ -76,21 +81,23 @@ def recognize(line: str) -> Observation | None:
         return None
     if done is None:
         return None
-    epoch, per_epoch, is_eval, framework = _describe(desc, right["postfix"])
+    epoch, per_epoch, loop, is_eval, framework = _describe(desc, right["postfix"])
     progress = Progress(
         done=done, total=total, unit=_unit_of(right["rate_unit"]), per_epoch=per_epoch, eval=is_eval,
-        remaining_seconds=remaining, elapsed_seconds=elapsed,
+        remaining_seconds=remaining, elapsed_seconds=elapsed, loop=loop,
     )
     return observation(
-        framework=framework, progress=progress, epoch=None if is_eval else epoch,
-        metrics=postfix_metrics(right["postfix"]),
+        framework=framework, progress=progress, metrics=postfix_metrics(right["postfix"]),
+        **({} if is_eval else epoch),
     )
 
 
 # (line of the terminal view, expected fields): checked by tests/test_formats.py
 SAMPLES = [
     ("Epoch 1: 100%|██████████| 20/20 [00:00<00:00, 32.51it/s, acc=0.975, loss=0.05]",
-     {"framework": "tqdm", "done": 20, "total": 20, "unit": "it", "epoch": (1, None), "metrics": {"acc": 0.975, "loss": 0.05}}),
+     {"framework": "tqdm", "done": 20, "total": 20, "unit": "it", "epoch": None, "epoch_label": 1,
+      "metrics": {"acc": 0.975, "loss": 0.05}}),
+    ("epochs:  40%|████      | 2/5 [00:32<00:48, 16.01s/it]", {"done": 2, "total": 5, "loop": "epoch", "epoch": None}),
     ("train: 15it [00:00, 48.88it/s]", {"done": 15, "total": None, "unit": "it"}),
     ("100%|██████████| 3.00k/3.00k [00:00<00:00, 4.39MB/s]", {"done": 3000, "total": 3000, "unit": "B"}),
     (" 33%|███▎      | 1/3 [00:01<00:02,  1.20s/it]", {"done": 1, "total": 3, "unit": "it", "remaining": 2}),
