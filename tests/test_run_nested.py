@@ -1,0 +1,136 @@
+"""An ordinary PyTorch script: an outer tqdm over epochs, an inner one over batches
+(``position=1, leave=False``, ``set_postfix(loss=...)``) and a ``tqdm.write`` summary per epoch.
+The row people glance at must be right for the whole run (issue 9)."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+
+from waitbuddy.alerts.events import AlertPolicy
+from waitbuddy.runs.present import count_text
+from waitbuddy.runs.run import Run
+
+LOGS = Path(__file__).parent / "data" / "logs"
+T0 = 1_700_000_000.0
+BLOCKS = "█" * 4 + " " * 6
+
+
+def outer(done: int, total: int = 5) -> str:
+    return f"epochs:  {done * 100 // total:>2}%|{BLOCKS}| {done}/{total} [00:30<00:45, 15.00s/it]"
+
+
+def inner(epoch: int, done: int, total: int = 200, loss: str = "0.1500") -> str:
+    return f"epoch {epoch}:  {done * 100 // total:>2}%|{BLOCKS}| {done}/{total} [00:09<00:09, 10.94it/s, loss={loss}]"
+
+
+def nested_output(epochs_done: int, batch: int) -> str:
+    """The bytes tqdm writes to a file while the run is in epoch ``epochs_done + 1`` at ``batch``:
+    the outer bar, then the inner bar one row down (\\n ... ESC[A), redrawn together."""
+    text = "\r" + outer(0) + "\n"
+    for epoch in range(epochs_done + 1):
+        for done in range(0, 201 if epoch < epochs_done else batch + 1, 50 if epoch < epochs_done else 1):
+            text += "\r" + inner(epoch + 1, done) + "\x1b[A\n"
+        if epoch < epochs_done:
+            text += "\r" + " " * 80 + "\x1b[A"  # leave=False: the inner bar is erased
+            # tqdm.write: the outer bar is cleared, the line written in its place, the bar redrawn below
+            text += "\r" + " " * 60 + f"\repoch {epoch + 1}/5 train_loss=0.4{epoch} val_acc=0.9{epoch}\n"
+            text += "\r" + outer(epoch + 1) + "\n"
+    return text
+
+
+def test_an_epoch_bar_without_a_total_is_the_epoch_in_progress():
+    run = Run("a.log")
+    run.feed("epoch 1/5 train_loss=0.43 val_acc=0.95\n"
+             "\repoch 2:  48%|####      | 97/200 [00:09<00:09, 10.94it/s, loss=0.15]", T0)
+    snapshot = run.snapshot(T0)
+    assert snapshot["epoch"] == {"done": 1, "total": 5}
+    assert snapshot["progress"]["fraction"] == pytest.approx((1 + 97 / 200) / 5, abs=1e-4)
+
+
+def test_epoch_numbers_that_start_at_zero_are_read_as_such():
+    run = Run("a.log")
+    run.feed("\repoch 0:  50%|#####     | 100/200 [00:09<00:09, 10.94it/s]\n"
+             "epoch 0/5 loss=0.3\n\repoch 1:  48%|####      | 97/200 [00:09<00:09, 10.94it/s]", T0)
+    assert run.snapshot(T0)["epoch"]["done"] == 1
+
+
+@pytest.mark.parametrize("size", [1 << 30, 4096, 64, 7])
+def test_outer_and_inner_bars_give_the_whole_run_fraction_for_any_chunking(size):
+    text = nested_output(epochs_done=2, batch=97)
+    run = Run("a.log")
+    for start in range(0, len(text), size):
+        run.feed(text[start : start + size], T0)
+    snapshot = run.snapshot(T0)
+    assert snapshot["progress"]["fraction"] == pytest.approx((2 + 97 / 200) / 5, abs=1e-4)
+    assert snapshot["epoch"] == {"done": 2, "total": 5}
+    assert (snapshot["progress"]["done"], snapshot["progress"]["total"]) == (97, 200)
+    assert count_text(snapshot) == "ep 3/5 · 97/200"
+    assert snapshot["metrics"]["loss"] == 0.15  # the batch loss on the bar, while it shows
+    assert snapshot["best"] == {"train_loss": 0.40, "val_acc": 0.91}  # from the summaries, whatever the chunking
+
+
+def test_the_last_epoch_is_not_done_from_its_first_batch():
+    run = Run("a.log")
+    run.feed(nested_output(epochs_done=4, batch=1), T0)
+    snapshot = run.snapshot(T0)
+    assert snapshot["progress"]["fraction"] == pytest.approx((4 + 1 / 200) / 5, abs=1e-4)
+    assert not run.soft_complete
+    run.tick(T0 + 120)  # a quiet spell in the last epoch is not the end of the run
+    assert run.status == "running"
+
+
+def test_per_epoch_progress_of_an_unknown_number_of_epochs_has_no_run_fraction():
+    run = Run("a.log")
+    run.feed("\repoch 1:  48%|####      | 97/200 [00:09<00:09, 10.94it/s, loss=0.15]", T0)
+    snapshot = run.snapshot(T0)
+    assert snapshot["progress"]["fraction"] is None  # not the within-epoch 0.485
+    assert snapshot["epoch"] == {"done": 0, "total": None}
+    assert snapshot["eta_seconds"] is None
+
+
+TRACEBACK_OSERROR = (
+    "Traceback (most recent call last):\n"
+    '  File "train.py", line 52, in <module>\n'
+    "    save_checkpoint(model, path)\n"
+    "OSError: [Errno 28] No space left on device\n"
+)
+
+
+def test_a_traceback_after_nested_bars_fails_the_run_at_once_and_never_completes():
+    run = Run("a.log")
+    run.feed((LOGS / "tqdm_nested.log").read_bytes().decode(), T0)
+    run.feed(TRACEBACK_OSERROR, T0 + 1)
+    assert run.status == "failed"
+    assert run.error.message == "OSError: [Errno 28] No space left on device"
+    run.tick(T0 + 600)
+    assert run.status == "failed"
+
+
+def test_a_finished_looking_run_settles_its_screen_before_it_completes():
+    """Were a failure hidden among the rows on screen, the quiet spell must not call it done."""
+    run = Run("a.log")
+    run.feed("\r" + outer(5) + "\n\r" + inner(5, 200) + "\x1b[A", T0)
+    assert run.soft_complete
+    run.tick(T0 + 120)
+    assert run.status == "completed"
+    assert run.snapshot(T0 + 120)["ended_at"] == run.snapshot(T0)["updated_at"]  # at the last output
+
+
+def test_a_run_that_keeps_training_with_nan_fails_once():
+    run = Run("a.log")
+    policy = AlertPolicy()
+    policy.observe(run.snapshot(T0), T0)
+    alerts = []
+    now = T0
+    for epoch in range(1, 5):
+        for done in (50, 100, 150, 200):
+            now += 1
+            run.feed("\r" + inner(epoch, done, loss="nan") + "\x1b[A\n", now)
+            alerts += policy.observe(run.snapshot(now), now)
+        run.feed(f"\repoch {epoch}/5 train_loss=nan val_acc=0.10\n", now)
+        alerts += policy.observe(run.snapshot(now), now)
+    assert run.status == "failed" and run.error.error_kind == "nan"
+    assert run.error.message.startswith("loss is nan")
+    assert [alert.kind for alert in alerts] == ["nan"]
