@@ -201,10 +201,27 @@ def cmd_status(args: argparse.Namespace, where: Paths, config: Config) -> int:
             targets = [(record.path, record.name) for record in registry.runs(store)]
     floor = config.runs.stall_minutes * 60
     extra = compile_formats(config.runs.formats)
+    records = _records(where, [path for path, _name in targets])
     for path, name in targets:
-        snapshot = read_once(path, name=name, stall_floor=floor, extra_recognizers=extra).snapshot(time.time())
+        record = records.get(os.path.abspath(path))
+        run = read_once(path, name=name or (record.name if record else None), stall_floor=floor,
+                        extra_recognizers=extra, record=record)
+        snapshot = run.snapshot(time.time())
         _print(json.dumps(snapshot, ensure_ascii=False) if args.json else one_line(snapshot))
     return EXIT_OK
+
+
+def _records(where: Paths, paths: list[str]) -> dict[str, registry.RunRecord]:
+    """What the store knows of these logs (an exit `waitbuddy run` recorded), so that `status`
+    tells what the dashboard does; nothing if there is no database or it cannot be read."""
+    if not where.database.exists():
+        return {}
+    try:
+        with Store.open(where.database) as store:
+            found = (registry.get(store, path=os.path.abspath(path)) for path in paths)
+            return {record.path: record for record in found if record is not None}
+    except StoreError:
+        return {}
 
 
 def cmd_runs(args: argparse.Namespace, where: Paths, config: Config) -> int:

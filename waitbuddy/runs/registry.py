@@ -30,6 +30,15 @@ class RunRecord:
     hidden: bool
 
 
+def timestamp(text: str | None) -> float | None:
+    """A stored ISO time (as written by ``iso``) as a Unix timestamp."""
+    if not text:
+        return None
+    from datetime import datetime, timezone
+
+    return datetime.strptime(text, "%Y-%m-%dT%H:%M:%SZ").replace(tzinfo=timezone.utc).timestamp()
+
+
 def _record(row) -> RunRecord:
     return RunRecord(
         id=row["id"], path=row["path"], name=row["name"], source=row["source"],
@@ -101,13 +110,14 @@ def save_state(store: Store, run_id: int, snapshot: dict) -> None:
     error = snapshot.get("error") or {}
     ended = snapshot["status"] in ("completed", "failed", "interrupted")
     with store.transaction() as db:
+        # The end is the recorded exit if `waitbuddy run` wrote one, else the run's last output.
         db.execute(
             """UPDATE runs SET status = ?, error_kind = ?, error_message = ?, summary = ?,
                    updated_at = COALESCE(?, updated_at),
-                   ended_at = CASE WHEN ? THEN COALESCE(ended_at, ?) ELSE NULL END
+                   ended_at = CASE WHEN ? THEN COALESCE(ended_at, ?, ?) ELSE NULL END
                WHERE id = ?""",
             (snapshot["status"], error.get("kind"), error.get("message"), json.dumps(snapshot),
-             snapshot.get("updated_at"), ended, iso(), run_id),
+             snapshot.get("updated_at"), ended, snapshot.get("ended_at"), iso(), run_id),
         )
 
 

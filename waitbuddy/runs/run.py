@@ -176,11 +176,12 @@ class Run:
         self._set_status(STALLED)
         return True
 
-    def exited(self, code: int | None, signal: int | None, now: float) -> None:
-        """The process writing this log ended (code/signal None: a watched PID, outcome unknown)."""
+    def exited(self, code: int | None, signal: int | None, now: float, *, at: float | None = None) -> None:
+        """The process writing this log ended (code/signal None: a watched PID, outcome unknown),
+        ``at`` that time if it is known (an exit recorded by `waitbuddy run`), else ``now``."""
         self.end_of_content(now)
         self.exit_code, self.exit_signal = code, signal
-        self.ended_at = now
+        self.ended_at = now if at is None else at
         if self.status in (FAILED, INTERRUPTED):
             self._version += 1
             return

@@ -11,6 +11,7 @@ import os
 import time
 from pathlib import Path
 
+from waitbuddy.runs.registry import RunRecord, timestamp
 from waitbuddy.runs.run import DEFAULT_STALL_FLOOR, WAITING, Run
 from waitbuddy.runs.tail import Tail
 
@@ -74,9 +75,10 @@ def idle_since_modified(run: Run, path: str, now: float) -> None:
 
 def read_once(
     path: str | os.PathLike[str], *, name: str | None = None, now: float | None = None,
-    stall_floor: float = DEFAULT_STALL_FLOOR, extra_recognizers: tuple = (),
+    stall_floor: float = DEFAULT_STALL_FLOOR, extra_recognizers: tuple = (), record: RunRecord | None = None,
 ) -> Run:
-    """The state of a log nobody may be writing any more: content plus how long it has been idle."""
+    """The state of a log nobody may be writing any more: content plus how long it has been idle,
+    and the exit `waitbuddy run` recorded for it (``record``), as the watcher reads it."""
     now = time.time() if now is None else now
     path = Path(path)
     run = Run(str(path.absolute()), name, stall_floor=stall_floor, extra_recognizers=extra_recognizers)
@@ -92,5 +94,11 @@ def read_once(
     run.started_at = None  # unknown from content alone
     if run.updated_at is not None:
         run.updated_at = mtime
+    if record is not None:
+        run.started_at = timestamp(record.started_at)
+        if record.exit_code is not None or record.exit_signal is not None:
+            run.exited(record.exit_code, record.exit_signal, now, at=timestamp(record.ended_at))
+            return run
+    if run.updated_at is not None:
         run.decide_idle(idle_seconds=max(now - mtime, 0.0))
     return run

@@ -52,8 +52,9 @@ class Followed:
     size_seen: int = -1
     version_sent: int = -1
     last_safety_stat: float = 0.0
-    recorded_exit: tuple[int | None, int | None] | None = None  # a launched run that already ended
+    recorded_exit: tuple[int | None, int | None, float | None] | None = None  # a launched run that ended (code, signal, when)
     muted: bool = False
+    started: float | None = None  # when `waitbuddy run` started the command, if it did
 
 
 @dataclass
@@ -327,9 +328,10 @@ class Watcher:
             if record is not None:
                 followed.run_id = record.id
                 followed.muted = record.muted
+                followed.started = registry.timestamp(record.started_at)
                 run.name = record.name
                 if record.exit_code is not None or record.exit_signal is not None:
-                    followed.recorded_exit = (record.exit_code, record.exit_signal)
+                    followed.recorded_exit = (record.exit_code, record.exit_signal, registry.timestamp(record.ended_at))
                 elif record.pid:  # launched by `waitbuddy run`, or given with `watch --pid`
                     followed.pid = followed.pid or record.pid
         self.followed[path] = followed
@@ -342,10 +344,13 @@ class Watcher:
             followed.tail = prime(followed.run, Path(path), now)
             drain(followed.run, followed.tail, now)
             idle_since_modified(followed.run, path, now)
+            if followed.started is not None:
+                followed.run.started_at = followed.started
         else:
             drain(followed.run, followed.tail, now)
         if followed.recorded_exit is not None:
-            followed.run.exited(*followed.recorded_exit, now)
+            code, signal, ended = followed.recorded_exit
+            followed.run.exited(code, signal, now, at=ended)
             followed.recorded_exit = None
         try:
             followed.size_seen = os.stat(path).st_size
@@ -381,14 +386,14 @@ class Watcher:
         """A watched PID is gone: read what it wrote last, then take the exit into account."""
         if followed.tail is not None:
             drain(followed.run, followed.tail, now)
-        code = signal = None
+        code = signal = ended = None
         if self.store is not None and followed.run_id is not None:
             record = self._store_call(registry.get, self.store, run_id=followed.run_id)
             if record is not None:
-                code, signal = record.exit_code, record.exit_signal
+                code, signal, ended = record.exit_code, record.exit_signal, registry.timestamp(record.ended_at)
                 if code is None and signal is None:  # `watch --pid`: nobody records its outcome
                     self._store_call(registry.forget_pid, self.store, followed.run_id)
-        followed.run.exited(code, signal, now)
+        followed.run.exited(code, signal, now, at=ended)
         followed.pid = None
 
     def _publish(self, now: float) -> None:
