@@ -23,6 +23,7 @@ DEFAULT_MAX_BYTES = 4 * 1024 * 1024
 # Binary sniffing looks at this many bytes once per file and gives up on the file when more
 # than the fraction of them is not text (NUL, stray C0 controls, invalid UTF-8).
 _SNIFF_BYTES = 8 * 1024
+_FINGERPRINT = 64  # bytes compared to notice a file rewritten in place
 _BINARY_FRACTION = 0.3
 # C0 controls a text log may contain: tab, LF, CR, backspace (Keras), ESC (colours), form feed.
 _NON_TEXT_BYTES = bytes(code for code in range(0x20) if code not in b"\t\n\r\b\x1b\x0c")
@@ -79,6 +80,12 @@ class Tail:
         self._skip = _Skip.NONE
         self._opened_before = False
         self._reset_pending = False
+        # To notice the file being truncated and written again past our offset between two reads
+        # (a rerun of `python train.py > train.log`, common on NFS with polling): its first bytes
+        # and the last bytes read, which a rewrite would change, and the mtime they were read at.
+        self._head = b""
+        self._mark: tuple[int, bytes] = (0, b"")
+        self._mtime_ns = 0
 
     @property
     def offset(self) -> int:
@@ -143,6 +150,7 @@ class Tail:
             return Chunk("", error=not_regular(info.st_mode) or "is a directory")
         self._fd = fd
         self._identity = (info.st_dev, info.st_ino)
+        self._head, self._mark, self._mtime_ns = b"", (0, b""), info.st_mtime_ns
         self._decoder = _new_decoder()
         self._binary = None
         self._skip = _Skip.NONE
@@ -161,6 +169,7 @@ class Tail:
     def _restart_at_zero(self) -> None:
         """The open file was truncated in place: read it again from the beginning."""
         self._offset = 0
+        self._head, self._mark = b"", (0, b"")
         self._decoder = _new_decoder()
         self._binary = None
         self._skip = _Skip.NONE
@@ -183,9 +192,13 @@ class Tail:
     def _read_open(self, max_bytes: int) -> Chunk:
         fd = self._fd
         assert fd is not None
-        size = os.fstat(fd).st_size
-        if size < self._offset:
+        info = os.fstat(fd)
+        size = info.st_size
+        if size < self._offset or (
+            self._offset and (size > self._offset or info.st_mtime_ns != self._mtime_ns) and self._rewritten(fd, size)
+        ):
             self._restart_at_zero()
+        self._mtime_ns = info.st_mtime_ns
         reset, self._reset_pending = self._reset_pending, False
         text = ""
         if self._binary:
@@ -193,7 +206,10 @@ class Tail:
         else:
             wanted = min(max_bytes, size - self._offset)
             if wanted > 0:
-                text = self._consume(os.pread(fd, wanted, self._offset), size)
+                start = self._offset
+                data = os.pread(fd, wanted, start)
+                self._remember(data, start, fd)
+                text = self._consume(data, size)
             if wanted == max_bytes:
                 return self._chunk(text, reset)  # more may follow: the caller reads again
         moved, missing = self._path_moved_on()
@@ -207,6 +223,21 @@ class Tail:
         if missing:
             return Chunk(text, reset=reset, missing=True, binary=binary)
         return Chunk(text, reset=reset, binary=binary)
+
+    def _rewritten(self, fd: int, size: int) -> bool:
+        """Do the bytes we read before differ now? (Two small preads; only when the file changed.)"""
+        position, last = self._mark
+        for start, expected in ((0, self._head), (position, last)):
+            if expected and os.pread(fd, len(expected), start) != expected:
+                return True
+        return False
+
+    def _remember(self, data: bytes, start: int, fd: int) -> None:
+        """Keep the file's first bytes and the last bytes read, for ``_rewritten``."""
+        if len(self._head) < _FINGERPRINT:
+            self._head = os.pread(fd, _FINGERPRINT, 0)
+        tail = data[-_FINGERPRINT:]
+        self._mark = (start + len(data) - len(tail), tail)
 
     def _chunk(self, text: str, reset: bool) -> Chunk:
         return Chunk(text, reset=reset, binary=bool(self._binary))
