@@ -103,10 +103,11 @@ class Run:
             self._set_status(RUNNING)
         self.stall_message = None
         for start in range(0, len(text), PIECE):
-            self._feed(text[start : start + PIECE], now)
+            self._feed(text[start : start + PIECE], now, last=start + PIECE >= len(text))
         self._version += 1
 
-    def _feed(self, text: str, now: float) -> None:
+    def _feed(self, text: str, now: float, *, last: bool = True) -> None:
+        """One piece of a read; ``last``: nothing follows it for now (its half frame may show)."""
         # A frame is known to be whole only up to the last \r or \n. What follows may be half a
         # frame ("loss: 0." of "loss: 0.0989", or a new frame's start over an old frame's end):
         # the rows are read before it is drawn, and again only once it is whole (a tqdm frame
@@ -120,7 +121,8 @@ class Run:
             for line in self.view.feed(text[end:]):
                 self._settled(line, now)
             self._unterminated = (text[end:] if end else self._unterminated + text)[-MAX_FRAME:]
-            self._read_rows(now, tentative=not self._unterminated.rstrip(" ").endswith("]"))
+            if last:
+                self._read_rows(now, tentative=not self._unterminated.rstrip(" ").endswith("]"))
         else:
             self._unterminated = ""
         # Markers in the raw text last, so that the frames of this same read are not taken for
