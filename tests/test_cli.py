@@ -1,4 +1,5 @@
 import json
+import sys
 from pathlib import Path
 
 import pytest
@@ -161,3 +162,40 @@ def test_status_text_output_carries_no_escape_sequences(tmp_path: Path):
     assert result.returncode == 0
     assert "\x1b" not in result.stdout and "\x07" not in result.stdout
     assert "failed" in result.stdout and "boom" in result.stdout
+
+
+# A broken config never stops `waitbuddy run` from starting the training (issue 9, item 14).
+
+
+def test_run_starts_the_command_despite_a_broken_config(tmp_path: Path):
+    config = tmp_path / "c.toml"
+    config.write_text("[keymap]\nquitt = \"x\"\n[runs]\nstall_minutes = \"ten\"\n")
+    env = {"WAITBUDDY_CONFIG": str(config), "WAITBUDDY_DATA_DIR": str(tmp_path / "d")}
+    result = run_cli("run", "--log", str(tmp_path / "job.log"), "--", sys.executable, "-c", "print('trained')",
+                     env=env)
+    assert result.returncode == 0
+    assert result.stdout == "trained\n"
+    assert result.stderr.splitlines() == [
+        f'{config}:2: [keymap] quitt: unknown binding id; did you mean "quit"? (`waitbuddy keys` lists them)',
+        f'{config}:4: [runs] stall_minutes: expected a number, got "ten"',
+        "waitbuddy: starting the command anyway, with the default config",
+    ]
+    assert (tmp_path / "job.log").read_text() == "trained\n"
+
+
+def test_run_keeps_the_commands_exit_status_with_a_missing_explicit_config(tmp_path: Path):
+    result = run_cli("run", "--config", str(tmp_path / "nope.toml"), "--log", str(tmp_path / "job.log"), "--",
+                     sys.executable, "-c", "raise SystemExit(3)", env={"WAITBUDDY_DATA_DIR": str(tmp_path / "d")})
+    assert result.returncode == 3
+    assert "config file not found" in result.stderr and "Traceback" not in result.stderr
+
+
+def test_other_commands_still_refuse_a_broken_config(tmp_path: Path):
+    config = tmp_path / "c.toml"
+    config.write_text("[keymap]\nquitt = \"x\"\n")
+    log = tmp_path / "a.log"
+    log.write_text("step 1/10\n")
+    for args in (["status", str(log)], ["watch", "--json", str(log)], ["keys"]):
+        result = run_cli(*args, env={"WAITBUDDY_CONFIG": str(config), "WAITBUDDY_DATA_DIR": str(tmp_path / "d")})
+        assert result.returncode == 2, args
+        assert result.stderr.startswith(f"{config}:2: [keymap] quitt: unknown binding id"), args

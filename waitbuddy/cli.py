@@ -27,7 +27,9 @@ environment:
   WAITBUDDY_CONFIG    config file to use (default: see `waitbuddy paths`)
   WAITBUDDY_DATA_DIR  directory for the database (default: see `waitbuddy paths`)
 
-exit status: 0 ok, 2 bad config, arguments or database, 130 interrupted."""
+exit status: 0 ok, 1 failed (a log not there, a run that did not complete), 2 bad config,
+arguments or database, 130 interrupted. `waitbuddy run` warns about a bad config and starts
+the command with the defaults."""
 
 
 def _version() -> str:
@@ -84,8 +86,10 @@ def build_parser() -> argparse.ArgumentParser:
     from waitbuddy.reading import commands as reading_commands
 
     reading_commands.add_parsers(commands, common)
-    for name in ("run", "demo", "watch", "notify", "status", "runs", "add", "backlog", "import", "export", "fetch"):
+    for name in ("demo", "watch", "notify", "status", "runs", "add", "backlog", "import", "export", "fetch"):
         commands.choices[name].set_defaults(func=_with_config(commands.choices[name].get_default("func")))
+    # Never refuse to start someone's training over a typo in the config.
+    commands.choices["run"].set_defaults(func=_with_config(commands.choices["run"].get_default("func"), lenient=True))
 
     config_parser = commands.add_parser(
         "config", parents=[common], help="create or check the config file",
@@ -125,14 +129,26 @@ def _load_config(where: paths.Paths) -> config.Config:
     return config.load(where.config, must_exist=where.config_explicit)
 
 
-def _with_config(command):
-    """Adapt a domain command taking (args, paths, config) to argparse's func(args)."""
+def _with_config(command, *, lenient: bool = False):
+    """Adapt a domain command taking (args, paths, config) to argparse's func(args).
+
+    ``lenient``: a broken config is reported on stderr and the defaults are used, for `run`,
+    whose job is to start the training command whatever else is wrong."""
 
     def run(args: argparse.Namespace) -> int:
         where = _paths(args)
-        return command(args, where, _load_config(where))
+        return command(args, where, _load_lenient(where) if lenient else _load_config(where))
 
     return run
+
+
+def _load_lenient(where: paths.Paths) -> config.Config:
+    try:
+        return _load_config(where)
+    except config.ConfigError as exc:
+        print(exc, file=sys.stderr)
+        _error("starting the command anyway, with the default config")
+        return config.Config()
 
 
 def main(argv: Sequence[str] | None = None) -> int:
