@@ -94,7 +94,9 @@ def test_watch_notify_without_json_prints_each_alert(tmp_path: Path):
     log = tmp_path / "job.log"
     log.write_text("step 1/100 loss=2.0\n")
     env = {**os.environ, "WAITBUDDY_CONFIG": str(tmp_path / "none.toml"), "WAITBUDDY_DATA_DIR": str(tmp_path / "data")}
-    watcher = subprocess.Popen([sys.executable, "-m", "waitbuddy", "watch", "--notify", "--until-done", str(log)],
+    # --remember: the run's state is saved in the database, which is how this test sees it running.
+    watcher = subprocess.Popen([sys.executable, "-m", "waitbuddy", "watch", "--notify", "--until-done", "--remember",
+                                str(log)],
                                stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True, env=env)
     try:
         # Seen running first (an end seen at first sight is history, not news): wait until the

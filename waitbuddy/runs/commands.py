@@ -7,7 +7,6 @@ import argparse
 import json
 import os
 import sys
-import threading
 import time
 from pathlib import Path
 
@@ -15,10 +14,12 @@ from waitbuddy.config import Config
 from waitbuddy.paths import Paths
 from waitbuddy.runs import registry
 from waitbuddy.runs.present import STATUS_SYMBOLS, duration, headline, one_line
+from waitbuddy.runs.stream import DEFAULT_INTERVAL
 from waitbuddy.store import Store, StoreError
 from waitbuddy.text import safe_text
 
 EXIT_OK, EXIT_FAILED, EXIT_USAGE, EXIT_INTERRUPTED = 0, 1, 2, 130
+WAIT_POLL_SECONDS = 0.2  # status --wait: how often to look for a log that is not there yet
 
 
 def add_parsers(commands: argparse._SubParsersAction, common: argparse.ArgumentParser) -> None:
@@ -27,18 +28,29 @@ def add_parsers(commands: argparse._SubParsersAction, common: argparse.ArgumentP
         description="Add logs to the watched set (kept in the database) and open the dashboard on them. "
         "A glob such as 'runs/*/train.log' or 'slurm-*.out' (quote it) or a directory picks up new "
         "logs by itself; a file that does not exist yet is waited for. With --json or --notify, run "
-        "without the dashboard (see below).",
+        "without the dashboard and leave the watched set alone (see below). A log is a regular file: "
+        "a FIFO, socket or device is refused.",
     )
     sub.add_argument("patterns", nargs="+", metavar="PATH|GLOB|DIR")
     sub.add_argument("--json", action="store_true", help="no dashboard: print state changes as JSON lines")
     sub.add_argument("--until-done", action="store_true",
-                     help="with --json or --notify: exit once every run has ended (status 0 if all completed, 1 if not)")
+                     help="with --json or --notify: exit once every run has ended "
+                     "(status 0 if all completed, 1 if not)")
     sub.add_argument("--pid", type=int, metavar="PID",
                      help="the process writing the log (one PATH): its exit ends the run")
     sub.add_argument("--poll", action="store_true", help="poll instead of using inotify (as [runs] polling)")
     sub.add_argument("--notify", action="store_true",
                      help="no dashboard: send alerts (finish, failure, stall, NaN) through the [alerts] channels and "
                      "print each one (with --json, print state changes instead); e.g. under nohup on a GPU box")
+    sub.add_argument("--interval", type=_interval, default=DEFAULT_INTERVAL, metavar="SECONDS",
+                     help="with --json: print a run's progress and metrics at most every SECONDS (default "
+                     f"{DEFAULT_INTERVAL:g}; 0: every change); status changes are printed at once")
+    sub.add_argument("--wait", action="store_true",
+                     help="with --json or --notify: wait for a PATH that does not exist yet, or for the first log "
+                     "in an empty DIR or GLOB (without it, those are errors; the dashboard always waits)")
+    sub.add_argument("--remember", action="store_true",
+                     help="with --json or --notify: also add the logs to the dashboard's watched set, as watch "
+                     "without them does (by default script modes leave the dashboard alone)")
     sub.set_defaults(func=cmd_watch)
 
     sub = commands.add_parser(
@@ -75,8 +87,12 @@ def add_parsers(commands: argparse._SubParsersAction, common: argparse.ArgumentP
         "(waiting, running, stalled, completed, failed, interrupted), progress, ETA, metrics and the "
         "failure reason. Reads only the head and tail of a log, so a multi-GB log answers at once.",
     )
-    sub.add_argument("paths", nargs="*", metavar="PATH", help="training logs (default: every watched run)")
+    sub.add_argument("paths", nargs="*", metavar="PATH|GLOB|DIR",
+                     help="training logs, or directories and globs as for watch (default: every watched run)")
     sub.add_argument("--json", action="store_true", help="one JSON object per line")
+    sub.add_argument("--wait", action="store_true",
+                     help="wait for a PATH that does not exist yet, or for the first log in an empty DIR or GLOB "
+                     "(without it, those are errors: exit status 1)")
     sub.set_defaults(func=cmd_status)
 
     sub = commands.add_parser(
@@ -87,6 +103,20 @@ def add_parsers(commands: argparse._SubParsersAction, common: argparse.ArgumentP
     sub.add_argument("--all", action="store_true", help="include runs removed from the dashboard")
     sub.add_argument("-n", "--limit", type=int, default=50, help="at most this many runs (default 50)")
     sub.set_defaults(func=cmd_runs)
+
+
+def _interval(value: str) -> float:
+    try:
+        seconds = float(value)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"expected seconds, got {value!r}") from None
+    if not 0 <= seconds <= 86400:  # also refuses nan and inf
+        raise argparse.ArgumentTypeError(f"expected 0 to 86400 seconds, got {value}")
+    return seconds
+
+
+def _error(message: str) -> None:
+    print(f"waitbuddy: {message}", file=sys.stderr)
 
 
 def _print(line: str) -> None:
@@ -192,8 +222,13 @@ def cmd_status(args: argparse.Namespace, where: Paths, config: Config) -> int:
     from waitbuddy.runs.formats.user import compile_formats
     from waitbuddy.runs.status import read_once
 
-    targets: list[tuple[str, str | None]] = [(path, None) for path in args.paths]
-    if not targets:
+    status = EXIT_OK
+    if args.paths:
+        patterns = [_absolute(path) for path in args.paths]
+        if args.wait:
+            _wait_for_logs(patterns)
+        targets, status = _status_targets(patterns)
+    else:
         if not where.database.exists():
             print("no watched runs yet: `waitbuddy watch PATH` or `waitbuddy run -- CMD` adds one", file=sys.stderr)
             return EXIT_OK
@@ -208,7 +243,7 @@ def cmd_status(args: argparse.Namespace, where: Paths, config: Config) -> int:
                         extra_recognizers=extra, record=record)
         snapshot = run.snapshot(time.time())
         _print(json.dumps(snapshot, ensure_ascii=False) if args.json else one_line(snapshot))
-    return EXIT_OK
+    return status
 
 
 def _records(where: Paths, paths: list[str]) -> dict[str, registry.RunRecord]:
@@ -222,6 +257,43 @@ def _records(where: Paths, paths: list[str]) -> dict[str, registry.RunRecord]:
             return {record.path: record for record in found if record is not None}
     except StoreError:
         return {}
+
+
+def _absolute(pattern: str) -> str:
+    return os.path.abspath(os.path.expanduser(pattern))
+
+
+def _status_targets(patterns: list[str]) -> tuple[list[tuple[str, str | None]], int]:
+    """The logs each PATH, DIR or GLOB names now, and the exit status its problems call for
+    (each problem is reported on stderr; the other paths are still read)."""
+    from waitbuddy.runs.targets import unfollowable
+    from waitbuddy.runs.watcher import expand
+
+    targets: list[tuple[str, str | None]] = []
+    status = EXIT_OK
+    for pattern in patterns:
+        if (problem := unfollowable(pattern, missing_ok=False, empty_ok=False)) is not None:
+            _error(problem.message)
+            status = max(status, _exit_status(problem))
+            continue
+        targets += [(path, None) for path in expand(pattern)]
+    return targets, status
+
+
+def _exit_status(problem) -> int:
+    """A FIFO or device is a wrong argument (2); a log that is not there (yet) is a failure (1)."""
+    return EXIT_USAGE if problem.permanent else EXIT_FAILED
+
+
+def _wait_for_logs(patterns: list[str]) -> None:
+    """Block until every missing path exists and every directory or glob names a log (Ctrl-C stops)."""
+    from waitbuddy.runs.targets import unfollowable
+
+    while True:
+        problems = [unfollowable(pattern, missing_ok=False, empty_ok=False) for pattern in patterns]
+        if not any(problem is not None and not problem.permanent for problem in problems):
+            return
+        time.sleep(WAIT_POLL_SECONDS)
 
 
 def cmd_runs(args: argparse.Namespace, where: Paths, config: Config) -> int:
@@ -266,61 +338,80 @@ def _duration(record: registry.RunRecord) -> float | None:
 
 
 def cmd_watch(args: argparse.Namespace, where: Paths, config: Config) -> int:
-    patterns = [os.path.abspath(os.path.expanduser(pattern)) for pattern in args.patterns]
+    patterns = [_absolute(pattern) for pattern in args.patterns]
+    headless = args.json or args.notify
     if args.pid is not None and len(patterns) != 1:
-        print("waitbuddy: --pid needs exactly one PATH", file=sys.stderr)
+        _error("--pid needs exactly one PATH")
         return EXIT_USAGE
-    if args.until_done and not (args.json or args.notify):
-        print("waitbuddy: --until-done goes with --json or --notify (no dashboard)", file=sys.stderr)
+    if args.until_done and not headless:
+        _error("--until-done goes with --json or --notify (no dashboard)")
         return EXIT_USAGE
+    if (refused := _refuse_targets(patterns, args, headless)) is not None:
+        return refused
+    remember = args.remember or not headless
     store = Store.open(where.database)
     try:
-        for pattern in patterns:
-            registry.add_watch(store, pattern)
-        if args.pid is not None:
+        if remember:
+            for pattern in patterns:
+                registry.add_watch(store, pattern)
+        if args.pid is not None:  # a deliberate request about this file: recorded for every watcher
             from waitbuddy.runs.present import default_name
 
             record = registry.ensure_run(store, patterns[0], name=default_name(patterns[0]))
             registry.watch_pid(store, record.id, args.pid)
-        if not (args.json or args.notify):
+        if not headless:
             from waitbuddy.cli import open_dashboard
 
             return open_dashboard(where, config, store)
-        return _watch_headless(args, patterns, config, store)
+        return _watch_headless(args, patterns, config, store, register=remember)
     finally:
         store.close()
 
 
-def _watch_headless(args: argparse.Namespace, patterns: list[str], config: Config, store: Store) -> int:
+def _refuse_targets(patterns: list[str], args: argparse.Namespace, headless: bool) -> int | None:
+    """Report every PATH that cannot be watched; the exit status if any, before anything is stored.
+
+    The dashboard waits for a missing log in view; a script would wait without saying so, so it
+    refuses unless asked to wait (an empty directory only matters when --until-done would hang)."""
+    from waitbuddy.runs.targets import unfollowable
+
+    waits = args.wait or not headless
+    problems = [problem for pattern in patterns
+                if (problem := unfollowable(pattern, missing_ok=waits, empty_ok=waits or not args.until_done))]
+    for problem in problems:
+        _error(problem.message)
+    return max(map(_exit_status, problems)) if problems else None
+
+
+def _watch_headless(args: argparse.Namespace, patterns: list[str], config: Config, store: Store, *,
+                    register: bool) -> int:
     from waitbuddy.runs.formats.user import compile_formats
+    from waitbuddy.runs.stream import Output, Throttle
     from waitbuddy.runs.watcher import Watcher
 
-    lock = threading.Lock()
+    output = Output()
+    throttle = Throttle(lambda snapshot: output.line(json.dumps(snapshot, ensure_ascii=False)), args.interval)
     alerts = _headless_alerts(config) if args.notify else None
 
-    def emit(snapshots: list[dict]) -> None:
-        with lock:
+    def emit(snapshots: list[dict]) -> None:  # on the watcher's engine thread
+        with output.lock:
             if args.json:
                 for snapshot in snapshots:
-                    _print(json.dumps(snapshot, ensure_ascii=False))
+                    throttle.offer(snapshot, time.monotonic())
             if alerts is not None:
-                policy, alerter = alerts
-                now = time.time()
-                events = [event for snapshot in snapshots for event in policy.observe(snapshot, now)]
-                if not args.json:
-                    for event in events:
-                        _print(f"{time.strftime('%Y-%m-%d %H:%M:%S')}  {event.text}")
-                alerter.submit(events)
+                _alert(alerts, snapshots, output, print_each=not args.json)
 
     watcher = Watcher(
         patterns, on_snapshots=emit, store=store, polling="always" if args.poll else config.runs.polling,
         poll_seconds=config.runs.poll_seconds, stall_floor=config.runs.stall_minutes * 60,
-        extra_recognizers=compile_formats(config.runs.formats),
+        extra_recognizers=compile_formats(config.runs.formats), register=register,
     )
     watcher.start()
     try:
-        while True:
+        while not output.reader_gone():
             time.sleep(0.2)
+            with output.lock:
+                throttle.flush(time.monotonic())
             if args.until_done and watcher.all_ended():
                 time.sleep(0.3)  # let the final snapshots out
                 break
@@ -328,7 +419,21 @@ def _watch_headless(args: argparse.Namespace, patterns: list[str], config: Confi
         return EXIT_INTERRUPTED
     finally:
         watcher.stop()
+        with output.lock:
+            throttle.flush(time.monotonic(), everything=True)
         if alerts is not None:
             alerts[1].close()
+    if output.closed.is_set():
+        return EXIT_OK  # the reader had what it wanted
     statuses = {snapshot["status"] for snapshot in watcher.snapshots()}
     return EXIT_OK if statuses == {"completed"} else EXIT_FAILED
+
+
+def _alert(alerts, snapshots: list[dict], output, *, print_each: bool) -> None:
+    policy, alerter = alerts
+    now = time.time()
+    events = [event for snapshot in snapshots for event in policy.observe(snapshot, now)]
+    if print_each:
+        for event in events:
+            output.line(f"{time.strftime('%Y-%m-%d %H:%M:%S')}  {event.text}")
+    alerter.submit(events)
