@@ -134,3 +134,36 @@ def test_a_run_that_keeps_training_with_nan_fails_once():
     assert run.status == "failed" and run.error.error_kind == "nan"
     assert run.error.message.startswith("loss is nan")
     assert [alert.kind for alert in alerts] == ["nan"]
+
+
+# --- through the watcher: real files, real events -----------------------------------------------
+
+
+def test_a_watched_log_failing_under_nested_bars_fails_and_is_never_called_finished(tmp_path):
+    from .test_watcher import watching
+
+    log = tmp_path / "train.log"
+    log.write_bytes(b"")
+    with watching([log], polling="always", poll_seconds=0.05) as (watcher, collector):
+        with log.open("ab") as out:
+            out.write((LOGS / "tqdm_nested.log").read_bytes())
+            out.flush()
+            collector.wait_for(log, lambda snapshot: snapshot["progress"] is not None)
+            out.write(TRACEBACK_OSERROR.encode())
+        _, snapshot = collector.wait_for(log, lambda snapshot: snapshot["status"] != "running")
+        assert snapshot["status"] == "failed"
+        assert snapshot["error"]["message"] == "OSError: [Errno 28] No space left on device"
+
+
+def test_a_pty_log_fed_in_small_writes_ends_by_its_script_footer(tmp_path):
+    from .test_watcher import watching
+
+    log = tmp_path / "train.log"
+    log.write_bytes(b"")
+    data = (LOGS / "lightning_tqdm_max_epochs.pty.log").read_bytes()
+    with watching([log], polling="always", poll_seconds=0.02) as (watcher, collector), log.open("ab") as out:
+        for start in range(0, len(data), 64):
+            out.write(data[start : start + 64])
+            out.flush()
+        _, snapshot = collector.wait_for(log, lambda snapshot: snapshot["status"] == "completed", timeout=10)
+    assert snapshot["exit_code"] is None and snapshot["error"] is None
