@@ -9,7 +9,7 @@ from pathlib import Path
 import pytest
 
 from waitbuddy.alerts.events import AlertPolicy
-from waitbuddy.runs.present import count_text
+from waitbuddy.runs.present import count_text, one_line
 from waitbuddy.runs.run import Run
 
 LOGS = Path(__file__).parent / "data" / "logs"
@@ -67,6 +67,7 @@ def test_outer_and_inner_bars_give_the_whole_run_fraction_for_any_chunking(size)
     assert snapshot["epoch"] == {"done": 2, "total": 5}
     assert (snapshot["progress"]["done"], snapshot["progress"]["total"]) == (97, 200)
     assert count_text(snapshot) == "ep 3/5 · 97/200"
+    assert "running  50%  ep 3/5 · 97/200  ETA" in one_line(snapshot)  # `status` says what the row says
     assert snapshot["metrics"]["loss"] == 0.15  # the batch loss on the bar, while it shows
     assert snapshot["best"] == {"train_loss": 0.40, "val_acc": 0.91}  # from the summaries, whatever the chunking
 
@@ -150,7 +151,7 @@ def test_a_watched_log_failing_under_nested_bars_fails_and_is_never_called_finis
             out.flush()
             collector.wait_for(log, lambda snapshot: snapshot["progress"] is not None)
             out.write(TRACEBACK_OSERROR.encode())
-        _, snapshot = collector.wait_for(log, lambda snapshot: snapshot["status"] != "running")
+        _, snapshot = collector.wait_for(log, lambda snapshot: snapshot["status"] not in ("waiting", "running"))
         assert snapshot["status"] == "failed"
         assert snapshot["error"]["message"] == "OSError: [Errno 28] No space left on device"
 

@@ -45,14 +45,10 @@ def number(value: object) -> str:
     return str(value)
 
 
-def progress_text(snapshot: dict) -> str:
-    progress = snapshot.get("progress")
-    if not progress:
-        return "-"
-    done, total = progress["done"], progress["total"]
-    count = f"{number(done)}/{number(total)}" if total is not None else f"{number(done)}"
-    percent = f"{progress['fraction'] * 100:.0f}% " if progress.get("fraction") is not None else ""
-    return f"{percent}{count} {progress['unit']}"
+def percent_text(snapshot: dict) -> str:
+    """The whole run's share done, "45%", or '' when the log does not tell."""
+    fraction = (snapshot.get("progress") or {}).get("fraction")
+    return f"{fraction * 100:.0f}%" if fraction is not None else ""
 
 
 def epoch_text(snapshot: dict) -> str:
@@ -97,16 +93,15 @@ def headline(snapshot: dict) -> str:
 
 
 def one_line(snapshot: dict) -> str:
-    """`▶ bert-base  running  45% 450/1000 step  ETA 1m40s  loss 0.31`"""
+    """`▶ bert-base  running  45%  ep 3/5 · 97/200  ETA 1m40s  loss 0.31`"""
     status = snapshot["status"]
     parts = [f"{STATUS_SYMBOLS.get(status, '?')} {snapshot['name']}", status]
     if status in ("failed", "interrupted") and snapshot.get("error"):
         parts.append(snapshot["error"]["message"])
     elif status == "stalled" and snapshot.get("stall"):
         parts.append(snapshot["stall"])
-    parts.append(progress_text(snapshot))
-    if snapshot.get("epoch"):
-        parts.append(epoch_text(snapshot))
+    parts.append(percent_text(snapshot))
+    parts.append(count_text(snapshot))
     if status not in ("completed", "failed", "interrupted") and snapshot.get("eta_seconds") is not None:
         parts.append(f"ETA {duration(snapshot['eta_seconds'])}")
     if line := headline(snapshot):
