@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import difflib
 import json
+import math
 import re
 import tomllib
 from collections.abc import Mapping
@@ -21,7 +22,7 @@ from types import MappingProxyType
 from typing import Any
 
 from waitbuddy import keys
-from waitbuddy.text import safe_line
+from waitbuddy.text import openable_url, safe_line
 
 LAYOUTS = ("auto", "stacked", "side-by-side")
 SIDE_BY_SIDE_MIN_WIDTH = 160
@@ -71,7 +72,8 @@ class RunsConfig:
         default=10.0,
         metadata=_doc(
             "A run is \"stalled\" after this many minutes without new output, or after three of its\n"
-            "usual gaps between updates if those are longer (validation, checkpointing)."
+            "usual gaps between updates if those are longer (validation, checkpointing).",
+            minimum=1, maximum=10080,  # a week
         ),
     )
     polling: str = field(
@@ -82,7 +84,10 @@ class RunsConfig:
             choices=POLLING,
         ),
     )
-    poll_seconds: float = field(default=1.0, metadata=_doc("Seconds between polls of a log that is polled."))
+    # Below a tenth of a second polling is a busy loop; past an hour a finished run goes unnoticed.
+    poll_seconds: float = field(
+        default=1.0, metadata=_doc("Seconds between polls of a log that is polled.", minimum=0.1, maximum=3600),
+    )
     formats: tuple[UserFormat, ...] = field(default=(), metadata=_doc("", table_array=UserFormat))
 
 
@@ -93,7 +98,7 @@ WEBHOOK_STYLES = ("slack", "discord", "json")
 
 @dataclass(frozen=True)
 class NtfyConfig:
-    server: str = field(default="https://ntfy.sh", metadata=_doc("The ntfy server (ntfy.sh or your own)."))
+    server: str = field(default="https://ntfy.sh", metadata=_doc("The ntfy server (ntfy.sh or your own).", url=True))
     topic: str = field(
         default="",
         metadata=_doc("The topic to publish to; empty: off. The topic is the secret: make it unguessable.\n"
@@ -105,7 +110,11 @@ class NtfyConfig:
 
 @dataclass(frozen=True)
 class WebhookConfig:
-    url: str = field(default="", metadata=_doc("A Slack- or Discord-compatible webhook URL; empty: off. Or WAITBUDDY_WEBHOOK_URL."))
+    url: str = field(
+        default="",
+        metadata=_doc("A Slack- or Discord-compatible webhook URL; empty: off. Or WAITBUDDY_WEBHOOK_URL.",
+                      url=True, empty_ok=True),
+    )
     style: str = field(
         default="slack",
         metadata=_doc('"slack" sends {"text": ...}, "discord" {"content": ...}, "json" the whole alert.',
@@ -140,8 +149,14 @@ class AlertsConfig:
     skip_when_focused: bool = field(
         default=True, metadata=_doc("No desktop notification while the dashboard has focus (the toast is enough)."),
     )
-    eta_reminder_minutes: float = field(default=0.0, metadata=_doc("Remind when a run has about this many minutes left; 0: off."))
-    milestones: tuple[int, ...] = field(default=(), metadata=_doc("Progress milestones to announce, in percent, e.g. [50, 90].", item=int))
+    eta_reminder_minutes: float = field(
+        default=0.0,
+        metadata=_doc("Remind when a run has about this many minutes left; 0: off.", minimum=0, maximum=1440),
+    )
+    milestones: tuple[int, ...] = field(
+        default=(),
+        metadata=_doc("Progress milestones to announce, in percent, e.g. [50, 90].", item=int, minimum=1, maximum=99),
+    )
     command: tuple[str, ...] = field(
         default=(),
         metadata=_doc("A command to run for each alert, as a list (no shell), e.g. [\"/home/me/bin/alert\"];\n"
@@ -304,13 +319,13 @@ def _build(cls: Any, section: str, table: dict[str, Any], problems: list[Problem
             values[key] = _build(spec.default_factory(), f"{section}.{key}", value, problems, locate)
             continue
         if item := spec.metadata.get("item"):
-            if not isinstance(value, list) or not all(_check(entry, item, None) is None for entry in value):
-                wanted = "whole numbers" if item is int else "strings"
-                problems.append(Problem(where, f"expected a list of {wanted}, got {_show(value)}", locate(section, key)))
+            if problem := _list_problem(value, item, spec):
+                problems.append(Problem(where, problem, locate(section, key)))
                 continue
             values[key] = tuple(value)
             continue
-        if problem := _check(value, type(spec.default), spec.metadata.get("choices")) or _out_of_range(value, spec):
+        if problem := _check(value, type(spec.default), spec.metadata.get("choices")) or _out_of_range(value, spec) \
+                or _url_problem(value, spec):
             problems.append(Problem(where, problem, locate(section, key)))
             continue
         values[key] = value
@@ -384,10 +399,37 @@ def _check(value: Any, expected: type, choices: tuple[str, ...] | None) -> str |
     return None if ok else f"expected {wanted}, got {_show(value)}"
 
 
+def _list_problem(value: Any, item: type, spec: Any) -> str | None:
+    wanted = "whole numbers" if item is int else "strings"
+    if not isinstance(value, list) or not all(_check(entry, item, None) is None for entry in value):
+        return f"expected a list of {wanted}, got {_show(value)}"
+    for entry in value:
+        if _out_of_range(entry, spec):
+            return f"expected {wanted} from {_bounds(spec)}, got {_show(entry)}"
+    return None
+
+
 def _out_of_range(value: Any, spec: Any) -> str | None:
+    """Values that type-check but break the product: a NaN stall limit stalls every run at
+    once, an infinite poll interval kills the watcher thread, a zero one is a busy loop."""
+    if isinstance(value, float) and not math.isfinite(value):
+        return f"expected a finite number, got {_show(value)}"
     low, high = spec.metadata.get("minimum"), spec.metadata.get("maximum")
     if (low is not None and value < low) or (high is not None and value > high):
-        return f"expected a value from {low} to {high}, got {_show(value)}"
+        return f"expected a value from {_bounds(spec)}, got {_show(value)}"
+    return None
+
+
+def _bounds(spec: Any) -> str:
+    return f"{spec.metadata['minimum']:g} to {spec.metadata['maximum']:g}"
+
+
+def _url_problem(value: Any, spec: Any) -> str | None:
+    """Alerts are only ever sent to http(s) URLs with a host (text.openable_url, the one check)."""
+    if not spec.metadata.get("url") or (value == "" and spec.metadata.get("empty_ok")):
+        return None
+    if openable_url(value) is None:
+        return f"expected an http:// or https:// URL with a host, got {_show(value)}"
     return None
 
 
@@ -408,7 +450,49 @@ def _build_keymap(table: Any, problems: list[Problem], locate: _Locator) -> dict
             problems.append(Problem(where, f"{problem} in {_show(value)}", line))
         else:
             keymap[binding_id] = ",".join(key.strip() for key in value.split(","))
+    for binding_id, message in _key_collisions(keymap):
+        problems.append(Problem(f"[keymap] {_show_key(binding_id)}", message, locate("keymap", binding_id)))
     return keymap
+
+
+def _key_contexts() -> list[list[keys.KeySpec]]:
+    """Bindings that must not share a key: those of one scope, and with them the app's priority
+    bindings (ctrl+p), which win everywhere. A screen or area may shadow an app key on purpose
+    (the help and run screens close with q), so different scopes are not compared."""
+    priority = [spec for spec in keys.APP_KEYS if spec.scope == "app" and spec.priority]
+    scopes = dict.fromkeys(spec.scope for spec in keys.APP_KEYS)
+    return [[*(priority if scope != "app" else ()), *(spec for spec in keys.APP_KEYS if spec.scope == scope)]
+            for scope in scopes]
+
+
+def _canonical_key(key: str) -> str:
+    """One spelling per key: "question_mark" and "?" are the same key, modifiers ignore case."""
+    key = key.strip()
+    if len(key) == 1:  # "+" too
+        return key
+    *modifiers, base = key.split("+")
+    return "+".join([*(modifier.lower() for modifier in modifiers), keys.display_keys(base)])
+
+
+def _key_collisions(keymap: dict[str, str]) -> list[tuple[str, str]]:
+    """(binding id, message) for each rebound key that another binding of the same scope also
+    has: one of the two would never fire. Reported once per pair, on the binding set later in
+    the file (or the only one the user set)."""
+    order = list(keymap)
+    clashes: dict[tuple[str, str], list[str]] = {}  # (binding id, key) -> the other bindings with it
+    for context in _key_contexts():
+        bound = {spec.id: {_canonical_key(key) for key in keymap.get(spec.id, spec.keys).split(",")}
+                 for spec in context}
+        for index, binding_id in enumerate(order):
+            for other, other_keys in bound.items() if binding_id in bound else ():
+                if other == binding_id or (other in keymap and order.index(other) > index):
+                    continue  # a pair of rebound keys is reported on the later one
+                for key in sorted(bound[binding_id] & other_keys):
+                    others = clashes.setdefault((binding_id, key), [])
+                    if other not in others:
+                        others.append(other)
+    return [(binding_id, f'"{key}" is also the key of {", ".join(others)}; bind one of them to another key')
+            for (binding_id, key), others in clashes.items()]
 
 
 def suggest(word: str, options: Any, before: str = '"', after: str = '"') -> str:
@@ -528,7 +612,18 @@ def _render_table(out: list[str], section: Any) -> None:
         if spec.metadata.get("table_array") or is_dataclass(value):
             continue  # documented after the section's plain keys
         out += [f"# {line}" if line else "#" for line in spec.metadata["doc"].splitlines()]
+        if rule := _rule(spec):
+            out.append(f"# {rule}")
         out.append(f"{spec.name} = {_toml_value(value)}")
+
+
+def _rule(spec: Any) -> str:
+    """What the validator accepts beyond the type, in words, from the same metadata it checks."""
+    if spec.metadata.get("url"):
+        return "An http:// or https://" + (" URL, or empty." if spec.metadata.get("empty_ok") else " URL.")
+    if "minimum" in spec.metadata:
+        return ("Each from " if spec.metadata.get("item") else "From ") + _bounds(spec) + "."
+    return ""
 
 
 def _toml_value(value: Any) -> str:
