@@ -60,11 +60,11 @@ def test_watch_refuses_a_socket_and_a_device(tmp_path: Path, data: Path, capsys)
         assert main(["watch", str(path), "/dev/null"]) == 2
     finally:
         server.close()
+    reason = "only log files, directories and globs can be watched"
     err = capsys.readouterr().err.splitlines()
     assert err == [
-        f"waitbuddy: {path}: not a regular file (a socket); only log files, directories and globs can be watched",
-        "waitbuddy: /dev/null: not a regular file (a character device); only log files, directories and globs "
-        "can be watched",
+        f"waitbuddy: {path}: not a regular file (a socket); {reason}",
+        f"waitbuddy: /dev/null: not a regular file (a character device); {reason}",
     ]
     assert stored(data) == ([], [])
 
@@ -296,7 +296,7 @@ def test_watch_json_head_in_a_real_shell_pipeline(tmp_path: Path):
     env = {**os.environ, "WAITBUDDY_DATA_DIR": str(tmp_path / "d"), "WAITBUDDY_CONFIG": str(tmp_path / "none.toml")}
     result = subprocess.run(
         ["sh", "-c", f'"{sys.executable}" -m waitbuddy watch --json "{log}" | head -1'],
-        capture_output=True, text=True, timeout=20, env=env,
+        capture_output=True, text=True, timeout=20, env=env, check=False,
     )
     assert result.returncode == 0
     assert json.loads(result.stdout)["status"] == "running"
@@ -325,3 +325,20 @@ def test_throttle_passes_state_changes_at_once_and_progress_once_per_interval():
     throttle.offer({**frame, "status": "stalled", "done": 11}, now=5.1)
     throttle.flush(now=5.2, everything=True)  # at the end, nothing waits
     assert sent[-1] == ("stalled", 11)
+
+
+# --- 19: `import` of a FIFO or a program -----------------------------------------------------------
+
+
+def test_import_of_a_fifo_or_a_program_is_one_line_and_never_hangs(tmp_path: Path):
+    fifo = tmp_path / "bookmarks.html"
+    os.mkfifo(fifo)
+    env = {"WAITBUDDY_DATA_DIR": str(tmp_path / "d")}
+    result = run_cli("import", str(fifo), env=env)  # run_cli's timeout fails the test if it hangs
+    assert result.returncode == 2 and result.stdout == ""
+    assert result.stderr == "waitbuddy: bookmarks.html: not a regular file (a FIFO), not a bookmarks export\n"
+    program = Path(sys.executable).resolve()  # a real binary, like /bin/ls
+    result = run_cli("import", str(program), env=env)
+    assert result.returncode == 2
+    assert result.stderr.startswith(f"waitbuddy: {program.name}: a program (")
+    assert result.stderr.endswith("executable), not a bookmarks export\n")

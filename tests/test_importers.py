@@ -419,3 +419,62 @@ def test_csv_and_json_exports_keep_the_rest():
     assert records[1] == {"url": "https://arxiv.org/abs/1706.03762", "title": "Attention Is All You Need",
                           "kind": "paper", "status": "reading", "priority": 2, "tags": ["papers"], "note": "",
                           "saved_at": "2017-06-12T00:00:00Z", "minutes": None, "source": "arxiv"}
+
+
+# Special files and programs (issue 9, #19) --------------------------------------------------------
+
+def parse_within(seconds: float, path: Path | str) -> str:
+    """The ImportFailed message for ``path``, read on a thread: a FIFO must not hang the suite."""
+    import threading
+
+    outcome: list[str] = []
+
+    def run() -> None:
+        try:
+            parse_file(path)
+            outcome.append("parsed")
+        except ImportFailed as error:
+            outcome.append(str(error))
+
+    thread = threading.Thread(target=run, daemon=True)
+    thread.start()
+    thread.join(seconds)
+    assert not thread.is_alive(), f"importing {path} blocked"
+    return outcome[0]
+
+
+def test_a_fifo_is_refused_without_being_opened(tmp_path, monkeypatch):
+    import os
+
+    fifo = tmp_path / "bookmarks.html"
+    os.mkfifo(fifo)
+    opened: list[str] = []
+    real_open = os.open
+    monkeypatch.setattr(os, "open", lambda path, *args: opened.append(os.fspath(path)) or real_open(path, *args))
+    assert parse_within(2.0, fifo) == "bookmarks.html: not a regular file (a FIFO), not a bookmarks export"
+    assert opened == []
+
+
+def test_devices_and_directories_are_refused(tmp_path):
+    assert parse_within(2.0, "/dev/null") == "null: not a regular file (a character device), not a bookmarks export"
+    assert parse_within(2.0, tmp_path) == f"{tmp_path.name}: is a directory, not a bookmarks export"
+
+
+def test_a_program_is_named_as_one_not_as_utf16():
+    import sys
+
+    program = Path(sys.executable).resolve()  # the interpreter running the tests: a real binary
+    message = parse_within(5.0, program)
+    assert message.startswith(f"{program.name}: a program (")
+    assert message.endswith("executable), not a bookmarks export") and "UTF-16" not in message
+
+
+def test_nul_heavy_binary_is_binary_and_utf16_without_bom_is_still_utf16():
+    import struct
+
+    table = b"".join(struct.pack("<IIHH", n, n * 7, n % 3, 0) for n in range(200))  # NULs in both lanes
+    assert failure(table, "data.bin") == "data.bin: binary data, not a bookmarks export"
+    text = '<!DOCTYPE NETSCAPE-Bookmark-file-1>\n<DL><p><DT><A HREF="https://e.com/">t</A>\n'
+    for codec in ("utf-16-le", "utf-16-be"):
+        assert "UTF-16 text without a byte-order mark" in failure(text.encode(codec), "u16.html")
+    assert [b.url for b in parse_bytes(text.encode("utf-16"), "bom.html").bookmarks] == ["https://e.com/"]

@@ -184,7 +184,7 @@ def cmd_import(args: argparse.Namespace, where: Paths, config: Config) -> int:
     with Store.open(where.database) as store:
         report = backlog.import_bookmarks(store, parsed, source=args.source or parsed.format,
                                           fetch=config.backlog.fetch == "all")
-    print(f"{args.file} ({parsed.format}): {report.summary()}")
+    print(f"{safe_line(args.file, limit=500)} ({parsed.format}): {report.summary()}")
     for invalid in report.invalid[:50]:
         print(f"  line {invalid.line}: {safe_line(invalid.reason)}")
     if len(report.invalid) > 50:

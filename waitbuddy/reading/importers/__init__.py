@@ -11,8 +11,10 @@ CSV by header, or a list of URLs. A file-level problem raises
 from __future__ import annotations
 
 import io
+import os
 import posixpath
 import re
+import stat
 import zipfile
 import zlib
 from pathlib import Path
@@ -25,6 +27,7 @@ from waitbuddy.reading.importers.pocket import is_pocket_header, parse_pocket_cs
 from waitbuddy.reading.importers.raindrop import is_raindrop_header, parse_raindrop_csv
 from waitbuddy.reading.importers.waitbuddy import parse_generic_csv, parse_generic_json
 from waitbuddy.reading.model import ImportFailed, Parsed
+from waitbuddy.runs.targets import not_regular
 
 __all__ = ["MAX_BYTES", "ImportFailed", "Parsed", "parse_bytes", "parse_file"]
 
@@ -36,6 +39,8 @@ _OTHER_MAGIC = {
     b"\x1f\x8b": "gzip data", b"BZh": "bzip2 data", b"\xfd7zXZ": "xz data", b"7z\xbc\xaf\x27\x1c": "a 7z archive",
     b"Rar!": "a RAR archive", b"%PDF": "a PDF document", b"SQLite format 3\x00": "an SQLite database",
     b"\x89PNG": "a PNG image", b"\xff\xd8\xff": "a JPEG image", b"GIF8": "a GIF image",
+    b"\x7fELF": "a program (ELF executable)", b"\xcf\xfa\xed\xfe": "a program (Mach-O executable)",
+    b"\xce\xfa\xed\xfe": "a program (Mach-O executable)", b"\xca\xfe\xba\xbe": "a program or Java class",
 }
 _POCKET_PART = re.compile(r"part_\d+\.csv")
 _OMNIVORE_METADATA = re.compile(r"metadata_.*\.json")
@@ -48,14 +53,25 @@ def parse_file(path: Path | str) -> Parsed:
     path = Path(path)
     name = path.name
     try:
-        size = path.stat().st_size
-        if size > MAX_BYTES:
-            raise fail(name, f"file is {size // _MEGABYTE} MB; the limit is {MAX_BYTES // _MEGABYTE} MB")
-        with path.open("rb") as handle:
+        _refuse_special(os.stat(path).st_mode, name)  # before opening: opening a FIFO waits for a writer
+        # O_NONBLOCK: a FIFO swapped in since the stat cannot block the open either.
+        fd = os.open(path, os.O_RDONLY | os.O_NONBLOCK | getattr(os, "O_CLOEXEC", 0))
+        with open(fd, "rb") as handle:
+            info = os.fstat(handle.fileno())
+            _refuse_special(info.st_mode, name)
+            if info.st_size > MAX_BYTES:
+                raise fail(name, f"file is {info.st_size // _MEGABYTE} MB; the limit is {MAX_BYTES // _MEGABYTE} MB")
             data = handle.read(MAX_BYTES + 1)
     except OSError as error:
         raise fail(name, f"can't read it ({error.strerror or error})") from None
     return parse_bytes(data, name)
+
+
+def _refuse_special(mode: int, name: str) -> None:
+    if stat.S_ISDIR(mode):
+        raise fail(name, "is a directory, not a bookmarks export")
+    if problem := not_regular(mode):
+        raise fail(name, f"{problem}, not a bookmarks export")
 
 
 def parse_bytes(data: bytes, name: str = "") -> Parsed:
@@ -81,7 +97,7 @@ def _decode(data: bytes, name: str) -> str:
             raise fail(name, f"{what}, not a bookmarks export")
     head = data[:SNIFF_CHARS]
     if b"\x00" in head:
-        if len(head) >= 16 and (head[0::2].count(0) > len(head) // 3 or head[1::2].count(0) > len(head) // 3):
+        if _looks_like_utf16(head):
             raise fail(name, "UTF-16 text without a byte-order mark; save it as UTF-8 and try again")
         raise fail(name, "binary data, not a bookmarks export")
     try:
@@ -92,6 +108,20 @@ def _decode(data: bytes, name: str) -> str:
             raise fail(name, "binary data, not a bookmarks export") from None
         raise fail(name, f"not UTF-8 text (byte 0x{data[error.start]:02x} at offset {error.start}); "
                          "save it as UTF-8 and try again") from None
+
+
+def _looks_like_utf16(head: bytes) -> bool:
+    """UTF-16 text of mostly Latin script: every other byte is NUL and the bytes between are not,
+    and it decodes to printable text. A program or other binary has NULs in both lanes."""
+    if len(head) < 16:
+        return False
+    head = head[: len(head) - len(head) % 2]
+    for codec, high, low in (("utf-16-le", head[1::2], head[0::2]), ("utf-16-be", head[0::2], head[1::2])):
+        if high.count(0) > len(high) * 0.6 and low.count(0) < len(low) * 0.02:
+            text = head.decode(codec, errors="replace")
+            printable = sum(char.isprintable() or char in "\t\r\n" for char in text)
+            return printable > len(text) * 0.95
+    return False
 
 
 def _parse_text(text: str, name: str) -> Parsed:
