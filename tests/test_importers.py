@@ -56,10 +56,10 @@ def test_chrome_crlf_entities_big_icon_and_other_bookmarks_siblings():
     assert rows(parsed) == [
         (11, "https://pytorch.org/docs/stable/index.html", "PyTorch documentation — PyTorch 2.4 documentation", (),
          None, at(1599750431)),
-        (14, "https://arxiv.org/abs/1706.03762", "[1706.03762] Attention Is All You Need", ("ml papers",), None,
+        (14, "https://arxiv.org/abs/1706.03762", "[1706.03762] Attention Is All You Need", ("ml-papers",), None,
          at(1600000100)),
         (17, 'https://example.com/search?q="flash+attention"&lang=en', "\"Flash\" attention & friends '24 <3",
-         ("ml papers", "long context"), None, at(1600000300)),
+         ("ml-papers", "long-context"), None, at(1600000300)),
         (21, "https://news.ycombinator.com/", "Hacker News", (), None, at(1650000000)),
         (24, "https://distill.pub/2020/attribution-baselines/",
          "Visualizing the Impact of Feature Attribution Baselines", ("reading",), None, at(1650000100)),
@@ -72,7 +72,7 @@ def test_chrome_crlf_entities_big_icon_and_other_bookmarks_siblings():
 def test_firefox_tags_separator_description_smart_bookmarks_and_dates():
     parsed = parse_file(DATA / "firefox.html")
     assert rows(parsed) == [
-        (15, "https://support.mozilla.org/en-US/products/firefox", "Get Help", ("mozilla firefox",), None,
+        (15, "https://support.mozilla.org/en-US/products/firefox", "Get Help", ("mozilla-firefox",), None,
          at(1599750431)),
         (18, "https://jax.readthedocs.io/en/latest/", "JAX: High-Performance Array Computing", ("jax", "docs"), None,
          at(1600000000)),  # ADD_DATE in microseconds
@@ -368,7 +368,7 @@ def test_ten_thousand_bookmarks_with_icons():
     assert len(parsed.bookmarks) == 10_000 and not parsed.invalid
     last = parsed.bookmarks[-1]
     assert (last.url, last.tags, last.saved_at, last.line) == (
-        "https://example.com/99/99", ("folder 99",), at(1600000099), len(lines) - 1)
+        "https://example.com/99/99", ("folder-99",), at(1600000099), len(lines) - 1)
 
 
 # Export round trips -------------------------------------------------------------------------------

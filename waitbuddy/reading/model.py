@@ -7,6 +7,7 @@ writes the store. Text in these records is still untrusted: the backlog cleans i
 from __future__ import annotations
 
 import math
+import re
 from dataclasses import dataclass, field
 from datetime import datetime
 
@@ -15,6 +16,16 @@ KINDS: tuple[str, ...] = ("article", "paper", "video", "repo", "docs")
 PRIORITY_MIN, PRIORITY_MAX = 0, 3  # 0 = normal; 1-3 shown as !, !!, !!!
 DEFAULT_WORDS_PER_MINUTE = 230  # between wallabag's 200 and Medium's 265 (notes/feeds-reading.md §4)
 MINUTES_PER_PAPER_PAGE = 6  # a careful read of a dense page; papers are read, not skimmed
+# Tags are matched as slugs. A run of anything but letters, digits and the + # . _ that names
+# such as c++, c#, node.js and snake_case need becomes one "-".
+_TAG_SEPARATORS = re.compile(r"[^\w+#.]+")
+
+
+def tag_slug(text: str) -> str:
+    """The slug form of a tag: ``ML Papers`` and ``ml  papers / 2024`` -> ``ml-papers`` and
+    ``ml-papers-2024``. Bookmark folders become tags in this form; a filter compares slugs on
+    both sides, so tags stored with spaces by older versions (or typed so) still match."""
+    return _TAG_SEPARATORS.sub("-", text.lower()).strip("-")
 
 
 @dataclass(frozen=True)

@@ -2,7 +2,7 @@
 
 A query is words separated by spaces; every word must hold:
 
-- ``tag:ml`` or ``#ml`` (has the tag), ``kind:paper``, ``status:done`` (``status:all`` shows
+- ``tag:ml`` or ``#ml`` (has the tag; compared as slugs, so ``tag:ml-papers`` finds ``ml papers``), ``kind:paper``, ``status:done`` (``status:all`` shows
   every status; by default only unread and reading), ``is:snoozed`` (only snoozed items; by
   default they are hidden until their date);
 - ``fits:20`` (known to take at most 20 minutes), ``age:>30`` / ``age:<7`` (days since saved);
@@ -21,7 +21,7 @@ from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 
-from waitbuddy.reading.model import KINDS, STATUSES, Item
+from waitbuddy.reading.model import KINDS, STATUSES, Item, tag_slug
 
 SORTS: tuple[str, ...] = ("resurface", "priority", "oldest", "newest", "shortest")
 OPEN_STATUSES = frozenset({"unread", "reading"})
@@ -100,8 +100,30 @@ def _statuses(value: str) -> set[str]:
 
 
 def _tag(value: str, raw: str) -> MakeTest:
-    wanted = value.lower()
-    return lambda now: lambda item: wanted in item.tags
+    wanted = tag_slug(value)
+    if not wanted:
+        raise QueryError(f"{raw}: expected a tag")
+
+    def make(now: datetime) -> Test:
+        # Compared as slugs, so "ml papers" stored by an older version matches tag:ml-papers.
+        # Each distinct tag is slugged once per filtering, not once per item that has it.
+        slugs: dict[str, str] = {}
+
+        def test(item: Item) -> bool:
+            tags = item.tags
+            if wanted in tags:
+                return True
+            for tag in tags:
+                slug = slugs.get(tag)
+                if slug is None:
+                    slug = slugs[tag] = tag_slug(tag)
+                if slug == wanted:
+                    return True
+            return False
+
+        return test
+
+    return make
 
 
 def _kind(value: str, raw: str) -> MakeTest:

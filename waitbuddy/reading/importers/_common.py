@@ -17,7 +17,7 @@ from collections.abc import Iterable, Iterator
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
-from waitbuddy.reading.model import Bookmark, ImportFailed, Invalid
+from waitbuddy.reading.model import Bookmark, ImportFailed, Invalid, tag_slug
 from waitbuddy.text import openable_url, safe_line
 
 EARLIEST = datetime(1990, 1, 1, tzinfo=UTC)  # before the web: a broken date, not a real save
@@ -60,6 +60,12 @@ def tags_of(values: Iterable[str]) -> tuple[str, ...]:
         if tag:
             seen.setdefault(tag, None)
     return tuple(seen)
+
+
+def folder_tag(name: str) -> str | None:
+    """The tag a bookmark folder gives its bookmarks: its slug (``ML Papers`` -> ``ml-papers``),
+    so that ``tag:ml-papers`` and ``#ml-papers`` find it; None for a name with no letters or digits."""
+    return tag_slug(name) or None
 
 
 def split_tags(field: str | None, separator: str) -> list[str]:

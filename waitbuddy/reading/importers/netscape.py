@@ -18,6 +18,7 @@ from waitbuddy.reading.importers._common import (
     checked_url,
     epoch_date,
     fail,
+    folder_tag,
     shown,
     split_tags,
     tags_of,
@@ -177,7 +178,7 @@ class _BookmarkParser(HTMLParser):
             value.strip().lower() == "com.apple.readinglist" for value in attrs.values())
         root = lowered in ROOT_FOLDERS or any(
             attrs.get(key, "").strip().lower() == "true" for key in ROOT_FOLDER_ATTRIBUTES)
-        tag = None if root or reading_list or not lowered.strip() else lowered
+        tag = None if root or reading_list else folder_tag(name)
         self.pending_folder = _Folder(tag, reading_list)
 
     def _anchor(self, anchor: _Open, title: str) -> None:
@@ -221,8 +222,8 @@ class _BookmarkParser(HTMLParser):
 def parse_netscape(text: str, name: str, *, pocket: bool = False) -> Parsed:
     """Read a Netscape bookmark file, or Pocket's legacy HTML export with ``pocket=True``.
 
-    Folder names on a bookmark's path become tags (browser root folders excepted); ``TAGS`` adds
-    more. ``TOREAD="1"`` and Safari's Reading List mean unread; linkding's archived pseudo-tag
+    Folder names on a bookmark's path become slug tags (``ML Papers`` -> ``ml-papers``; browser
+    root folders excepted); ``TAGS`` adds more, as written. ``TOREAD="1"`` and Safari's Reading List mean unread; linkding's archived pseudo-tag
     means archived; Pocket's sections say unread or archived.
     """
     parser = _BookmarkParser(pocket=pocket)

@@ -1,7 +1,7 @@
 """Raindrop.io's CSV backup: ``id,title,note,excerpt,url,folder,tags,created,cover,highlights,favorite``.
 
 ``tags`` are comma-separated inside one field, ``folder`` is a ``/`` path (each segment becomes a
-tag; "Unsorted" is Raindrop's inbox, not a topic), ``created`` is ISO-8601 with milliseconds.
+slug tag, as browser folders do; "Unsorted" is Raindrop's inbox, not a topic), ``created`` is ISO-8601 with milliseconds.
 ``highlights`` may span lines; records are numbered by the line they start on. Raindrop has no
 read/unread state, so status stays unknown.
 """
@@ -13,6 +13,7 @@ from waitbuddy.reading.importers._common import (
     bookmark,
     checked_url,
     csv_records,
+    folder_tag,
     iso_date,
     split_tags,
     tags_of,
@@ -42,8 +43,8 @@ def parse_raindrop_csv(text: str, name: str) -> Parsed:
         except BadDate as error:
             parsed.invalid.append(Invalid(line, str(error)))
             continue
-        folders = [segment for segment in split_tags(row.get("folder"), "/")
-                   if segment.strip().lower() not in SKIPPED_FOLDERS]
+        folders = [tag for segment in split_tags(row.get("folder"), "/")
+                   if segment.strip().lower() not in SKIPPED_FOLDERS and (tag := folder_tag(segment))]
         note = row.get("note", "").strip()
         highlights = row.get("highlights", "").strip()
         if highlights:
