@@ -168,3 +168,16 @@ def test_a_pty_log_fed_in_small_writes_ends_by_its_script_footer(tmp_path):
             out.flush()
         _, snapshot = collector.wait_for(log, lambda snapshot: snapshot["status"] == "completed", timeout=10)
     assert snapshot["exit_code"] is None and snapshot["error"] is None
+
+
+@pytest.mark.parametrize("between", [
+    "epoch 1/3 eval_loss=0.91 accuracy=0.67\n",  # a summary after the epoch's bar (waitbuddy demo)
+    "Epoch 2/3\n",  # Keras announces the next epoch before its first step
+])
+def test_an_epoch_is_not_counted_twice_between_its_bar_and_the_next(between):
+    run = Run("a.log")
+    run.feed("\rEpoch 1/3: 100%|██████████| 200/200 [00:20<00:00, 10.00it/s, loss=0.5]\n", T0)
+    assert run.fraction() == pytest.approx(1 / 3)
+    run.feed(between, T0 + 1)
+    assert run.fraction() == pytest.approx(1 / 3)  # not (1 + 200/200) / 3
+    assert run.snapshot(T0 + 1)["epoch"]["done"] == 1

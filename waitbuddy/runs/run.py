@@ -60,6 +60,7 @@ class Run:
         self.framework: str | None = None
         self.progress: Progress | None = None  # the innermost training loop
         self.outer: tuple[Progress, ...] = ()  # the bars around it on screen, outermost first
+        self._progress_epoch = 0.0  # epochs done when the progress was last set
         self.epoch: tuple[float, float | None] | None = None  # (completed, total)
         self.epoch_total: float | None = None
         self._epoch_base: int | None = None  # 0 once an "epoch 0" was seen: printed numbers start at 0
@@ -249,6 +250,8 @@ class Run:
                 fraction = _clamp((bar.done + fraction) / bar.total)
             return fraction
         if self._nested(progress):
+            if self._epochs_done() > self._progress_epoch:
+                within = 0.0  # the loop shown is an earlier epoch's: the next one has not started
             if self.epoch_total:
                 return _clamp((self._epochs_done() + within) / self.epoch_total)
             if progress.per_epoch:
@@ -346,7 +349,8 @@ class Run:
         epoch = None
         if self.epoch is not None:
             done = math.floor(self.epoch[0])
-            if progress is not None and progress.total and progress.done >= progress.total and self._nested(progress):
+            if (progress is not None and progress.total and progress.done >= progress.total and self._nested(progress)
+                    and self._progress_epoch == self.epoch[0]):
                 done += 1  # the epoch's own loop has finished: that epoch is done too
             if self.epoch_total:
                 done = min(done, int(self.epoch_total))
@@ -426,6 +430,7 @@ class Run:
             if screen.progress is not None and _finite(screen.progress.done) and _finite(screen.progress.total or 0.0):
                 self.outer = screen.outer
                 self.progress = self._as_run_progress(screen.progress)
+                self._progress_epoch = self._epochs_done()
             for name, value in screen.metrics.items():
                 if name in self._live_metrics:
                     self._live_metrics[name] = value
@@ -504,6 +509,7 @@ class Run:
             self._count = progress.done
         progress = self._as_run_progress(progress)
         self.progress = progress
+        self._progress_epoch = self._epochs_done()
         fraction = self.fraction()
         # Whether the run looks finished follows the latest progress: a 100 % data-loading bar
         # followed by a training bar at 3 % is not a finished run.
