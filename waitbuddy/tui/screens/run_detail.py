@@ -1,16 +1,21 @@
 """One run up close: its state and failure reason, the metric chart and the live log.
 
+The summary shows the watcher's state of the run, the same one the Runs pane shows (including
+an exit that `waitbuddy run` recorded); the screen reads it on the UI thread every half second.
 A thread worker reads the whole log once (the history scan: bounded memory, off the UI thread)
-and then follows it, posting batches; the log view keeps the last lines only.
+and then follows it, posting batches for the log, the chart and the rows the terminal is still
+drawing; its own reading of the state stands in only while the watcher has none.
 """
 
 from __future__ import annotations
 
 import time
 from collections import deque
+from collections.abc import Callable
 from dataclasses import dataclass
-from pathlib import Path
 
+from rich.cells import cell_len
+from rich.style import Style
 from rich.text import Text
 from textual import on, work
 from textual.app import ComposeResult
@@ -20,18 +25,78 @@ from textual.screen import Screen
 from textual.widgets import Footer, Log, Static
 from textual.worker import get_current_worker
 
-from waitbuddy.runs.present import one_line
+from waitbuddy.runs.present import STATUS_SYMBOLS, count_text, duration, headline, headline_name
 from waitbuddy.runs.run import Run
 from waitbuddy.runs.screen import TerminalView
 from waitbuddy.runs.status import idle_since_modified
 from waitbuddy.runs.tail import Tail
-from waitbuddy.text import safe_text
+from waitbuddy.text import safe_line, safe_text
 from waitbuddy.tui.bindings import bindings_for
+from waitbuddy.tui.runrow import status_colors
 from waitbuddy.tui.widgets.chart import MetricChart
 
 LOG_LINES = 2000
 POLL_SECONDS = 0.5
 CHART_EVERY_SECONDS = 1.0
+LIVE_ROWS = 4  # nested progress bars shown under the log, at most
+
+
+def shorten_left(text: str, width: int) -> str:
+    """``…/runs/bert/train.log``: the end of a path is the part that tells runs apart."""
+    if cell_len(text) <= width:
+        return text
+    if width <= 1:
+        return "…"[:width]
+    tail = text[-(width - 1):]
+    while cell_len(tail) > width - 1:
+        tail = tail[1:]
+    return "…" + tail
+
+
+def summary(snapshot: dict, path: str, width: int, colors: dict[str, str]) -> Text:
+    """Three lines at most: the state, the reason (failure, stall, note), the path."""
+    status = snapshot["status"]
+    text = Text(no_wrap=True, overflow="ellipsis", end="")
+    color = colors.get(status) or None
+    text.append(f"{STATUS_SYMBOLS.get(status, '?')} {status}", style=Style(bold=True, color=color))
+    text.append("  ")
+    text.append(safe_line(snapshot["name"], limit=120), style="bold")
+    parts = []
+    fraction = (snapshot.get("progress") or {}).get("fraction")
+    if fraction is not None:
+        parts.append(f"{fraction * 100:.0f}%")
+    parts.append(count_text(snapshot))
+    if status in ("running", "stalled", "waiting") and snapshot.get("eta_seconds") is not None:
+        parts.append(f"ETA {duration(snapshot['eta_seconds'])}")
+    if snapshot.get("elapsed_seconds") is not None:
+        parts.append(f"{'took' if status in ('completed', 'failed', 'interrupted') else 'for'} "
+                     f"{duration(snapshot['elapsed_seconds'])}")
+    parts.append(headline(snapshot))
+    text.append("".join(f"  {safe_line(part, limit=80)}" for part in parts if part))
+    why = _reason(snapshot)
+    if why:
+        text.append("\n")
+        text.append(why, style=Style(color=color))
+    text.append("\n")
+    text.append(shorten_left(safe_line(path, limit=4096), max(width, 1)), style="dim")
+    return text
+
+
+def _reason(snapshot: dict) -> str:
+    status = snapshot["status"]
+    parts = []
+    if status in ("failed", "interrupted") and snapshot.get("error"):
+        error = snapshot["error"]
+        parts.append(f"{safe_line(error['kind'], limit=40)}: {safe_line(error['message'], limit=400)}")
+    if snapshot.get("exit_code") is not None:
+        parts.append(f"exit status {snapshot['exit_code']}")
+    elif snapshot.get("exit_signal") is not None:
+        parts.append(f"killed by signal {snapshot['exit_signal']}")
+    if status == "stalled" and snapshot.get("stall"):
+        parts.append(safe_line(snapshot["stall"], limit=200))
+    if snapshot.get("note"):
+        parts.append(safe_line(snapshot["note"], limit=200))
+    return "  ·  ".join(parts)
 
 
 class RunScreen(Screen[None]):
@@ -45,22 +110,27 @@ class RunScreen(Screen[None]):
     class State(Message, bubble=False):
         snapshot: dict
         series: dict[str, list[tuple[float, float]]] | None
-        current: str  # the line the terminal is still drawing (a progress bar)
+        x_unit: str
+        live: list[str]  # the rows the terminal is still drawing (progress bars), top first
 
         def can_replace(self, message: Message) -> bool:
             # The newest state wins, but a chart update is only dropped for a newer chart update.
             return isinstance(message, RunScreen.State) and (self.series is None or message.series is not None)
 
-    def __init__(self, path: str, name: str, stall_floor: float, extra_recognizers: tuple = ()) -> None:
+    def __init__(self, path: str, name: str, stall_floor: float, extra_recognizers: tuple = (),
+                 latest: Callable[[], dict | None] | None = None) -> None:
+        """``latest``: the watcher's newest snapshot of this run (called on the UI thread)."""
         super().__init__()
         self.extra_recognizers = extra_recognizers
         self.path = path
         self.run_name = name
         self.stall_floor = stall_floor
+        self.latest = latest
+        self._own: dict | None = None  # this screen's own reading, until the watcher has one
 
     def compose(self) -> ComposeResult:
         with Vertical(id="run-detail"):
-            yield Static(Text(f"{self.run_name}  reading {self.path} …"), id="run-summary")
+            yield Static(Text(f"{safe_line(self.run_name, limit=120)}  reading the log …"), id="run-summary")
             yield MetricChart(id="run-chart")
             yield Log(max_lines=LOG_LINES, id="run-log", auto_scroll=True)
             yield Static("", id="run-current", markup=False)
@@ -68,7 +138,26 @@ class RunScreen(Screen[None]):
 
     def on_mount(self) -> None:
         self.query_one("#run-log", Log).border_title = "log (terminal view)"
+        self.query_one("#run-current", Static).display = False
+        self._show_summary()
+        self.set_interval(POLL_SECONDS, self._show_summary)
         self.follow()
+
+    def on_resize(self) -> None:
+        self._show_summary()
+
+    def snapshot(self) -> dict | None:
+        """What the summary shows: the watcher's state of this run, else the screen's own."""
+        watched = self.latest() if self.latest is not None else None
+        return watched or self._own
+
+    def _show_summary(self) -> None:
+        snapshot = self.snapshot()
+        if snapshot is None:
+            return
+        box = self.query_one("#run-summary", Static)
+        width = box.content_region.width or self.size.width - 2
+        box.update(summary(snapshot, self.path, width, status_colors(self.app.current_theme)))
 
     @work(thread=True, exclusive=True, exit_on_error=False, group="run-detail", description="read the log")
     def follow(self) -> None:
@@ -108,10 +197,10 @@ class RunScreen(Screen[None]):
                 charted = now - last_chart >= CHART_EVERY_SECONDS
                 if charted:
                     last_chart = now
-                series = {name: list(history.points) for name, history in run.history.items()} if charted else None
-                live = view.live()
-                current = safe_text(live[-1], limit=2000) if live else ""
-                self.post_message(self.State(run.snapshot(now), series, current))
+                # Every row the terminal still draws, the nested bars below the cursor too: the
+                # cursor sits on the outer bar, which tqdm redraws only once an epoch.
+                live = [safe_line(row, limit=2000) for row in view.held()[0][-LIVE_ROWS:]]
+                self.post_message(self.State(run.snapshot(now), run.series() if charted else None, run.x_unit, live))
                 worker.cancelled_event.wait(POLL_SECONDS)
         finally:
             tail.close()
@@ -122,19 +211,18 @@ class RunScreen(Screen[None]):
 
     @on(State)
     def _state(self, event: State) -> None:
-        snapshot = event.snapshot
-        error = snapshot.get("error")
-        text = Text(one_line({**snapshot, "error": None}), style="bold")
-        if error:
-            text.append(f"\n{error['kind']}: {error['message']}")
-        text.append(f"\n{Path(self.path)}", style="dim")
-        self.query_one("#run-summary", Static).update(text)
-        self.query_one("#run-current", Static).update(Text(event.current, no_wrap=True, overflow="ellipsis"))
+        self._own = event.snapshot
+        self._show_summary()
+        current = self.query_one("#run-current", Static)
+        rows = [row for row in event.live if row.strip()]  # nothing left of rows no longer drawn
+        current.display = bool(rows)
+        current.update(Text("\n".join(rows), no_wrap=True, overflow="ellipsis"))
         if event.series is not None:
             chart = self.query_one("#run-chart", MetricChart)
+            chart.x_unit = event.x_unit
             chart.series = event.series
-            if chart.metric is None:  # start on a loss if there is one
-                chart.metric = next((name for name in event.series if "loss" in name.lower()), None)
+            if chart.metric is None:  # start on the metric the row shows: a loss if there is one
+                chart.metric = headline_name(event.series)
             chart.set_class(not event.series, "-empty")  # one line of explanation, not 40 %
 
     def action_next_metric(self) -> None:

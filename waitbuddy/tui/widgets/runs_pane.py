@@ -198,15 +198,23 @@ class RunsArea(Area):
         return self.snapshots.get(option.id) if option is not None and option.id else None
 
     @on(OptionList.OptionSelected, "#runs-list")
-    def _open(self, event: OptionList.OptionSelected) -> None:
-        snapshot = self.snapshots.get(event.option.id or "")
-        if snapshot is not None:
-            from waitbuddy.runs.formats.user import compile_formats
-            from waitbuddy.tui.screens.run_detail import RunScreen
+    def _clicked(self, event: OptionList.OptionSelected) -> None:
+        self._open(self.snapshots.get(event.option.id or ""))
 
-            floor = self.config.runs.stall_minutes * 60
-            extra = compile_formats(self.config.runs.formats)
-            self.app.push_screen(RunScreen(snapshot["path"], snapshot["name"], floor, extra))
+    def action_open_run(self) -> None:
+        self._open(self.selected())
+
+    def _open(self, snapshot: dict | None) -> None:
+        if snapshot is None:
+            return
+        from waitbuddy.runs.formats.user import compile_formats
+        from waitbuddy.tui.screens.run_detail import RunScreen
+
+        floor = self.config.runs.stall_minutes * 60
+        extra = compile_formats(self.config.runs.formats)
+        path = snapshot["path"]
+        # The view shows the watcher's state of the run (the same as this row), read on the UI thread.
+        self.app.push_screen(RunScreen(path, snapshot["name"], floor, extra, latest=partial(self.snapshots.get, path)))
 
     def action_add_watch(self) -> None:
         def add(pattern: str | None) -> None:
