@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import time
+from dataclasses import replace
 from pathlib import Path
 
 from textual.widgets import Input, Log, OptionList
@@ -67,7 +68,10 @@ async def test_a_stall_appears_and_clears(store: Store, tmp_path: Path):
     log = tmp_path / "slow.log"
     log.write_text("step 1/100 loss=1.0\n")
     registry.add_watch(store, str(log))
-    app = make_app(store, "[runs]\nstall_minutes = 0.02\n")  # 1.2 s
+    settings = config.parse("")
+    # 1.2 s: below what the config accepts from a person, so set directly
+    settings = replace(settings, runs=replace(settings.runs, stall_minutes=0.02))
+    app = WaitBuddy(config=settings, store=store)
     async with app.run_test(size=(120, 30)) as pilot:
         await wait_for(pilot, lambda: any("‖ stalled" in row for row in rows(app)), timeout=15)
         assert "no output for" in rows(app)[0]
@@ -167,3 +171,118 @@ async def test_terminal_progress_follows_the_main_run(store: Store):
                                              "progress": {"unit": "step", "done": 50, "total": 100, "fraction": 0.5}}]))
         await wait_for(pilot, lambda: ("error", 50) in fake.calls)
     assert fake.calls[-1] == ("clear", 0)  # nothing left in the terminal's tab after quitting
+
+
+def pushed(name: str, status: str, **fields) -> dict:
+    """A snapshot as the watcher sends it (fields as in Run.snapshot, plus spark/run_id/muted)."""
+    return {"path": f"/runs/{name}/train.log", "name": name, "status": status, "framework": "tqdm",
+            "progress": None, "epoch": None, "eta_seconds": None, "elapsed_seconds": None, "metrics": {},
+            "best": {}, "error": None, "stall": None, "note": None, "exit_code": None, "exit_signal": None,
+            "updated_at": None, "spark": [], "run_id": None, "muted": False, **fields}
+
+
+async def push(pilot, app: WaitBuddy, snapshots: list[dict]) -> None:
+    from waitbuddy.tui.widgets.runs_pane import RunsArea
+
+    runs = app.screen.query_one(RunsArea)
+    runs.post_message(RunsArea.Updated(snapshots))
+    await pilot.pause()
+    runs._refresh_rows()
+    await pilot.pause()
+
+
+def order(app: WaitBuddy) -> list[str]:
+    """The runs' names as listed (the pushed paths are /runs/NAME/train.log)."""
+    return [option.id.split("/")[2] for option in app.screen.query_one("#runs-list", OptionList).options]
+
+
+def highlighted(app: WaitBuddy) -> str | None:
+    option = app.screen.query_one("#runs-list", OptionList).highlighted_option
+    return option.id if option is not None else None
+
+
+async def test_a_new_run_is_listed_first_and_highlighted_above_older_ones(store: Store):
+    from waitbuddy.runs.present import iso
+
+    now = time.time()
+    old = [pushed(f"old-{n}", "failed", updated_at=iso(now - 600 - n),
+                  error={"kind": "exception", "message": "ValueError: x"}) for n in range(9)]
+    app = make_app(store)
+    async with app.run_test(size=(80, 24)) as pilot:
+        await push(pilot, app, old)
+        assert order(app)[:3] == ["old-0", "old-1", "old-2"]  # newest first
+        new = pushed("fresh", "running", updated_at=iso(now), elapsed_seconds=3.0,
+                     progress={"unit": "it", "done": 3, "total": 100, "fraction": 0.03})
+        await push(pilot, app, [new])
+        assert order(app)[0] == "fresh"
+        assert highlighted(app) == new["path"]
+        runs_list = app.screen.query_one("#runs-list", OptionList)
+        assert runs_list.scroll_y == 0  # on screen: the pane shows 8 rows at 80x24
+
+
+async def test_the_persons_selection_stays_on_its_run_when_rows_move(store: Store):
+    from waitbuddy.runs.present import iso
+
+    now = time.time()
+    first = [pushed("a", "running", updated_at=iso(now), elapsed_seconds=50.0),
+             pushed("b", "completed", updated_at=iso(now - 60))]
+    app = make_app(store)
+    async with app.run_test(size=(80, 24)) as pilot:
+        await push(pilot, app, first)
+        assert highlighted(app) == first[0]["path"]
+        await pilot.press("1", "down")
+        assert highlighted(app) == first[1]["path"]
+        await push(pilot, app, [pushed("c", "running", updated_at=iso(now), elapsed_seconds=1.0)])
+        assert order(app) == ["c", "a", "b"]
+        assert highlighted(app) == first[1]["path"]  # still b, now on the third row
+
+
+async def test_finished_runs_from_yesterday_fade_out_of_the_pane(store: Store):
+    from waitbuddy.runs.present import iso
+    from waitbuddy.tui.widgets.runs_pane import RunsArea
+
+    now = time.time()
+    app = make_app(store)
+    async with app.run_test(size=(80, 24)) as pilot:
+        await push(pilot, app, [pushed("today", "completed", updated_at=iso(now - 3600)),
+                                pushed("yesterday", "completed", updated_at=iso(now - 2 * 86400)),
+                                pushed("stalled-long", "stalled", updated_at=iso(now - 2 * 86400))])
+        assert order(app) == ["stalled-long", "today"]
+        assert "/runs/yesterday/train.log" in app.screen.query_one(RunsArea).snapshots  # still followed
+
+
+async def test_rows_at_80x24_keep_name_and_epoch_and_line_up(store: Store):
+    from waitbuddy.runs.present import count_text
+
+    running = pushed("demo (simulated)", "running", elapsed_seconds=25.0, eta_seconds=20.0,
+                     progress={"unit": "it", "done": 134, "total": 200, "fraction": 0.5567},
+                     epoch={"done": 1, "total": 3}, metrics={"loss": 0.786})
+    unknown = pushed("sweep", "running", elapsed_seconds=30.0, muted=True,
+                     progress={"unit": "trial", "done": 37, "total": None, "fraction": None})
+    app = make_app(store)
+    async with app.run_test(size=(80, 24)) as pilot:
+        await push(pilot, app, [running, unknown])
+        shown = rows(app)
+        first = next(row for row in shown if "demo" in row)
+        assert "demo (simulated)" in first and count_text(running) in first and "ep 2/3" in first
+        assert "56%" in first and "ETA 20s" in first and "loss 0.786" in first
+        second = next(row for row in shown if "sweep" in row)
+        assert first.index("demo") == second.index("sweep")  # no shift for a mute or a missing bar
+        assert first.index(count_text(running)) == second.index(count_text(unknown))
+
+
+async def test_enter_is_in_the_footer_and_opens_the_run(store: Store, tmp_path: Path):
+    from textual.widgets._footer import FooterKey
+
+    log = tmp_path / "train.log"
+    log.write_text("step 1/10 loss=1.0\n")
+    registry.add_watch(store, str(log))
+    app = make_app(store)
+    async with app.run_test(size=(80, 24)) as pilot:
+        await wait_for(pilot, lambda: bool(rows(app)))
+        await pilot.press("1")
+        await pilot.pause()
+        keys = {(key.key, key.description) for key in app.screen.query(FooterKey)}
+        assert ("enter", "Open") in keys
+        await pilot.press("enter")
+        await wait_for(pilot, lambda: isinstance(app.screen, RunScreen))

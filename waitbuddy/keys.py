@@ -35,6 +35,8 @@ APP_KEYS: tuple[KeySpec, ...] = (
     KeySpec("previous-tab", "[", "cycle_tab(-1)", "Previous of Backlog, Feeds, Practice, Checklists", scope="dashboard"),
     KeySpec("zoom", "z", "zoom", "Zoom the focused area to full screen, again to restore", "Zoom", scope="dashboard"),
     KeySpec("close-help", "escape,q,?,f1", "dismiss", "Close the help screen", "Close", scope="help"),
+    KeySpec("open-run", "enter", "open_run", "Open the selected run: its state, metric chart and live log", "Open",
+            scope="runs"),
     KeySpec("add-watch", "a", "add_watch", "Watch a log, directory or glob", "Watch", scope="runs"),
     KeySpec("remove-run", "x,delete", "remove_run", "Remove the selected run from the dashboard (history keeps it)",
             "Remove", scope="runs"),

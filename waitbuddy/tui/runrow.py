@@ -1,15 +1,37 @@
-"""One run as one line of the Runs pane, fitted to the width it gets."""
+"""Runs as rows of the Runs pane: one set of columns for every row, fitted to the width.
+
+``Columns.fit(snapshots, width)`` decides which columns the rows share and how wide each is,
+so a row without a bar, or a muted one, lines up with the others; ``row()`` draws one run.
+
+``▶ ⊘ running  bert-base  ━━━━━╸────  45%  ep 2/3 · 4500/10000  ETA 1h41m  1h23m  loss 0.3121  ▇▆▅▄▃▂``
+
+When the width is short the least useful columns go first: elapsed time, the status word (the
+symbol and its colour say it), the sparkline, the metric; the name, bar, percent, count and ETA
+stay. A failure, stall or note takes the place of bar, count and ETA on its row.
+"""
 
 from __future__ import annotations
 
+from dataclasses import dataclass, replace
+from typing import TYPE_CHECKING
+
+from rich.cells import cell_len, set_cell_size
 from rich.style import Style
 from rich.text import Text
-from textual.theme import Theme
 
-from waitbuddy.runs.present import STATUS_SYMBOLS, duration, epoch_text, headline, number
+from waitbuddy.runs.present import STATUS_SYMBOLS, count_text, duration, headline
 from waitbuddy.text import safe_line
 
+if TYPE_CHECKING:
+    from textual.theme import Theme
+
 SPARK = "▁▂▃▄▅▆▇█"
+MUTED = "⊘"  # single width (a bell-off emoji takes two cells in most terminals)
+ENDED = ("completed", "failed", "interrupted")
+GAP = 2  # spaces between columns (1 where that saves the metric)
+NAME_MIN = 12
+BAR_MIN, BAR_MAX = 8, 16
+SPARK_WIDTH, SPARK_MIN = 12, 8
 
 
 def status_colors(theme: Theme) -> dict[str, str]:
@@ -25,7 +47,8 @@ def status_colors(theme: Theme) -> dict[str, str]:
 
 def bar(fraction: float | None, width: int) -> str:
     if fraction is None:
-        return "·" * width
+        return " " * width
+    fraction = min(max(fraction, 0.0), 1.0)
     filled = fraction * width
     whole = int(filled)
     half = "╸" if filled - whole >= 0.5 and whole < width else ""
@@ -33,7 +56,10 @@ def bar(fraction: float | None, width: int) -> str:
 
 
 def sparkline(values: list[float], width: int) -> str:
-    values = values[-width:]
+    """``width`` values spread over the whole series (the last one included), as block heights."""
+    if len(values) > width:
+        step = (len(values) - 1) / (width - 1) if width > 1 else 0
+        values = [values[round(index * step)] for index in range(width)]
     if len(values) < 2:
         return ""
     low, high = min(values), max(values)
@@ -41,50 +67,163 @@ def sparkline(values: list[float], width: int) -> str:
     return "".join(SPARK[min(int((value - low) / span * (len(SPARK) - 1) + 0.5), len(SPARK) - 1)] for value in values)
 
 
-def row(snapshot: dict, width: int, colors: dict[str, str]) -> Text:
-    """``▶ running   bert-base  ━━━━━╸────  45%  450/1000 step  ETA 1m40s  12m05s  loss 0.312 ▇▆▅▄▃``"""
+def reason(snapshot: dict) -> str:
+    """What replaces the progress columns: why it failed or stalled, or a note about the log."""
     status = snapshot["status"]
-    color = colors.get(status, "")
-    text = Text(no_wrap=True, overflow="ellipsis")
-    text.append(f"{STATUS_SYMBOLS.get(status, '?')} {status:<11}", Style(color=color, bold=status != "waiting"))
-    name_width = max(8, min(24, width // 5))
-    text.append(f" {safe_line(snapshot['name'], limit=name_width):<{name_width}}", Style(bold=True))
-    if snapshot.get("muted"):
-        text.append(" (muted)", Style(dim=True))
-    left = width - text.cell_len
-    progress = snapshot.get("progress")
-    fraction = progress.get("fraction") if progress else None
-    parts: list[tuple[str, int]] = []  # (text, priority): lower priority goes first when space is short
     if status in ("failed", "interrupted") and snapshot.get("error"):
-        parts.append((" " + safe_line(snapshot["error"]["message"], limit=200), 0))
-    elif status == "stalled" and snapshot.get("stall"):
-        parts.append((" " + safe_line(snapshot["stall"], limit=120), 0))
-    elif snapshot.get("note"):
-        parts.append((" " + safe_line(snapshot["note"], limit=120), 0))
-    if progress:
-        bar_width = 12 if left >= 70 else 8
-        percent = f"{fraction * 100:3.0f}%" if fraction is not None else "  ? "
-        if status not in ("failed", "interrupted", "stalled") or left >= 90:
-            parts.append((f" {bar(fraction, bar_width)} {percent}", 1))
-        total = progress.get("total")
-        count = f"{number(progress['done'])}/{number(total)}" if total is not None else number(progress["done"])
-        parts.append((f"  {count} {progress['unit']}", 4))
-    if snapshot.get("epoch"):
-        parts.append((f"  {epoch_text(snapshot)}", 5))
-    if status in ("running", "stalled") and snapshot.get("eta_seconds") is not None:
-        parts.append((f"  ETA {duration(snapshot['eta_seconds'])}", 2))
-    if snapshot.get("elapsed_seconds") is not None:
-        parts.append((f"  {duration(snapshot['elapsed_seconds'])}", 6))
-    metric = headline(snapshot)
-    if metric:
-        parts.append((f"  {safe_line(metric, limit=40)}", 3))
-    spark = sparkline(snapshot.get("spark") or [], 12)
-    if spark:
-        parts.append((f" {spark}", 7))
-    # Drop the least important parts until the rest fits; the reason (priority 0) is cut instead.
-    while len(parts) > 1 and sum(len(part) for part, _ in parts) > left:
-        parts.remove(max(parts, key=lambda item: item[1]))
-    for part, _priority in parts:
-        text.append(part)
-    text.truncate(width, overflow="ellipsis")
+        return safe_line(snapshot["error"]["message"], limit=200)
+    if status == "stalled" and snapshot.get("stall"):
+        return safe_line(snapshot["stall"], limit=120)
+    if snapshot.get("note"):
+        return safe_line(snapshot["note"], limit=120)
+    return ""
+
+
+def eta_text(snapshot: dict) -> str:
+    if snapshot["status"] in ("running", "stalled") and snapshot.get("eta_seconds") is not None:
+        return f"ETA {duration(snapshot['eta_seconds'])}"
+    return ""
+
+
+def elapsed_text(snapshot: dict) -> str:
+    return duration(snapshot["elapsed_seconds"]) if snapshot.get("elapsed_seconds") is not None else ""
+
+
+def metric_text(snapshot: dict) -> str:
+    return safe_line(headline(snapshot), limit=40)
+
+
+@dataclass(frozen=True)
+class Columns:
+    """Widths shared by every row (0: the column is not shown)."""
+
+    width: int
+    gap: int = GAP
+    mute: int = 0
+    status: int = 0
+    name: int = NAME_MIN
+    bar: int = BAR_MIN
+    count: int = 0
+    eta: int = 0
+    elapsed: int = 0
+    metric: int = 0
+    spark: int = 0
+
+    def used(self) -> int:
+        """Cells the fixed columns take (the metric counts as its widest value)."""
+        total = 1 + 1 + self.name  # symbol, space, name
+        total += self.mute + 1 if self.mute else 0
+        total += self.status + 1 if self.status else 0
+        total += self.gap + self.bar + 1 + 4  # bar, space, "100%"
+        for column in (self.count, self.eta, self.elapsed, self.metric, self.spark):
+            total += self.gap + column if column else 0
+        return total
+
+    @classmethod
+    def fit(cls, snapshots: list[dict], width: int) -> Columns:
+        if not snapshots:
+            return cls(width=width)
+        names = max(cell_len(safe_line(snapshot["name"], limit=80)) for snapshot in snapshots)
+        sparks = any(len(snapshot.get("spark") or []) >= 2 for snapshot in snapshots)
+        full = cls(
+            width=width,
+            mute=1 if any(snapshot.get("muted") for snapshot in snapshots) else 0,
+            status=max(len(snapshot["status"]) for snapshot in snapshots),
+            name=max(min(names, 24, max(width // 3, NAME_MIN)), 4),
+            count=min(max(cell_len(count_text(snapshot)) for snapshot in snapshots), 24),
+            eta=max(len(eta_text(snapshot)) for snapshot in snapshots),
+            elapsed=max(len(elapsed_text(snapshot)) for snapshot in snapshots),
+            metric=max(cell_len(metric_text(snapshot)) for snapshot in snapshots),
+            spark=SPARK_WIDTH if sparks else 0,
+        )
+        # Give up columns, least useful first, until the rest fits.
+        steps = (
+            lambda c: replace(c, elapsed=0),
+            lambda c: replace(c, status=0),
+            lambda c: replace(c, spark=min(c.spark, SPARK_MIN)),
+            lambda c: replace(c, spark=0),
+            lambda c: replace(c, gap=1),
+            lambda c: replace(c, metric=0),
+            lambda c: replace(c, name=min(c.name, NAME_MIN)),
+            lambda c: replace(c, bar=5),
+            lambda c: replace(c, eta=0),
+            lambda c: replace(c, count=0),
+        )
+        columns = full
+        for step in steps:
+            if columns.used() <= width:
+                break
+            columns = step(columns)
+        if columns.metric == 0 and full.metric:
+            # No room for the widest metric: each row shows its own if it fits whole.
+            columns = replace(columns, metric=max(width - columns.used() - columns.gap, 0))
+            if columns.metric < 6:
+                columns = replace(columns, metric=0)
+        spare = width - columns.used()
+        if spare > 0:  # a longer bar reads better than empty space
+            columns = replace(columns, bar=min(columns.bar + spare, max(columns.bar, BAR_MAX)))
+        return columns
+
+
+def row(snapshot: dict, columns: Columns, colors: dict[str, str]) -> Text:
+    status = snapshot["status"]
+    color = colors.get(status) or None
+    status_style = Style(color=color, bold=status != "waiting")
+    dim = Style(dim=True)
+    text = Text(no_wrap=True, overflow="ellipsis", end="")
+    text.append(STATUS_SYMBOLS.get(status, "?"), status_style)
+    text.append(" ")
+    if columns.mute:
+        text.append(MUTED if snapshot.get("muted") else " ", dim)
+        text.append(" ")
+    if columns.status:
+        text.append(f"{status:<{columns.status}}", status_style)
+        text.append(" ")
+    text.append(_fit(safe_line(snapshot["name"], limit=200), columns.name), Style(bold=True))
+
+    gap = " " * columns.gap
+    why = reason(snapshot)
+    text.append(gap)
+    if why:
+        # The reason takes the progress columns; if it needs more, the rest of the row.
+        style = Style(color=color) if status in ("failed", "interrupted", "stalled") else dim
+        span = columns.bar + 1 + 4
+        for column in (columns.count, columns.eta, columns.elapsed):
+            span += columns.gap + column if column else 0
+        if cell_len(why) > span:
+            text.append(_fit(why, max(columns.width - text.cell_len, 1)), style)
+            return _finish(text, columns)
+        text.append(_fit(why, span), style)
+    else:
+        progress = snapshot.get("progress")
+        fraction = progress.get("fraction") if progress else None
+        percent = f"{fraction * 100:3.0f}%" if fraction is not None else "    "
+        text.append(bar(fraction, columns.bar), Style(color=color) if status in ENDED else Style())
+        text.append(f" {percent}")
+        if columns.count:
+            text.append(gap + _fit(count_text(snapshot), columns.count))
+        if columns.eta:
+            text.append(gap + _fit(eta_text(snapshot), columns.eta))
+        if columns.elapsed:
+            text.append(gap + f"{elapsed_text(snapshot):>{columns.elapsed}}", dim)
+    metric = metric_text(snapshot)
+    if columns.metric and metric and cell_len(metric) <= columns.metric:
+        text.append(gap + _fit(metric, columns.metric))
+        if columns.spark:
+            spark = sparkline(snapshot.get("spark") or [], columns.spark)
+            if spark:
+                text.append(gap + spark, Style(color=color) if status in ENDED else Style())
+    return _finish(text, columns)
+
+
+def _fit(value: str, width: int) -> str:
+    """``value`` in exactly ``width`` cells: padded, or cut with an ellipsis."""
+    if cell_len(value) > width:
+        return set_cell_size(value, max(width - 1, 0)) + "…" if width else ""
+    return set_cell_size(value, width)
+
+
+def _finish(text: Text, columns: Columns) -> Text:
+    text.rstrip()
+    text.truncate(columns.width, overflow="ellipsis")
     return text

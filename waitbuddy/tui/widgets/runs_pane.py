@@ -6,10 +6,11 @@ import os
 import time
 from dataclasses import dataclass
 from functools import partial
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, ClassVar
 
-from textual import on, work
+from textual import events, on, work
 from textual.app import ComposeResult
+from textual.binding import Binding, BindingType
 from textual.message import Message
 from textual.widgets import OptionList
 from textual.widgets.option_list import Option
@@ -22,7 +23,8 @@ from waitbuddy.store import Store
 from waitbuddy.text import safe_line
 from waitbuddy.tui.areas import AreaSpec
 from waitbuddy.tui.bindings import bindings_for
-from waitbuddy.tui.runrow import row, status_colors
+from waitbuddy.tui.run_order import ACTIVE, RunOrder
+from waitbuddy.tui.runrow import Columns, row, status_colors
 from waitbuddy.tui.screens.prompt import Prompt
 from waitbuddy.tui.widgets.area import Area, EmptyState
 
@@ -32,6 +34,45 @@ if TYPE_CHECKING:
 
 REFRESH_SECONDS = 0.25  # rows are redrawn at most this often, however fast logs update
 WATCH_DELAY_SECONDS = 0.4  # after the first frame, which takes longer on a big terminal
+FADE_CHECK_SECONDS = 60.0  # finished runs fade out of the pane with time, not only on updates
+
+
+class RunList(OptionList, inherit_bindings=False):
+    """The rows. ``enter`` is left to the Runs area's ``open-run`` binding (so it shows in the
+    footer and help, and can be rebound); ``moved_by_person`` says the person picked a row."""
+
+    BINDINGS: ClassVar[list[BindingType]] = [
+        binding for binding in OptionList.BINDINGS if not (isinstance(binding, Binding) and binding.key == "enter")
+    ]
+    moved_by_person = False
+
+    def action_cursor_up(self) -> None:
+        self.moved_by_person = True
+        super().action_cursor_up()
+
+    def action_cursor_down(self) -> None:
+        self.moved_by_person = True
+        super().action_cursor_down()
+
+    def action_first(self) -> None:
+        self.moved_by_person = True
+        super().action_first()
+
+    def action_last(self) -> None:
+        self.moved_by_person = True
+        super().action_last()
+
+    def action_page_up(self) -> None:
+        self.moved_by_person = True
+        super().action_page_up()
+
+    def action_page_down(self) -> None:
+        self.moved_by_person = True
+        super().action_page_down()
+
+    def on_click(self, event: events.Click) -> None:
+        if event.style.meta.get("option") is not None:
+            self.moved_by_person = True
 
 
 class RunsArea(Area):
@@ -49,7 +90,9 @@ class RunsArea(Area):
         super().__init__(spec)
         self.store = store
         self.config = config
-        self.snapshots: dict[str, dict] = {}
+        self.snapshots: dict[str, dict] = {}  # every followed run, shown or faded out
+        self.order = RunOrder()
+        self.shown: list[dict] = []  # the rows, in order
         self._dirty = False
         self._reported = False  # the watcher has said what there is (possibly nothing)
         self._closing = False
@@ -63,7 +106,7 @@ class RunsArea(Area):
 
     def compose(self) -> ComposeResult:
         yield EmptyState(self.spec)
-        yield OptionList(id="runs-list", compact=True)
+        yield RunList(id="runs-list", compact=True)
 
     def on_mount(self) -> None:
         # Nothing shows until the watcher's first report says whether there are runs at all.
@@ -73,6 +116,7 @@ class RunsArea(Area):
         # thread: importing and compiling them must not hold up the first frame.
         self.set_timer(WATCH_DELAY_SECONDS, self._start_watching)
         self.set_interval(REFRESH_SECONDS, self._refresh_rows)
+        self.set_interval(FADE_CHECK_SECONDS, self._rearrange)
 
     @work(thread=True, exclusive=True, exit_on_error=False, group="watcher", description="start watching runs")
     def _start_watching(self) -> None:
@@ -143,36 +187,62 @@ class RunsArea(Area):
         self._dirty = True
         self._refresh_rows()
 
+    def _rearrange(self) -> None:
+        self._dirty = True
+
     def _refresh_rows(self) -> None:
         if not self._dirty:
             return
         self._dirty = False
-        runs = self.query_one(OptionList)
-        width = max(runs.scrollable_content_region.width or self.size.width, 20)
+        runs = self.query_one(RunList)
         colors = status_colors(self.app.current_theme)
-        known = {option.id for option in runs.options}
-        for path, snapshot in self.snapshots.items():
-            prompt = row(snapshot, width, colors)
-            if path in known:
-                runs.replace_option_prompt(path, prompt)
-            else:
-                runs.add_option(Option(prompt, id=path))
-        has_runs = bool(self.snapshots)
+        self.shown = shown = self.order.arrange(self.snapshots.values(), time.time())
+        # The list's width before it is first shown, less the scrollbar once the rows overflow.
+        width = self.content_region.width
+        if len(shown) > self.content_region.height:
+            width -= runs.styles.scrollbar_size_vertical
+        columns = Columns.fit(shown, max(width, 20))
+        paths = [snapshot["path"] for snapshot in shown]
+        current = runs.highlighted_option.id if runs.highlighted_option is not None else None
+        if paths != [option.id for option in runs.options]:
+            # Reordered, added or removed: rebuild (a few dozen rows at most) and keep the place.
+            scroll_y = runs.scroll_y
+            runs.clear_options()
+            runs.add_options(Option(row(snapshot, columns, colors), id=snapshot["path"]) for snapshot in shown)
+            runs.scroll_to(y=scroll_y, animate=False, immediate=True)
+        else:
+            for index, snapshot in enumerate(shown):
+                runs.replace_option_prompt_at_index(index, row(snapshot, columns, colors))
+        self._highlight(runs, shown, current)
+        has_runs = bool(shown)
         if self._reported and (runs.display != has_runs or self.query_one(EmptyState).display == has_runs):
             runs.display = has_runs
             self.query_one(EmptyState).display = not has_runs
             if has_runs and self.has_focus:
                 runs.focus()
-        if has_runs and runs.highlighted is None:
-            runs.highlighted = 0
         self._show_progress()
+
+    @staticmethod
+    def _highlight(runs: RunList, shown: list[dict], current: str | None) -> None:
+        """The person's choice stays on its run; until they make one, the newest running run
+        (stalled if none is running)."""
+        paths = [snapshot["path"] for snapshot in shown]
+        if runs.moved_by_person and current in paths:
+            target = current
+        else:
+            runs.moved_by_person = False
+            active = next((snapshot["path"] for snapshot in shown if snapshot["status"] == "running"), None)
+            active = active or next((snapshot["path"] for snapshot in shown if snapshot["status"] in ACTIVE), None)
+            target = active or (current if current in paths else None) or (paths[0] if paths else None)
+        if target is not None and runs.highlighted != (index := paths.index(target)):
+            runs.highlighted = index
 
     def _show_progress(self) -> None:
         """The first active run's progress in the terminal's tab: red on failure, gone when over."""
         if self.progress is None:
             return
         state = ("clear", 0)
-        for snapshot in self.snapshots.values():
+        for snapshot in self.shown:
             fraction = (snapshot.get("progress") or {}).get("fraction")
             if snapshot["status"] in ("running", "stalled") and fraction is not None:
                 state = ("update", round(fraction * 100))
@@ -193,7 +263,7 @@ class RunsArea(Area):
             self.progress.clear()
 
     def selected(self) -> dict | None:
-        runs = self.query_one(OptionList)
+        runs = self.query_one(RunList)
         option = runs.highlighted_option
         return self.snapshots.get(option.id) if option is not None and option.id else None
 
@@ -249,7 +319,7 @@ class RunsArea(Area):
         if self.watcher is not None:
             self.watcher.unfollow(path)
         self.snapshots.pop(path, None)
-        self.query_one(OptionList).remove_option(path)
+        self.order.forget(path)
         self._dirty = True
         self._refresh_rows()
         self.notify(f"removed {snapshot['name']} from the dashboard; `waitbuddy runs --all` still lists it",
