@@ -168,3 +168,44 @@ async def test_hostile_path_text_is_shown_as_plain_text(store: Store, tmp_path: 
         assert note.markup is False and "[@click=app.quit]" in note.message
         await pilot.pause(0.2)
         assert app.is_running
+
+
+async def test_zoom_gives_runs_the_whole_screen(store: Store):
+    app = make_app(store)
+    async with app.run_test(size=(80, 24)) as pilot:
+        await pilot.press("1", "z")
+        await pilot.pause()
+        runs = app.screen.query_one("#runs", Area)
+        assert app.screen.maximized is runs
+        assert runs.region.height == 23 and runs.region.width == 80  # all but the footer row
+        await pilot.press("z")
+        await pilot.pause()
+        assert runs.region.height < 12
+
+
+async def test_zooming_from_the_tab_bar_sends_keys_to_the_zoomed_area(store: Store):
+    from waitbuddy.tui.screens.prompt import Prompt
+
+    app = make_app(store)
+    async with app.run_test(size=(80, 24)) as pilot:
+        await pilot.press("tab")  # from Runs to the tab bar
+        assert app.focused is not None and app.focused.parent is not None
+        await pilot.press("z")
+        await pilot.pause()
+        backlog = app.screen.query_one("#backlog", Area)
+        assert app.screen.maximized is backlog
+        assert backlog in app.focused.ancestors_with_self
+        await pilot.press("a")
+        await pilot.pause()
+        assert isinstance(app.screen, Prompt)
+        assert "Watch a log" not in texts(app.screen)  # Backlog's add, not the hidden Runs pane's
+
+
+async def test_while_zoomed_hidden_areas_take_no_focus(store: Store):
+    app = make_app(store)
+    async with app.run_test(size=(80, 24)) as pilot:
+        await pilot.press("2", "z")
+        await pilot.pause()
+        app.screen.query_one("#runs", Area).focus()
+        await pilot.pause()
+        assert app.screen.query_one("#backlog", Area) in app.focused.ancestors_with_self

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from textual import getters
+from textual import events, getters
 from textual.app import ComposeResult
 from textual.containers import Container
 from textual.screen import Screen
@@ -75,5 +75,11 @@ class DashboardScreen(Screen[None]):
             area = next((node for node in focused.ancestors if isinstance(node, Area)), None)
         if area is None and focused is not None and self.tabs in focused.ancestors_with_self:
             area = self.query_one(f"#{self.tabs.active.removeprefix('tab-')}", Area)
-        if area is not None:
-            self.maximize(area, container=False)
+        if area is not None and self.maximize(area, container=False):
+            area.focus()  # keys go to what is on screen (the tab bar is not, once zoomed)
+
+    def on_descendant_focus(self, event: events.DescendantFocus) -> None:
+        """While an area is zoomed, nothing hidden behind it takes keys."""
+        zoomed = self.maximized
+        if zoomed is not None and zoomed not in event.widget.ancestors_with_self:
+            zoomed.focus()
