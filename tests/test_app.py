@@ -209,3 +209,50 @@ async def test_while_zoomed_hidden_areas_take_no_focus(store: Store):
         app.screen.query_one("#runs", Area).focus()
         await pilot.pause()
         assert app.screen.query_one("#backlog", Area) in app.focused.ancestors_with_self
+
+
+@pytest.mark.parametrize("key", ["1", "2", "3"])
+async def test_the_footer_fits_80_columns_without_cutting_a_word(store: Store, key: str):
+    from textual.widgets._footer import FooterKey
+
+    app = make_app(store)
+    async with app.run_test(size=(80, 24)) as pilot:
+        await pilot.press(key)
+        await pilot.pause()
+        keys = list(app.screen.query(FooterKey))
+        palette = next(key for key in keys if key.key == "ctrl+p")
+        for footer_key in keys:
+            if footer_key is not palette:
+                assert footer_key.region.width > 0 and footer_key.region.right <= palette.region.x, footer_key.description
+
+
+async def test_help_lists_enter_for_opening_a_run(store: Store):
+    app = make_app(store)
+    async with app.run_test(size=(80, 24)) as pilot:
+        await pilot.press("?")
+        await pilot.pause()
+        console = Console(width=240, file=io.StringIO(), color_system=None)
+        console.print(app.screen.query_one("#help-table", Static).content)
+        line = next(line for line in console.file.getvalue().splitlines() if "open-run" in line)
+        assert line.lstrip().startswith("enter") and "Open the selected run" in line
+
+
+async def test_toasts_stay_small_in_the_bottom_right_corner(store: Store):
+    from textual.widgets._toast import Toast
+
+    app = make_app(store)
+    async with app.run_test(size=(80, 24), notifications=True) as pilot:
+        app.notify("✔ bert-base completed in 3h12m  loss 0.3121  (alerts, toasts and the like)", markup=False)
+        await pilot.pause(0.3)
+        toast = app.screen.query_one(Toast)
+        assert toast.region.width <= 32 and toast.region.right >= 76  # the rack keeps room for a scrollbar
+        assert toast.region.height <= 3 and toast.region.y >= 18  # two lines of text, at the bottom
+
+
+def test_areas_to_come_name_no_config_table_that_does_not_exist():
+    import re
+
+    for spec in AREAS:
+        for line in (spec.purpose, *spec.fill):
+            for table in re.findall(r"\[(\w+)\]", line):
+                assert table in config._SECTIONS, (spec.id, line)

@@ -35,7 +35,7 @@ AREAS: tuple[AreaSpec, ...] = (
     AreaSpec(
         "feeds", "Feeds", 3,
         "New arXiv papers and posts from the RSS and Atom feeds you follow.",
-        ("[feeds] in config.toml",),
+        ("the arXiv categories and RSS or Atom feeds you choose",),
         available=False,
     ),
     AreaSpec(
@@ -47,7 +47,7 @@ AREAS: tuple[AreaSpec, ...] = (
     AreaSpec(
         "checklists", "Checklists", 5,
         "Recurring to-dos for the time between runs: CV, LinkedIn and GitHub profile updates.",
-        ("[checklists] in config.toml",),
+        ("checklists you write once and tick off again each week or month",),
         available=False,
     ),
 )

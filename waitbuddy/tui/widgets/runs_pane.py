@@ -34,6 +34,7 @@ if TYPE_CHECKING:
 
 REFRESH_SECONDS = 0.25  # rows are redrawn at most this often, however fast logs update
 WATCH_DELAY_SECONDS = 0.4  # after the first frame, which takes longer on a big terminal
+TOAST_SECONDS = 6.0  # the bell and the other channels carry the alert on; the list must stay readable
 FADE_CHECK_SECONDS = 60.0  # finished runs fade out of the pane with time, not only on updates
 
 
@@ -162,20 +163,24 @@ class RunsArea(Area):
     @on(Updated)
     def _updated(self, event: Updated) -> None:
         now = time.time()
+        alerted = False
         for snapshot in event.snapshots:
             self.snapshots[snapshot["path"]] = snapshot
             for alert in self.policy.observe(snapshot, now):
                 self._alert(alert)
+                alerted = True
         self._dirty = True
-        if not self._reported:
+        if not self._reported or alerted:
             self._reported = True
-            self._refresh_rows()  # the first report decides between the list and the empty state at once
+            # The first report decides between the list and the empty state at once; after an
+            # alert, the row says what the toast says.
+            self._refresh_rows()
 
     def _alert(self, alert: AlertEvent) -> None:
         """A toast here; the other channels (bell, terminal, tmux, push) on their own threads."""
         if self.config.alerts.toast:
             severity = {"error": "error", "warning": "warning"}.get(alert.severity, "information")
-            self.notify(alert.text, severity=severity, markup=False, timeout=10)
+            self.notify(alert.text, severity=severity, markup=False, timeout=TOAST_SECONDS)
         if self.alerter is not None:
             self.alerter.submit([alert])
 
