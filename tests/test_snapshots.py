@@ -90,3 +90,73 @@ def test_dashboard_with_runs_120x36(app, snap_compare):
         await pilot.pause()
 
     assert snap_compare(app, terminal_size=(120, 36), run_before=show_runs)
+
+
+def pane_runs() -> list[dict]:
+    """RUNS and a demo-like run with epochs, with times relative to now (the order depends on them)."""
+    import time
+
+    from waitbuddy.runs.present import iso
+
+    now = time.time()
+    demo = {**RUNS[0], "path": "/tmp/demo/demo.log", "name": "demo (simulated)", "framework": "tqdm",
+            "progress": {"unit": "it", "done": 97, "total": 200, "fraction": 0.4957}, "epoch": {"done": 1, "total": 3},
+            "eta_seconds": 31.0, "elapsed_seconds": 30.0, "metrics": {"loss": 0.672}, "run_id": 5,
+            "spark": [2.3, 2.1, 1.8, 1.5, 1.3, 1.1, 0.95, 0.85, 0.8, 0.75, 0.7, 0.67]}
+    times = {"bert-base": (4980, None), "resnet50": (None, 1800), "llama-sft": (None, 600), "xgb-sweep": (3000, None)}
+    runs = [demo]
+    for run in RUNS:
+        started, ended = times[run["name"]]
+        runs.append({**run, "started_at": iso(now - started) if started else None,
+                     "ended_at": iso(now - ended) if ended else None, "updated_at": iso(now - (ended or 0))})
+    runs[0] = {**demo, "started_at": iso(now - 30), "updated_at": iso(now)}
+    return runs
+
+
+def test_runs_pane_80x24(app, snap_compare):
+    """Running with epochs, completed, failed, stalled and muted rows, in their columns at 80 columns."""
+    from waitbuddy.tui.widgets.runs_pane import RunsArea
+
+    async def show_runs(pilot):
+        await runs_reported(pilot)
+        runs = app.screen.query_one(RunsArea)
+        runs.post_message(RunsArea.Updated(pane_runs()))
+        await pilot.pause()
+        runs._refresh_rows()
+        await pilot.pause()
+
+    assert snap_compare(app, terminal_size=(80, 24), run_before=show_runs)
+
+
+RUN_LOG = "".join(
+    f"step {step}/1000 loss={0.4 + 2 * 2.718 ** (-step / 250):.4f} lr=3e-05\n"
+    + (f"step {step}/1000 eval_loss={0.55 + 2 * 2.718 ** (-step / 300):.4f}\n" if step % 250 == 0 else "")
+    for step in range(50, 751, 50)
+) + "\rtraining:  75%|#######5  | 3/4 [01:30<00:30, 30.0s/it]\n\rbatches:  50%|#####     | 125/250 [00:15<00:15, 8.3it/s, loss=0.512]\x1b[A"
+
+
+def test_run_view_80x24(app, snap_compare, tmp_path, monkeypatch):
+    """The run view of a running job: the watcher's state, the chart with its eval series, the log
+    and both bars the terminal is drawing. A relative path keeps the picture the same anywhere."""
+    from waitbuddy.tui.screens.run_detail import RunScreen
+    from waitbuddy.tui.widgets.chart import MetricChart
+
+    monkeypatch.chdir(tmp_path)
+    log = tmp_path / "runs" / "bert-base" / "train.log"
+    log.parent.mkdir(parents=True)
+    log.write_text(RUN_LOG)
+    state = {**RUNS[0], "path": "runs/bert-base/train.log", "progress": {"unit": "step", "done": 750, "total": 1000,
+             "fraction": 0.75}, "epoch": None, "eta_seconds": 300.0, "elapsed_seconds": 900.0,
+             "metrics": {"loss": 0.4996, "eval_loss": 0.7227}}
+
+    async def open_view(pilot):
+        await runs_reported(pilot)
+        screen = RunScreen("runs/bert-base/train.log", "bert-base", 600.0, latest=lambda: state)
+        await app.push_screen(screen)
+        for _ in range(300):
+            await pilot.pause(0.01)
+            if screen.query_one(MetricChart).series and screen.query_one("#run-current").display:
+                break
+        await pilot.pause()
+
+    assert snap_compare(app, terminal_size=(80, 24), run_before=open_view)
