@@ -105,3 +105,10 @@ def test_the_demo_row_has_its_sparkline_from_90_columns(terminal, pane):
 def test_the_demo_row_at_80_columns_gives_the_sparkline_up_for_the_rest():
     (line,) = rows([DEMO], AT_80)
     assert not any(char in SPARK for char in line) and "loss 0.786" in line
+
+
+def test_a_unit_from_the_log_is_plain_text_too():
+    hostile = {**SWEEP, "muted": False, "progress": {"unit": "[red]x\x1b]0;t\x07", "done": 3, "total": None,
+                                                     "fraction": None}}
+    (line,) = rows([hostile], 120)
+    assert "3 [red]x" in line and "\x1b" not in line and "\x07" not in line

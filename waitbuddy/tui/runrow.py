@@ -79,6 +79,11 @@ def reason(snapshot: dict) -> str:
     return ""
 
 
+def position(snapshot: dict) -> str:
+    """``ep 3/5 · 97/200``: the unit comes from the log, so it is untrusted text too."""
+    return safe_line(count_text(snapshot), limit=60)
+
+
 def eta_text(snapshot: dict) -> str:
     if snapshot["status"] in ("running", "stalled") and snapshot.get("eta_seconds") is not None:
         return f"ETA {duration(snapshot['eta_seconds'])}"
@@ -130,7 +135,7 @@ class Columns:
             mute=1 if any(snapshot.get("muted") for snapshot in snapshots) else 0,
             status=max(len(snapshot["status"]) for snapshot in snapshots),
             name=max(min(names, 24, max(width // 3, NAME_MIN)), 4),
-            count=min(max(cell_len(count_text(snapshot)) for snapshot in snapshots), 24),
+            count=min(max(cell_len(position(snapshot)) for snapshot in snapshots), 24),
             eta=max(len(eta_text(snapshot)) for snapshot in snapshots),
             elapsed=max(len(elapsed_text(snapshot)) for snapshot in snapshots),
             metric=max(cell_len(metric_text(snapshot)) for snapshot in snapshots),
@@ -201,7 +206,7 @@ def row(snapshot: dict, columns: Columns, colors: dict[str, str]) -> Text:
         text.append(bar(fraction, columns.bar), Style(color=color) if status in ENDED else Style())
         text.append(f" {percent}")
         if columns.count:
-            text.append(gap + _fit(count_text(snapshot), columns.count))
+            text.append(gap + _fit(position(snapshot), columns.count))
         if columns.eta:
             text.append(gap + _fit(eta_text(snapshot), columns.eta))
         if columns.elapsed:
