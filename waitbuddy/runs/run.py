@@ -54,6 +54,7 @@ class Run:
         # Also search the raw text for failure markers that later frames overwrite; a history
         # scan (catching up on a long log) may turn it off for speed.
         self.scan_raw = True
+        self.piece = PIECE  # see PIECE; a history scan of a small log sets it finer (sample_finely)
         self.view = TerminalView(until_cursor_up=1)
         self.tracebacks = failures.Tracebacks()
         self.status = WAITING
@@ -103,8 +104,9 @@ class Run:
         if self.status in (WAITING, STALLED):
             self._set_status(RUNNING)
         self.stall_message = None
-        for start in range(0, len(text), PIECE):
-            self._feed(text[start : start + PIECE], now, last=start + PIECE >= len(text))
+        piece = self.piece
+        for start in range(0, len(text), piece):
+            self._feed(text[start : start + piece], now, last=start + piece >= len(text))
         self._version += 1
 
     def _feed(self, text: str, now: float, *, last: bool = True) -> None:
@@ -131,6 +133,11 @@ class Run:
         if self.scan_raw:
             for marker in failures.scan(text):  # markers that later frames overwrote on screen
                 self._marker(marker)
+
+    def sample_finely(self, size: int) -> None:
+        """Before reading a whole log of ``size`` bytes at once: read the rows on screen about
+        2000 times over it (from every 1 KiB to every PIECE), so a short log's chart has its shape."""
+        self.piece = min(max(size // 2000, 1024), PIECE)
 
     def end_of_content(self, now: float) -> None:
         """No more text will come (the writer is gone): settle what the terminal still shows."""
@@ -391,9 +398,9 @@ class Run:
             return  # a frame or source line of a traceback: not training output
         if (steps := hf.total_steps(line)) is not None:
             self.total_steps = float(steps)
+        if self._x_unit == "line":
+            self._x += 1
         if (found := formats.recognize(line, self.extra_recognizers)) is None:
-            if self._x_unit == "line":
-                self._x += 1
             return
         if found.framework:
             self._framework(found.framework)

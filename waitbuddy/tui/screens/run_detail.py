@@ -9,6 +9,7 @@ drawing; its own reading of the state stands in only while the watcher has none.
 
 from __future__ import annotations
 
+import os
 import time
 from collections import deque
 from collections.abc import Callable
@@ -164,6 +165,10 @@ class RunScreen(Screen[None]):
         worker = get_current_worker()
         run = Run(self.path, self.run_name, stall_floor=self.stall_floor, extra_recognizers=self.extra_recognizers)
         run.scan_raw = False  # catching up on history: the terminal view is enough, and faster
+        try:
+            run.sample_finely(os.stat(self.path).st_size)
+        except OSError:
+            pass  # the tail says why when it reads
         view = TerminalView(until_cursor_up=1)
         tail = Tail(self.path, start_from_end=None)
         catching_up = True
