@@ -42,7 +42,7 @@ def errors(readings: list[tuple[float, float | None, float | None]], last_output
     return result
 
 
-def replay(name: str) -> tuple[dict, dict]:
+def replay(name: str) -> tuple[dict | None, dict]:
     timing = json.loads((LOGS / "timing" / f"{name}.times.json").read_text(encoding="utf-8"))
     data = (LOGS / name).read_bytes()
     decoder = codecs.getincrementaldecoder("utf-8")(errors="replace")
@@ -52,6 +52,8 @@ def replay(name: str) -> tuple[dict, dict]:
         run.feed(decoder.decode(data[previous:offset]), start + seconds)
         previous = offset
         readings.append((seconds, run.fraction(), run.eta_seconds(start + seconds)))
+    if run.status in ("failed", "interrupted"):
+        return None, timing  # it ended early: "time left" is not what the ETA estimates
     return errors(readings, timing["last_output"]), timing
 
 
@@ -94,7 +96,8 @@ def main() -> int:
         for timing in sorted((LOGS / "timing").glob("*.times.json")):
             name = timing.name.removesuffix(".times.json")
             result, info = replay(name)
-            show(f"{name} ({info['last_output']:.0f} s)", result)
+            if result is not None:
+                show(f"{name} ({info['last_output']:.0f} s)", result)
     if args.what in ("demo", "all"):
         show(f"demo job, live ({args.seconds:.0f} s)", demo(args.seconds))
     return 0

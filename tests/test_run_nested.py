@@ -181,3 +181,24 @@ def test_an_epoch_is_not_counted_twice_between_its_bar_and_the_next(between):
     run.feed(between, T0 + 1)
     assert run.fraction() == pytest.approx(1 / 3)  # not (1 + 200/200) / 3
     assert run.snapshot(T0 + 1)["epoch"]["done"] == 1
+
+
+def test_validation_after_the_batch_bar_closes_keeps_the_epoch_where_its_batches_got():
+    """leave=False erases the batch bar at the end of its loop; the epoch bar moves only after the
+    validation pass (minutes, on a big model) and the tqdm.write: meanwhile the run is at 4/5,
+    not back at 3/5 (these are the real bytes of torch_nested.log around epoch 4)."""
+    run = Run("a.log")
+    run.feed("\r" + outer(3) + "\n\r" + inner(4, 198) + "\x1b[A\n\r" + inner(4, 200) + "\x1b[A", T0)
+    assert run.fraction() == pytest.approx(0.8)
+    run.feed("\n\r" + " " * 73 + "\x1b[A", T0 + 1)  # the batch bar erased; validation runs now
+    assert run.fraction() == pytest.approx(0.8)
+    run.feed("\r" + " " * 53 + "\repoch 4/5 train_loss=0.1599 val_acc=0.9131\n\r" + outer(3) + "\r" + outer(4) + "\n",
+             T0 + 60)
+    assert run.fraction() == pytest.approx(0.8)
+    assert run.snapshot(T0 + 60)["epoch"]["done"] == 4
+
+
+def test_a_sub_second_loop_does_not_claim_zero_seconds_left():
+    run = Run("a.log")
+    run.feed("\rtrain:  30%|###       | 3/10 [00:00<00:00, 13.30it/s]", T0)
+    assert run.eta_seconds(T0) is None  # "00:00" of a loop at 30 % says nothing

@@ -38,6 +38,7 @@ MAX_FRAME = 8192  # longest frame judged whole by its closing "]"
 # (a history scan, `status`) still samples the bars' metrics for the chart every few frames.
 PIECE = 16 * 1024
 RECOVERY_STEPS = 3  # progress after an error that means it was handled
+ELAPSED_TRUSTED = 10.0  # seconds of a loop's printed elapsed time (whole seconds) worth trusting
 # Frameworks whose progress bar spans the whole run rather than one epoch.
 GLOBAL_BAR = frozenset({"transformers", "xgboost", "lightgbm", "catboost", "optuna", "sklearn"})
 # The most specific framework seen names the run; these only when nothing better shows up.
@@ -305,13 +306,14 @@ class Run:
         if progress is None or not progress.total:
             return None
         # Only the framework's own times for the current loop: seconds per loop, times loops left.
-        # Its elapsed time is the better measure late in a loop, where the remaining time shows
-        # as "00:00" long before the loop ends.
         within = _clamp(progress.done / progress.total)
-        if progress.elapsed_seconds and within >= 0.05:
-            seconds_per_loop = progress.elapsed_seconds / within
-        elif progress.remaining_seconds is not None and within < 1.0:
-            seconds_per_loop = progress.remaining_seconds / (1.0 - within)
+        elapsed, remaining = progress.elapsed_seconds, progress.remaining_seconds
+        # Both are printed in whole seconds: the elapsed time is the better measure once it is
+        # long enough for that not to matter, the framework's remaining time before.
+        if elapsed and within >= 0.05 and (elapsed >= ELAPSED_TRUSTED or remaining is None or within >= 1.0):
+            seconds_per_loop = elapsed / within
+        elif remaining and within < 1.0:  # "00:00" left of a loop not done says nothing (sub-second)
+            seconds_per_loop = remaining / (1.0 - within)
         else:
             return None
         return seconds_per_loop * (1.0 - fraction) * self._loops()
@@ -434,7 +436,8 @@ class Run:
         observations = [formats.recognize(row, self.extra_recognizers) for row in rows]
         screen = live.combine(observations)
         if tentative:
-            if screen.progress is not None and _finite(screen.progress.done) and _finite(screen.progress.total or 0.0):
+            if (screen.progress is not None and _finite(screen.progress.done) and _finite(screen.progress.total or 0.0)
+                    and not self._inner_loop_ended(screen)):
                 self.outer = screen.outer
                 self.progress = self._as_run_progress(screen.progress)
                 self._progress_epoch = self._epochs_done()
@@ -453,7 +456,8 @@ class Run:
                 self.soft_complete = True  # a completion line that may still change: decided when it settles
         if screen.epoch is not None and all(_finite(value or 0.0) for value in screen.epoch):
             self._set_epoch(*screen.epoch)
-        if screen.progress is not None and _finite(screen.progress.done) and _finite(screen.progress.total or 0.0):
+        if (screen.progress is not None and _finite(screen.progress.done) and _finite(screen.progress.total or 0.0)
+                and not self._inner_loop_ended(screen)):
             self.outer = screen.outer
             self._progress(screen.progress, now)
         self._live_metrics = {safe_line(name, limit=64): value for name, value in screen.metrics.items()}
@@ -463,6 +467,14 @@ class Run:
                 history.add(self._x, value)
             self._check_finite(name, value)
         self._maybe_recovered()
+
+    def _inner_loop_ended(self, screen: live.Screenful) -> bool:
+        """The bar over epochs alone again, at the count it had around the batch bar: the batch
+        loop ended (its bar erased, validation may run for minutes) and the epoch bar has not
+        moved yet. The epoch is as far as its batches got, not back at its start."""
+        bar = screen.progress
+        return bar is not None and not screen.outer and bar.loop == "epoch" and any(
+            outer.loop == "epoch" and (outer.done, outer.total) == (bar.done, bar.total) for outer in self.outer)
 
     def _probe(self, rows: list[str]) -> None:
         """Failure lines among the rows on screen count now, not once they settle: after nested

@@ -10,6 +10,7 @@ HISTORY_POINTS = 1000  # per metric; older points are thinned, not dropped
 RATE_WINDOW_SECONDS = 300.0
 RATE_SLICES = 10
 RATE_SAMPLES = 800  # progress samples kept for the ETA; thinned by half when full
+BEHIND_RESTART = 5  # readings in a row below the last that mean progress really went back
 _MINIMIZED = re.compile(r"loss|err|rmse|mse|mae|l1|l2|ppl|perplexity|wer|cer", re.IGNORECASE)
 _MAXIMIZED = re.compile(r"acc|f1|auc|score|precision|recall|map|bleu|rouge|r2|iou|dice", re.IGNORECASE)
 
@@ -48,9 +49,19 @@ class Pace:
 
     def __init__(self) -> None:
         self.samples: list[tuple[float, float]] = []  # (time, fraction)
+        self._behind = 0  # samples in a row below the last one kept
 
     def add(self, now: float, fraction: float) -> None:
         samples = self.samples
+        # A run's progress does not go back: one reading below the last is a stale frame (tqdm
+        # redraws an outer bar's old count before advancing it); several in a row are a new
+        # start (the first bar was not the run's), and the pace starts over from them.
+        if samples and fraction < samples[-1][1]:
+            self._behind += 1
+            if self._behind < BEHIND_RESTART:
+                return
+            samples.clear()
+        self._behind = 0
         spacing = max(0.5, (now - samples[0][0]) / (RATE_SAMPLES / 2)) if samples else 0.0
         if samples and now - samples[-1][0] < spacing:
             return
