@@ -202,3 +202,10 @@ def test_a_sub_second_loop_does_not_claim_zero_seconds_left():
     run = Run("a.log")
     run.feed("\rtrain:  30%|###       | 3/10 [00:00<00:00, 13.30it/s]", T0)
     assert run.eta_seconds(T0) is None  # "00:00" of a loop at 30 % says nothing
+
+
+def test_a_finished_run_over_epochs_says_its_epochs_once():
+    run = Run("a.log")
+    run.feed("\r" + outer(5) + "\n", T0)
+    run.tick(T0 + 120)
+    assert count_text(run.snapshot(T0 + 120)) == "ep 5/5"
