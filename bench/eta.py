@@ -25,7 +25,7 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
-from waitbuddy.runs.run import Run  # noqa: E402
+from waitbuddy.runs.run import Run  # noqa: E402 (after the path is set)
 
 LOGS = ROOT / "tests" / "data" / "logs"
 MARKS = (0.25, 0.5, 0.75)

@@ -145,7 +145,7 @@ def test_a_watched_log_failing_under_nested_bars_fails_and_is_never_called_finis
 
     log = tmp_path / "train.log"
     log.write_bytes(b"")
-    with watching([log], polling="always", poll_seconds=0.05) as (watcher, collector):
+    with watching([log], polling="always", poll_seconds=0.05) as (_watcher, collector):
         with log.open("ab") as out:
             out.write((LOGS / "tqdm_nested.log").read_bytes())
             out.flush()
@@ -162,7 +162,7 @@ def test_a_pty_log_fed_in_small_writes_ends_by_its_script_footer(tmp_path):
     log = tmp_path / "train.log"
     log.write_bytes(b"")
     data = (LOGS / "lightning_tqdm_max_epochs.pty.log").read_bytes()
-    with watching([log], polling="always", poll_seconds=0.02) as (watcher, collector), log.open("ab") as out:
+    with watching([log], polling="always", poll_seconds=0.02) as (_watcher, collector), log.open("ab") as out:
         for start in range(0, len(data), 64):
             out.write(data[start : start + 64])
             out.flush()

@@ -3,17 +3,21 @@ what `status`, `status --json`, `runs` and the watcher (the dashboard's rows) al
 
 from __future__ import annotations
 
+import codecs
 import json
 import sys
 import time
 from pathlib import Path
 
+from waitbuddy.alerts.events import AlertPolicy
 from waitbuddy.runs import registry
 from waitbuddy.runs.run import Run
+from waitbuddy.runs.status import read_once
 from waitbuddy.runs.watcher import Watcher
 from waitbuddy.store import Store
 
 from .conftest import run_cli
+from .replay import chunks
 
 
 def launch(tmp_path: Path, log: Path, code: str) -> int:
@@ -79,3 +83,38 @@ def test_the_store_keeps_the_end_the_run_reports(store):
     run.tick(t0 + 70)
     registry.save_state(store, record.id, run.snapshot(t0 + 70))
     assert registry.get(store, run_id=record.id).ended_at == run.snapshot(t0)["updated_at"]
+
+
+def _replayed(name: str, until: float | None = None) -> tuple[Run, bytes]:
+    """A watcher's reading of a recorded real run, fed as it was written (up to ``until`` s)."""
+    decoder = codecs.getincrementaldecoder("utf-8")(errors="replace")
+    run, written = Run(name), b""
+    for seconds, data in chunks(name):
+        if until is not None and seconds > until:
+            break
+        run.feed(decoder.decode(data), 1_700_000_000.0 + seconds)
+        written += data
+    return run, written
+
+
+def test_the_headline_is_the_same_live_after_a_restart_and_in_status(tmp_path):
+    """Mid-run and at the end, the dashboard that watched from the start, a dashboard started
+    later (it reads the log's head and tail) and `status` name the same headline metric."""
+    for until in (40.0, None):
+        live, written = _replayed("torch_nested.log", until)
+        log = tmp_path / "train.log"
+        log.write_bytes(written)
+        restarted = read_once(log, now=log.stat().st_mtime)
+        assert restarted.headline() == live.headline(), until
+        assert restarted.snapshot(0)["metrics"] == live.snapshot(0)["metrics"], until
+    assert live.headline() == ("train_loss", 0.1385)  # the run's last summary, in every view
+
+
+def test_a_real_run_that_trains_on_with_nan_alerts_once():
+    policy, run, alerts = AlertPolicy(), Run("torch_nested_nan.log"), []
+    decoder = codecs.getincrementaldecoder("utf-8")(errors="replace")
+    policy.observe(run.snapshot(0), 0)
+    for seconds, data in chunks("torch_nested_nan.log"):
+        run.feed(decoder.decode(data), 1_700_000_000.0 + seconds)
+        alerts += policy.observe(run.snapshot(1_700_000_000.0 + seconds), seconds)
+    assert [alert.kind for alert in alerts] == ["nan"]
