@@ -101,6 +101,7 @@ def bench_history(megabytes: float) -> None:
         for scan_raw in (False, True):
             run = Run(str(log))
             run.scan_raw = scan_raw
+            run.sample_finely(size)  # as the run view does
             tail = Tail(log, start_from_end=None)
             started = time.perf_counter()
             cpu = time.process_time()
@@ -114,8 +115,10 @@ def bench_history(megabytes: float) -> None:
             tail.close()
             label = "catch-up (terminal view only)" if not scan_raw else "live mode (+ raw marker scan)"
             points = len(run.history.get("eval_loss").points)
+            loss_points = len(run.history.get("loss").points)
             print(f"history scan, {label}: {size / 1e6:.0f} MB in {elapsed:.2f} s = {size / 1e6 / elapsed:.1f} MB/s "
-                  f"({size / 1e6 / cpu:.1f} MB/s of CPU); eval_loss points kept: {points} (target >= 50 MB/s)")
+                  f"({size / 1e6 / cpu:.1f} MB/s of CPU); points kept: eval_loss {points}, loss (from bars) "
+                  f"{loss_points} (target >= 50 MB/s)")
 
 
 def bench_latency(poll: bool, samples: int = 40) -> None:

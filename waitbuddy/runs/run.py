@@ -36,7 +36,7 @@ SOFT_COMPLETION_IDLE = 60.0  # seconds of silence after a finished-looking last 
 MAX_FRAME = 8192  # longest frame judged whole by its closing "]"
 # Text is read in pieces of at most this size, the rows on screen read after each: a long read
 # (a history scan, `status`) still samples the bars' metrics for the chart every few frames.
-PIECE = 16 * 1024
+PIECE = 64 * 1024
 RECOVERY_STEPS = 3  # progress after an error that means it was handled
 ELAPSED_TRUSTED = 10.0  # seconds of a loop's printed elapsed time (whole seconds) worth trusting
 # Frameworks whose progress bar spans the whole run rather than one epoch.
