@@ -51,6 +51,8 @@ class _RunMemory:
     stall_alerted_this_time: bool = False
     eta_reminded: bool = False
     milestones: set[int] = field(default_factory=set)
+    nan_alerted: bool = False  # NaN alerts once per run: a run that trains on with NaN would repeat it
+    started_at: str | None = None
 
 
 class AlertPolicy:
@@ -69,9 +71,14 @@ class AlertPolicy:
         error_key = (error["kind"], error["message"]) if error else None
         memory = self._runs.get(path)
         if memory is None:  # first sight: remember, but what already happened is not news
-            self._runs[path] = _RunMemory(status=status, error=error_key, milestones=self._passed(snapshot))
+            self._runs[path] = _RunMemory(status=status, error=error_key, milestones=self._passed(snapshot),
+                                          nan_alerted=bool(error_key and error_key[0] == "nan"),
+                                          started_at=snapshot.get("started_at"))
             return []
         events: list[AlertEvent] = []
+        if snapshot.get("started_at") and snapshot["started_at"] != memory.started_at:
+            memory.started_at = snapshot["started_at"]
+            memory.nan_alerted = False  # a new run in this log (restarted or rewritten)
         previous, memory.status = memory.status, status
         previous_error, memory.error = memory.error, error_key
         muted = bool(snapshot.get("muted")) or any(
@@ -90,8 +97,10 @@ class AlertPolicy:
             metric = headline(snapshot)
             took = f"in {short_duration(elapsed)}" if elapsed else ""
             add(COMPLETED, f"{name} finished", " · ".join(part for part in (took, metric) if part))
-        elif status in ("failed", "interrupted") and error_key and (previous != status or error_key != previous_error):
+        elif (status in ("failed", "interrupted") and error_key and (previous != status or error_key != previous_error)
+              and not (error_key[0] == "nan" and memory.nan_alerted)):
             kind = NAN if error_key[0] == "nan" else (INTERRUPTED if status == "interrupted" else FAILED)
+            memory.nan_alerted = memory.nan_alerted or kind == NAN
             verb = "interrupted" if kind == INTERRUPTED else ("hit NaN" if kind == NAN else "failed")
             title = f"{name} {verb}" + (f" {after}" if after else "")
             add(kind, title, "" if kind == INTERRUPTED else error_key[1])

@@ -86,6 +86,7 @@ class Run:
         self._count = 0.0  # for counted progress (scikit-learn fits)
         self._unterminated = ""  # text written since the last \r or \n (the frame being drawn)
         self._error_position: tuple[float, float] | None = None
+        self._nan_from_bar = False  # the failure is a NaN on a bar, not yet on a settled line
         self._x = 0.0  # x axis for metric history: the run's step, else its epoch, else a line count
         self._x_unit = "line"
         self._version = 0  # bumped on every visible change
@@ -423,7 +424,7 @@ class Run:
                 if current is None or (value - current) * direction > 0:
                     self.best[name] = value
             self.history.setdefault(name, History()).add(self._x, value)
-            self._check_finite(name, value)
+            self._check_finite(name, value, settled=True)
         if found.marker is not None:
             self._marker(found.marker)
         self._maybe_recovered()
@@ -465,7 +466,7 @@ class Run:
             history = self.history.setdefault(name, History())
             if not history.points or history.points[-1][0] != self._x:  # a bar's postfix: once per step
                 history.add(self._x, value)
-            self._check_finite(name, value)
+            self._check_finite(name, value, settled=False)
         self._maybe_recovered()
 
     def _inner_loop_ended(self, screen: live.Screenful) -> bool:
@@ -538,15 +539,17 @@ class Run:
         if fraction is not None:
             self._pace.add(now, fraction)
 
-    def _check_finite(self, name: str, value: float) -> None:
-        """A loss that is NaN or infinite fails the run (once: the first such metric names it);
+    def _check_finite(self, name: str, value: float, *, settled: bool) -> None:
+        """A loss that is NaN or infinite fails the run, named by the first settled line that
+        shows one (the same for any chunking), or until there is one, by the bar that showed it;
         it recovers when that metric is finite again."""
         if not is_loss_like(name):
             return
         nan = self.error is not None and self.error.error_kind == "nan"
         if not math.isfinite(value):
-            if not (nan and self.status == FAILED):
+            if not (nan and self.status == FAILED) or (settled and self._nan_from_bar):
                 self._fail(Marker(FAILED, f"{name} is {value} (NaN/inf)", "nan"))
+                self._nan_from_bar = not settled
         elif nan and self.error is not None and self.error.message.startswith(f"{name} is"):
             self._recover()
 
@@ -576,6 +579,7 @@ class Run:
             ):
                 return
         self.error = marker
+        self._nan_from_bar = False
         self._error_position = self._position()
         self._set_status(INTERRUPTED if marker.kind == INTERRUPTED else FAILED)
 
