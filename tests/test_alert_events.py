@@ -104,3 +104,18 @@ def test_runs_muted_in_config_by_name_or_path():
     assert policy.observe(snap("failed", path="/r/s.log", name="sweep-3", error=failed), 1) == []
     assert policy.observe(snap("failed", path="/x/debug.log", name="dbg", error=failed), 1) == []
     assert len(policy.observe(snap("failed", path="/r/main.log", name="main", error=failed), 1)) == 1
+
+
+def test_nan_alerts_once_per_run_whatever_names_it_and_again_for_a_new_run():
+    policy = AlertPolicy()
+    first = {**snap(), "started_at": "2026-12-01T10:00:00Z"}
+    policy.observe(first, 0)
+    bar = {"kind": "nan", "message": "loss is nan (NaN/inf)"}
+    summary = {"kind": "nan", "message": "train_loss is nan (NaN/inf)"}
+    assert [a.kind for a in policy.observe({**first, "status": "failed", "error": bar}, 1)] == ["nan"]
+    assert policy.observe({**first, "status": "failed", "error": summary}, 2) == []  # renamed, same NaN
+    assert policy.observe({**first, "status": "running", "error": None}, 3) == []  # it came back ...
+    assert policy.observe({**first, "status": "failed", "error": bar}, 4) == []  # ... and went again
+    rerun = {**snap(), "started_at": "2026-12-01T11:00:00Z"}  # the log was rewritten by a new run
+    policy.observe(rerun, 5)
+    assert [a.kind for a in policy.observe({**rerun, "status": "failed", "error": bar}, 6)] == ["nan"]
