@@ -21,10 +21,11 @@ from collections import deque
 
 from waitbuddy.runs import formats, live
 from waitbuddy.runs.formats import failures, hf, optuna
-from waitbuddy.runs.observe import COMPLETED, FAILED, INTERRUPTED, WARNING, Marker, Observation, Progress, is_loss_like
+from waitbuddy.runs.observe import COMPLETED, FAILED, INTERRUPTED, WARNING, Marker, Progress, is_loss_like
+from waitbuddy.runs.position import Position
 from waitbuddy.runs.present import default_name, headline_name, iso, json_metric, json_number, short_duration
 from waitbuddy.runs.screen import TerminalView
-from waitbuddy.runs.series import History, Pace, best_direction
+from waitbuddy.runs.series import History, best_direction
 from waitbuddy.text import safe_line
 
 WAITING, RUNNING, STALLED = "waiting", "running", "stalled"
@@ -38,9 +39,6 @@ MAX_FRAME = 8192  # longest frame judged whole by its closing "]"
 # (a history scan, `status`) still samples the bars' metrics for the chart every few frames.
 PIECE = 64 * 1024
 RECOVERY_STEPS = 3  # progress after an error that means it was handled
-ELAPSED_TRUSTED = 10.0  # seconds of a loop's printed elapsed time (whole seconds) worth trusting
-# Frameworks whose progress bar spans the whole run rather than one epoch.
-GLOBAL_BAR = frozenset({"transformers", "xgboost", "lightgbm", "catboost", "optuna", "sklearn"})
 # The most specific framework seen names the run; these only when nothing better shows up.
 WEAK_FRAMEWORKS = ("generic", "jsonl", "tqdm")  # weakest first
 
@@ -60,13 +58,7 @@ class Run:
         self.tracebacks = failures.Tracebacks()
         self.status = WAITING
         self.framework: str | None = None
-        self.progress: Progress | None = None  # the innermost training loop
-        self.outer: tuple[Progress, ...] = ()  # the bars around it on screen, outermost first
-        self._progress_epoch = 0.0  # epochs done when the progress was last set
-        self.epoch: tuple[float, float | None] | None = None  # (completed, total)
-        self.epoch_total: float | None = None
-        self._epoch_base: int | None = None  # 0 once an "epoch 0" was seen: printed numbers start at 0
-        self.total_steps: float | None = None  # e.g. HF "Total optimization steps = 375"
+        self.position = Position()  # loops, epochs, the fraction, the ETA, the history's x
         self._settled_metrics: dict[str, float] = {}  # last value of each metric in settled lines
         self._live_metrics: dict[str, float] = {}  # metrics on the rows the terminal still shows
         self.best: dict[str, float] = {}  # from settled lines only: the same for any chunking
@@ -82,13 +74,9 @@ class Run:
         self.ended_at: float | None = None
         self.stall_message: str | None = None
         self._gaps: deque[float] = deque(maxlen=200)
-        self._pace = Pace()  # progress over time, for the ETA
-        self._count = 0.0  # for counted progress (scikit-learn fits)
         self._unterminated = ""  # text written since the last \r or \n (the frame being drawn)
         self._error_position: tuple[float, float] | None = None
         self._nan_from_bar = False  # the failure is a NaN on a bar, not yet on a settled line
-        self._x = 0.0  # x axis for metric history: the run's step, else its epoch, else a line count
-        self._x_unit = "line"
         self._version = 0  # bumped on every visible change
 
     # --- input -------------------------------------------------------------------------------
@@ -241,83 +229,19 @@ class Run:
         usual = self.usual_interval()
         return max(self.stall_floor, STALL_MULTIPLE * usual) if usual is not None else self.stall_floor
 
+    @property
+    def progress(self) -> Progress | None:
+        """The innermost training loop's progress (its count is what rows show)."""
+        return self.position.progress
+
     def fraction(self) -> float | None:
         """How much of the whole run is done (0..1), or None when the log does not tell."""
-        progress = self.progress
-        if progress is None or not progress.total:
-            if self.epoch_total and self.epoch:
-                return _clamp(self.epoch[0] / self.epoch_total)
-            return None
-        within = _clamp(progress.done / progress.total)
-        if not math.isfinite(within):
-            return None
-        if self.outer:  # nested bars: each outer bar counts finished loops of the one inside it
-            fraction = within
-            for bar in reversed(self.outer):
-                if not bar.total:
-                    return None
-                fraction = _clamp((bar.done + fraction) / bar.total)
-            return fraction
-        if self._nested(progress):
-            if self._epochs_done() > self._progress_epoch:
-                within = 0.0  # the loop shown is an earlier epoch's: the next one has not started
-            if self.epoch_total:
-                return _clamp((self._epochs_done() + within) / self.epoch_total)
-            if progress.per_epoch:
-                return None  # one epoch's share of an unknown number of epochs
-        return within
-
-    def _nested(self, progress: Progress) -> bool:
-        """Does this loop run once per epoch (so epochs multiply it)?"""
-        if progress.per_epoch is not None:
-            return progress.per_epoch
-        return self.framework not in GLOBAL_BAR and self.epoch_total is not None
-
-    def _epochs_done(self) -> float:
-        return self.epoch[0] if self.epoch else 0.0
-
-    def _loops_done(self) -> float:
-        """Finished runs of the innermost loop before the current one."""
-        progress = self.progress
-        if self.outer:
-            done = 0.0
-            for bar in self.outer:
-                done = done * (bar.total or 0) + bar.done
-            return done
-        return self._epochs_done() if progress is not None and self._nested(progress) else 0.0
-
-    def _loops(self) -> float:
-        """How many times the innermost loop runs in the whole run."""
-        if self.outer:
-            return math.prod(bar.total or 1 for bar in self.outer)
-        progress = self.progress
-        return self.epoch_total if progress is not None and self._nested(progress) and self.epoch_total else 1.0
+        return self.position.fraction()
 
     def eta_seconds(self, now: float) -> float | None:
         if self.status in ENDED:
             return 0.0 if self.status == COMPLETED else None
-        fraction = self.fraction()
-        if fraction is None:
-            return None
-        if fraction >= 1.0:
-            return 0.0
-        if rate := self._pace.rate():
-            return (1.0 - fraction) / rate
-        progress = self.progress
-        if progress is None or not progress.total:
-            return None
-        # Only the framework's own times for the current loop: seconds per loop, times loops left.
-        within = _clamp(progress.done / progress.total)
-        elapsed, remaining = progress.elapsed_seconds, progress.remaining_seconds
-        # Both are printed in whole seconds: the elapsed time is the better measure once it is
-        # long enough for that not to matter, the framework's remaining time before.
-        if elapsed and within >= 0.05 and (elapsed >= ELAPSED_TRUSTED or remaining is None or within >= 1.0):
-            seconds_per_loop = elapsed / within
-        elif remaining and within < 1.0:  # "00:00" left of a loop not done says nothing (sub-second)
-            seconds_per_loop = remaining / (1.0 - within)
-        else:
-            return None
-        return seconds_per_loop * (1.0 - fraction) * self._loops()
+        return self.position.eta_seconds()
 
     @property
     def metrics(self) -> dict[str, float]:
@@ -344,7 +268,7 @@ class Run:
     @property
     def x_unit(self) -> str:
         """What the x of ``series()`` counts: "step" (the run's overall step), "epoch" or "line"."""
-        return self._x_unit
+        return self.position.x_unit
 
     def series(self) -> dict[str, list[tuple[float, float]]]:
         """Every metric's history over the whole run, x in ``x_unit``; bounded per metric."""
@@ -356,15 +280,7 @@ class Run:
         eta = self.eta_seconds(now)
         end = self.ended_at if self.ended_at is not None else now
         elapsed = None if self.started_at is None else max(end - self.started_at, 0.0)
-        epoch = None
-        if self.epoch is not None:
-            done = math.floor(self.epoch[0])
-            if (progress is not None and progress.total and progress.done >= progress.total and self._nested(progress)
-                    and self._progress_epoch == self.epoch[0]):
-                done += 1  # the epoch's own loop has finished: that epoch is done too
-            if self.epoch_total:
-                done = min(done, int(self.epoch_total))
-            epoch = {"done": json_number(done), "total": json_number(self.epoch_total)}
+        epoch = self.position.epoch_snapshot()
         return {
             "path": self.path,
             "name": self.name,
@@ -374,7 +290,7 @@ class Run:
                 "unit": progress.unit, "done": json_number(progress.done), "total": json_number(progress.total),
                 "fraction": None if fraction is None else round(fraction, 4),
             },
-            "epoch": epoch,
+            "epoch": None if epoch is None else {key: json_number(value) for key, value in epoch.items()},
             "eta_seconds": None if eta is None else round(eta, 1),
             "elapsed_seconds": None if elapsed is None else round(elapsed, 1),
             "metrics": {name: json_metric(value) for name, value in self.metrics.items()},
@@ -399,21 +315,17 @@ class Run:
             self._marker(marker)
         if was_inside and self.tracebacks.inside:
             return  # a frame or source line of a traceback: not training output
+        position = self.position
         if (steps := hf.total_steps(line)) is not None:
-            self.total_steps = float(steps)
-        if self._x_unit == "line":
-            self._x += 1
+            position.total_steps = float(steps)
+        position.next_line()
         if (found := formats.recognize(line, self.extra_recognizers)) is None:
             return
         if found.framework:
             self._framework(found.framework)
-        self._epoch_from(found)
-        if found.progress is not None and _finite(found.progress.done) and _finite(found.progress.total or 0.0):
-            self.outer = ()  # a settled bar is the last word on its loop; nesting is read from rows
-            alone = live.combine([found])  # a bar over epochs counts epochs
-            if alone.epoch is not None:
-                self._set_epoch(*alone.epoch)
-            self._progress(alone.progress or found.progress, now)
+        position.epoch_from(found)
+        if found.progress is not None and position.settled_bar(found, now):
+            self.soft_complete = position.complete()
         for name, value in found.metrics.items():
             name = safe_line(name, limit=64)  # JSON-line keys are arbitrary text
             self._settled_metrics[name] = value
@@ -423,7 +335,7 @@ class Run:
                 current = self.best.get(name)
                 if current is None or (value - current) * direction > 0:
                     self.best[name] = value
-            self.history.setdefault(name, History()).add(self._x, value)
+            self.history.setdefault(name, History()).add(position.x, value)
             self._check_finite(name, value, settled=True)
         if found.marker is not None:
             self._marker(found.marker)
@@ -436,12 +348,9 @@ class Run:
         rows, _cursor = self.view.held()
         observations = [formats.recognize(row, self.extra_recognizers) for row in rows]
         screen = live.combine(observations)
+        position = self.position
         if tentative:
-            if (screen.progress is not None and _finite(screen.progress.done) and _finite(screen.progress.total or 0.0)
-                    and not self._inner_loop_ended(screen)):
-                self.outer = screen.outer
-                self.progress = self._as_run_progress(screen.progress)
-                self._progress_epoch = self._epochs_done()
+            position.screen(screen, now, tentative=True)
             for name, value in screen.metrics.items():
                 if name in self._live_metrics:
                     self._live_metrics[name] = value
@@ -452,30 +361,18 @@ class Run:
                 continue
             if found.framework:
                 self._framework(found.framework)
-            self._epoch_from(found)
+            position.epoch_from(found)
             if found.marker is not None and found.marker.kind == COMPLETED:
                 self.soft_complete = True  # a completion line that may still change: decided when it settles
-        if screen.epoch is not None and all(_finite(value or 0.0) for value in screen.epoch):
-            self._set_epoch(*screen.epoch)
-        if (screen.progress is not None and _finite(screen.progress.done) and _finite(screen.progress.total or 0.0)
-                and not self._inner_loop_ended(screen)):
-            self.outer = screen.outer
-            self._progress(screen.progress, now)
+        if position.screen(screen, now, tentative=False):
+            self.soft_complete = position.complete()
         self._live_metrics = {safe_line(name, limit=64): value for name, value in screen.metrics.items()}
         for name, value in self._live_metrics.items():
             history = self.history.setdefault(name, History())
-            if not history.points or history.points[-1][0] != self._x:  # a bar's postfix: once per step
-                history.add(self._x, value)
+            if not history.points or history.points[-1][0] != position.x:  # a bar's postfix: once per step
+                history.add(position.x, value)
             self._check_finite(name, value, settled=False)
         self._maybe_recovered()
-
-    def _inner_loop_ended(self, screen: live.Screenful) -> bool:
-        """The bar over epochs alone again, at the count it had around the batch bar: the batch
-        loop ended (its bar erased, validation may run for minutes) and the epoch bar has not
-        moved yet. The epoch is as far as its batches got, not back at its start."""
-        bar = screen.progress
-        return bar is not None and not screen.outer and bar.loop == "epoch" and any(
-            outer.loop == "epoch" and (outer.done, outer.total) == (bar.done, bar.total) for outer in self.outer)
 
     def _probe(self, rows: list[str]) -> None:
         """Failure lines among the rows on screen count now, not once they settle: after nested
@@ -490,54 +387,7 @@ class Run:
 
     def _framework(self, name: str) -> None:
         if self.framework is None or _rank(name) > _rank(self.framework):
-            self.framework = name
-
-    def _epoch_from(self, found: Observation) -> None:
-        if found.epoch is not None and _finite(found.epoch[0]) and _finite(found.epoch[1] or 0.0):
-            self._set_epoch(*found.epoch)
-        elif found.epoch_label is not None and _finite(found.epoch_label):
-            if found.epoch_label == 0:
-                self._epoch_base = 0
-            base = self._epoch_base if self._epoch_base is not None else 1
-            self._set_epoch(max(found.epoch_label - base, 0.0), None)
-
-    def _set_epoch(self, completed: float, total: float | None) -> None:
-        if total:
-            self.epoch_total = total
-        self.epoch = (completed, total or self.epoch_total)
-        if self._x_unit == "line":
-            self._x_unit, self._x = "epoch", completed
-        elif self._x_unit == "epoch":
-            self._x = completed
-
-    def _as_run_progress(self, progress: Progress) -> Progress:
-        if self.framework == "transformers" and progress.unit == "it":
-            # The Trainer's bar counts optimizer steps over the whole run.
-            return Progress(done=progress.done, total=progress.total or self.total_steps, unit="step",
-                            per_epoch=False, remaining_seconds=progress.remaining_seconds,
-                            elapsed_seconds=progress.elapsed_seconds)
-        return progress
-
-    def _progress(self, progress: Progress, now: float) -> None:
-        if progress.eval:
-            return  # a validation loop: it does not move the run's own progress
-        if progress.increment:
-            self._count += progress.done
-            total = self.progress.total if self.progress and self.progress.unit == progress.unit else None
-            progress = Progress(done=self._count, total=total, unit=progress.unit)
-        elif progress.unit == "fit":
-            self._count = progress.done
-        progress = self._as_run_progress(progress)
-        self.progress = progress
-        self._progress_epoch = self._epochs_done()
-        fraction = self.fraction()
-        # Whether the run looks finished follows the latest progress: a 100 % data-loading bar
-        # followed by a training bar at 3 % is not a finished run.
-        self.soft_complete = fraction is not None and fraction >= 1.0
-        self._x_unit = "step"
-        self._x = self._loops_done() * (progress.total or 0) + progress.done
-        if fraction is not None:
-            self._pace.add(now, fraction)
+            self.framework = self.position.framework = name
 
     def _check_finite(self, name: str, value: float, *, settled: bool) -> None:
         """A loss that is NaN or infinite fails the run, named by the first settled line that
@@ -580,7 +430,7 @@ class Run:
                 return
         self.error = marker
         self._nan_from_bar = False
-        self._error_position = self._position()
+        self._error_position = self.position.marks()
         self._set_status(INTERRUPTED if marker.kind == INTERRUPTED else FAILED)
 
     def _recover(self) -> None:
@@ -588,15 +438,12 @@ class Run:
         self._error_position = None
         self._set_status(RUNNING)
 
-    def _position(self) -> tuple[float, float]:
-        return (self.epoch[0] if self.epoch else 0.0, self.progress.done if self.progress else 0.0)
-
     def _advanced_since_error(self) -> bool:
         """Clearly more progress than when the error appeared (Lightning redraws its bar, one step
         on, after a traceback: that is not recovery)."""
         if self._error_position is None or self.status not in (FAILED, INTERRUPTED) or self.exit_code is not None:
             return False
-        (epoch, done), (error_epoch, error_done) = self._position(), self._error_position
+        (epoch, done), (error_epoch, error_done) = self.position.marks(), self._error_position
         return epoch > error_epoch or (epoch == error_epoch and done >= error_done + RECOVERY_STEPS)
 
     def _set_status(self, status: str) -> None:
@@ -613,11 +460,3 @@ class Run:
 
 def _rank(framework: str) -> int:
     return WEAK_FRAMEWORKS.index(framework) if framework in WEAK_FRAMEWORKS else len(WEAK_FRAMEWORKS)
-
-
-def _finite(value: float) -> bool:
-    return math.isfinite(value)
-
-
-def _clamp(value: float) -> float:
-    return min(max(value, 0.0), 1.0)
