@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import os
+
 import time
 from dataclasses import replace
 from pathlib import Path
@@ -122,6 +124,21 @@ async def test_add_rename_mute_and_remove(store: Store, tmp_path: Path):
         await app.workers.wait_for_complete()
     (record,) = registry.runs(store, include_hidden=True)
     assert record.hidden and record.name == "bert-base" and record.muted
+
+
+async def test_a_fifo_typed_at_a_is_refused_and_never_stored(store: Store, tmp_path: Path):
+    fifo = tmp_path / "train.log"
+    os.mkfifo(fifo)
+    app = make_app(store)
+    async with app.run_test(size=(120, 30)) as pilot:
+        await pilot.press("1", "a")
+        await wait_for(pilot, lambda: bool(app.screen.query(Input)))
+        app.screen.query_one(Input).value = str(fifo)
+        await pilot.press("enter")
+        await wait_for(pilot, lambda: any("not a regular file (a FIFO)" in str(toast.message)
+                                          for toast in app._notifications))
+        await app.workers.wait_for_complete()
+    assert registry.watches(store) == []
 
 
 async def test_hostile_log_text_is_plain_text(store: Store, tmp_path: Path):

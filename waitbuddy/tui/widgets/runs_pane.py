@@ -19,6 +19,7 @@ from waitbuddy.alerts.channel import Delivery
 from waitbuddy.alerts.events import AlertEvent, AlertPolicy
 from waitbuddy.config import Config
 from waitbuddy.runs import registry
+from waitbuddy.runs.targets import check_target
 from waitbuddy.store import Store
 from waitbuddy.text import safe_line
 from waitbuddy.tui.areas import AreaSpec
@@ -293,18 +294,24 @@ class RunsArea(Area):
 
     def action_add_watch(self) -> None:
         def add(pattern: str | None) -> None:
-            if not pattern:
-                return
-            pattern = os.path.abspath(os.path.expanduser(pattern))
-            self._in_background("save the watch", registry.add_watch, self.store, pattern)
-            if self.watcher is not None:
-                self.watcher.add_pattern(pattern)
-            exists = os.path.exists(pattern) or any(char in pattern for char in "*?[")
-            self.notify(f"watching {pattern}" + ("" if exists else " (waiting for it to appear)"), markup=False)
+            if pattern:
+                self._in_background("save the watch", self._add_watch, os.path.abspath(os.path.expanduser(pattern)))
 
         self.app.push_screen(
             Prompt("Watch a log file, a directory or a glob such as runs/*/train.log:",
                    placeholder="path, directory or glob"), add)
+
+    def _add_watch(self, pattern: str) -> None:  # a worker thread: stat and the store can wait (NFS, a lock)
+        shown = safe_line(pattern, limit=200)
+        if (reason := check_target(pattern)) is not None:  # a FIFO would spin every dashboard, forever
+            self.post_message(self.Problem(f"{shown}: {reason}; only log files, directories and globs can be watched"))
+            return
+        registry.add_watch(self.store, pattern)
+        if self.watcher is not None:
+            self.watcher.add_pattern(pattern)
+        exists = os.path.exists(pattern) or any(char in pattern for char in "*?[")
+        self.app.call_from_thread(self.notify, f"watching {shown}" + ("" if exists else " (waiting for it to appear)"),
+                                  markup=False)
 
     def _in_background(self, description: str, function, *args) -> None:
         """Store writes can wait on another pane's transaction: never on the UI thread."""
