@@ -119,3 +119,34 @@ def test_enter_is_shown_and_the_run_view_agrees_with_the_list(tmux: Tmux, tmp_pa
     tmux.wait_for(lambda text: "Backlog" in text)
     tmux("send-keys", "-t", "wb", "q")
     assert tmux.exit_status(status_file) == "0"
+
+
+def test_a_real_nested_bar_run_reads_right_in_the_row_then_its_crash(tmux: Tmux, tmp_path: Path):
+    """A real nested-tqdm PyTorch log written as it was recorded (ten times faster): the row shows
+    the epoch and the batch count and the whole run's percent, and a traceback after the bars
+    fails it at once (issue 9, 2 and the crash under nested bars)."""
+    from .replay import chunks
+
+    log = tmp_path / "mlp" / "train.log"
+    log.parent.mkdir()
+    log.write_bytes(b"")
+    status_file = start(tmux, tmp_path, (80, 24), "watch", str(log))
+    tmux.wait_for(lambda text: "mlp/train" in text)
+    started = time.monotonic()
+    with log.open("ab") as out:
+        for seconds, data in chunks("torch_nested.log"):
+            if seconds > 45:  # the third epoch, about half way
+                break
+            time.sleep(max(0.0, seconds / 10 - (time.monotonic() - started)))
+            out.write(data)
+            out.flush()
+        screen = tmux.wait_for(lambda text: "ep 3/5 · " in text)
+        row = next(line for line in screen.splitlines() if "ep 3/5 · " in line)
+        percent = int(row.split("%")[0].split()[-1])
+        assert 45 <= percent <= 60, row  # (2 epochs + most of half the third) / 5, not the batch bar's own
+        assert "ETA" in row, row
+        out.write(b"Traceback (most recent call last):\n  File \"train.py\", line 52, in <module>\n"
+                  b"    save_checkpoint(model, path)\nOSError: [Errno 28] No space left on device\n")
+    screen = tmux.wait_for(lambda text: "✖" in text and "No space left" in text)
+    tmux("send-keys", "-t", "wb", "q")
+    assert tmux.exit_status(status_file) == "0"
