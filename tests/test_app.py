@@ -243,7 +243,11 @@ async def test_toasts_stay_small_in_the_bottom_right_corner(store: Store):
     app = make_app(store)
     async with app.run_test(size=(80, 24), notifications=True) as pilot:
         app.notify("✔ bert-base completed in 3h12m  loss 0.3121  (alerts, toasts and the like)", markup=False)
-        await pilot.pause(0.3)
+        for _ in range(100):  # laid out within a frame or two; later on a loaded machine
+            await pilot.pause(0.05)
+            toasts = app.screen.query(Toast)
+            if toasts and toasts.first().region.width:
+                break
         toast = app.screen.query_one(Toast)
         assert toast.region.width <= 32 and toast.region.right >= 76  # the rack keeps room for a scrollbar
         assert toast.region.height <= 3 and toast.region.y >= 18  # two lines of text, at the bottom
