@@ -382,7 +382,7 @@ class Run:
             marker = failures.recognize(row)
             in_traceback = tracebacks.feed(row, handled=optuna.starts_trial_failure(row))
             for found in (marker, in_traceback):
-                if found is not None:
+                if found is not None and found.kind != WARNING:  # warnings are noted once, when settled
                     self._marker(found)
 
     def _framework(self, name: str) -> None:
