@@ -111,15 +111,20 @@ class StoreError(Exception):
 class Store:
     """A connection to the database, safe to share between threads (calls are serialized)."""
 
-    def __init__(self, connection: sqlite3.Connection, path: str) -> None:
+    def __init__(self, connection: sqlite3.Connection, path: str, *, busy_timeout: float = BUSY_TIMEOUT_SECONDS) -> None:
         self._connection = connection
         self._lock = threading.RLock()
         self.path = path
+        self.busy_timeout = busy_timeout
 
     @classmethod
-    def open(cls, path: Path | str, *, migrations: Sequence[Sequence[str]] = MIGRATIONS) -> Store:
-        """Open (creating if needed) and migrate the database at ``path`` (or ``":memory:"``)."""
+    def open(cls, path: Path | str, *, migrations: Sequence[Sequence[str]] = MIGRATIONS,
+             busy_timeout: float | None = None) -> Store:
+        """Open (creating if needed) and migrate the database at ``path`` (or ``":memory:"``).
+        ``busy_timeout``: how long to wait for another process's write lock (default
+        BUSY_TIMEOUT_SECONDS, read at each open so tests can shorten it)."""
         name = str(path)
+        timeout = BUSY_TIMEOUT_SECONDS if busy_timeout is None else busy_timeout
         if name != ":memory:":
             try:
                 Path(name).parent.mkdir(parents=True, exist_ok=True)
@@ -127,16 +132,16 @@ class Store:
                 raise StoreError(f"cannot create the data directory {Path(name).parent}: {exc.strerror or exc}") from None
         try:
             connection = sqlite3.connect(
-                name, timeout=BUSY_TIMEOUT_SECONDS, isolation_level=None, check_same_thread=False
+                name, timeout=timeout, isolation_level=None, check_same_thread=False
             )
         except sqlite3.Error as exc:
             raise StoreError(f"cannot open the database {name}: {exc}") from None
         try:
-            _prepare(connection, name, migrations)
+            _prepare(connection, name, migrations, timeout)
         except BaseException:
             connection.close()
             raise
-        return cls(connection, name)
+        return cls(connection, name, busy_timeout=timeout)
 
     def close(self) -> None:
         with self._lock:
@@ -154,21 +159,33 @@ class Store:
 
     @contextmanager
     def transaction(self) -> Iterator[sqlite3.Connection]:
-        """A write transaction: committed when the block ends, rolled back if it raises."""
+        """A write transaction: committed when the block ends, rolled back if it raises.
+
+        A locked, read-only or full database raises StoreError with a one-line reason, wherever
+        it shows (BEGIN, a statement in the block, or COMMIT); nothing of the block is kept."""
         with self._lock:
             connection = self._connection
-            connection.execute("BEGIN IMMEDIATE")
             try:
-                yield connection
-            except BaseException:
-                if connection.in_transaction:
-                    connection.execute("ROLLBACK")
-                raise
-            connection.execute("COMMIT")
+                connection.execute("BEGIN IMMEDIATE")
+                try:
+                    yield connection
+                    connection.execute("COMMIT")
+                except BaseException:
+                    _rollback(connection)
+                    raise
+            except sqlite3.DatabaseError as exc:
+                if not _is_environmental(exc):
+                    raise
+                raise StoreError(store_problem(exc, self.path, self.busy_timeout)) from None
 
     def query(self, sql: str, params: Sequence[object] = ()) -> list[sqlite3.Row]:
         with self._lock:
-            return self._connection.execute(sql, params).fetchall()
+            try:
+                return self._connection.execute(sql, params).fetchall()
+            except sqlite3.DatabaseError as exc:
+                if not _is_environmental(exc):
+                    raise
+                raise StoreError(store_problem(exc, self.path, self.busy_timeout)) from None
 
     def get_setting(self, key: str, default: str | None = None) -> str | None:
         rows = self.query("SELECT value FROM settings WHERE key = ?", (key,))
@@ -184,10 +201,40 @@ class Store:
             )
 
 
-def _prepare(connection: sqlite3.Connection, name: str, migrations: Sequence[Sequence[str]]) -> None:
+def store_problem(exc: sqlite3.Error, name: str, busy_timeout: float = BUSY_TIMEOUT_SECONDS) -> str:
+    """One line for the user saying why the database at ``name`` could not be used."""
+    code = getattr(exc, "sqlite_errorcode", None)
+    primary = code & 0xFF if code is not None else None
+    text = str(exc).lower()
+    if primary in (sqlite3.SQLITE_BUSY, sqlite3.SQLITE_LOCKED) or "locked" in text:
+        return f"the database is locked by another process (waited {busy_timeout:g} s)"
+    if primary == sqlite3.SQLITE_READONLY or "readonly" in text:
+        return "the database is read-only"
+    if primary == sqlite3.SQLITE_FULL or "disk is full" in text:
+        return "the disk is full"
+    return f"cannot use the database {name}: {exc}"
+
+
+def _is_environmental(exc: sqlite3.Error) -> bool:
+    """The database or its file is in the way (locked, read-only, full, I/O, corrupt), as opposed
+    to a constraint or SQL error in the statement itself, which callers may expect and handle."""
+    return isinstance(exc, sqlite3.OperationalError) or type(exc) is sqlite3.DatabaseError
+
+
+def _rollback(connection: sqlite3.Connection) -> None:
+    """Undo an open transaction; SQLite may already have rolled it back itself (e.g. SQLITE_FULL)."""
+    if not connection.in_transaction:
+        return
+    try:
+        connection.execute("ROLLBACK")
+    except sqlite3.Error:
+        pass  # the error that got us here says more; SQLite undoes the rest when the connection closes
+
+
+def _prepare(connection: sqlite3.Connection, name: str, migrations: Sequence[Sequence[str]], timeout: float) -> None:
     connection.row_factory = sqlite3.Row
     try:
-        connection.execute(f"PRAGMA busy_timeout = {int(BUSY_TIMEOUT_SECONDS * 1000)}")
+        connection.execute(f"PRAGMA busy_timeout = {int(timeout * 1000)}")
         # Read the version before changing anything: a newer database is refused untouched.
         version = connection.execute("PRAGMA user_version").fetchone()[0]
         if version > len(migrations):
@@ -196,19 +243,19 @@ def _prepare(connection: sqlite3.Connection, name: str, migrations: Sequence[Seq
                 f"waitbuddy {__version__} knows up to {len(migrations)}). "
                 "Upgrade waitbuddy, or point WAITBUDDY_DATA_DIR at another directory."
             )
-        _set_wal(connection)
+        _set_wal(connection, timeout)
         connection.execute("PRAGMA synchronous = NORMAL")
         connection.execute("PRAGMA foreign_keys = ON")
         if version < len(migrations):
             _migrate(connection, name, migrations)
     except sqlite3.DatabaseError as exc:
-        raise StoreError(f"cannot use the database {name}: {exc}") from None
+        raise StoreError(store_problem(exc, name, timeout)) from None
 
 
-def _set_wal(connection: sqlite3.Connection) -> None:
+def _set_wal(connection: sqlite3.Connection, timeout: float) -> None:
     """Switch to WAL. The switch needs a moment of exclusive access and SQLite may refuse it at
     once, without waiting, while another process is opening the same fresh database."""
-    deadline = time.monotonic() + BUSY_TIMEOUT_SECONDS
+    deadline = time.monotonic() + timeout
     while True:
         try:
             connection.execute("PRAGMA journal_mode = WAL")
