@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import fcntl
 import io
 import os
 import selectors
@@ -333,6 +334,86 @@ def test_sigterm_to_the_wrapper_alone_is_forwarded_to_the_child(tmp_path):
     assert record.status == "failed"
     assert record.error_kind == "killed"
     assert record.exit_signal == 15 and record.exit_code is None
+
+
+# A child that counts the SIGINTs it gets, then says how many (or 0 if none came within 5 s).
+COUNT_SIGINTS = textwrap.dedent(
+    """
+    import signal, sys, time
+    count = 0
+    def counted(signum, frame):
+        global count
+        count += 1
+    signal.signal(signal.SIGINT, counted)
+    print("ready", flush=True)
+    deadline = time.monotonic() + 5
+    while count == 0 and time.monotonic() < deadline:
+        time.sleep(0.05)
+    time.sleep(1.0)  # long enough for a second SIGINT to arrive, if one is coming
+    print(f"sigints={count}", flush=True)
+    sys.exit(3)
+    """
+)
+
+
+def start_wrapper_on_a_terminal(tmp_path: Path, child: list[str]) -> tuple[subprocess.Popen[bytes], int]:
+    """The wrapper as the foreground job of a real (pseudo) terminal, its controlling terminal."""
+    import pty
+    import termios
+
+    master, slave = pty.openpty()
+    env = {**os.environ, "PYTHONPATH": os.pathsep.join(filter(None, [str(ROOT), os.environ.get("PYTHONPATH")]))}
+    wrapper = subprocess.Popen(
+        [sys.executable, "-c", WRAPPER, str(tmp_path / "w.db"), str(tmp_path / "train.log"), *child],
+        stdin=slave, stdout=subprocess.PIPE, stderr=subprocess.PIPE, env=env, cwd=ROOT, start_new_session=True,
+        # After setsid the pty becomes our controlling terminal; Popen has no option for that.
+        preexec_fn=lambda: fcntl.ioctl(0, termios.TIOCSCTTY, 0),  # noqa: PLW1509
+    )
+    os.close(slave)
+    return wrapper, master
+
+
+def test_sigint_to_the_wrapper_alone_is_forwarded_to_the_child(tmp_path):
+    wrapper, db, log = start_wrapper(tmp_path, python(LOOP))
+    try:
+        read_until(wrapper, b"ready\n")
+        started = time.monotonic()
+        os.kill(wrapper.pid, signal.SIGINT)  # a supervisor's `kill -INT <pid of waitbuddy>`, no terminal
+        rest, errors = wrapper.communicate(timeout=TIMEOUT)
+        assert wrapper.returncode == 130, errors
+        assert b"KeyboardInterrupt" in rest
+        assert time.monotonic() - started < 5
+    finally:
+        stop_group(wrapper)
+    with Store.open(db) as store:
+        record = launched(store, log)
+    assert record.status == "interrupted" and record.exit_signal == 2
+
+
+def test_a_supervisors_sigint_reaches_the_child_once(tmp_path):
+    wrapper, _db, _log = start_wrapper(tmp_path, python(COUNT_SIGINTS))
+    try:
+        read_until(wrapper, b"ready\n")
+        os.kill(wrapper.pid, signal.SIGINT)
+        rest, errors = wrapper.communicate(timeout=TIMEOUT)
+        assert b"sigints=1" in rest, errors
+        assert wrapper.returncode == 3
+    finally:
+        stop_group(wrapper)
+
+
+def test_ctrl_c_typed_at_the_terminal_reaches_the_child_once(tmp_path):
+    """The terminal signals the whole foreground group; the wrapper must not add a second SIGINT."""
+    wrapper, master = start_wrapper_on_a_terminal(tmp_path, python(COUNT_SIGINTS))
+    try:
+        read_until(wrapper, b"ready\n")
+        os.write(master, b"\x03")  # Ctrl-C, as typed
+        rest, errors = wrapper.communicate(timeout=TIMEOUT)
+        assert b"sigints=1" in rest, errors
+        assert wrapper.returncode == 3
+    finally:
+        stop_group(wrapper)
+        os.close(master)
 
 
 # --- cannot start ------------------------------------------------------------------------------------

@@ -253,7 +253,9 @@ def _reason(exc: OSError) -> str:
 
 class _SignalGuard:
     """While the child runs: survive Ctrl-C (the terminal delivers it to the child too, being in the
-    same process group) and pass SIGTERM and SIGHUP on to the child. Handlers are Python functions,
+    same process group) and pass SIGTERM and SIGHUP on to the child. A SIGINT the terminal did not
+    deliver to the child's group (a supervisor's `kill -INT <our pid>`) is passed on as well: a second
+    SIGINT would interrupt a Python child's own cleanup. Handlers are Python functions,
     never SIG_IGN: an ignored signal stays ignored across exec, and a Python child would then
     ignore Ctrl-C. A signal that was ignored before (nohup, a script's background job) stays
     ignored, so the child inherits that as it would without waitbuddy."""
@@ -267,7 +269,7 @@ class _SignalGuard:
         if threading.current_thread() is not threading.main_thread():
             return self  # only the main thread may set handlers; its signals are not ours to handle
         for signum, handler in (
-            (signal.SIGINT, self._survive), (signal.SIGTERM, self._forward), (signal.SIGHUP, self._forward),
+            (signal.SIGINT, self._interrupt), (signal.SIGTERM, self._forward), (signal.SIGHUP, self._forward),
         ):
             previous = signal.getsignal(signum)
             if previous == signal.SIG_IGN:
@@ -291,8 +293,12 @@ class _SignalGuard:
     def detach(self) -> None:
         self._child = None
 
-    def _survive(self, signum: int, frame: object) -> None:
-        """The child got the same Ctrl-C; we stay to record how it ends."""
+    def _interrupt(self, signum: int, frame: object) -> None:
+        """A Ctrl-C at the terminal reached the child too: we only stay to record how it ends."""
+        child = self._child
+        if child is not None and _terminal_interrupts(child.pid):
+            return
+        self._forward(signum, frame)
 
     def _forward(self, signum: int, frame: object) -> None:
         child = self._child
@@ -307,6 +313,24 @@ class _SignalGuard:
             os.kill(child.pid, signum)
         except ProcessLookupError:
             pass
+
+
+def _terminal_interrupts(pid: int) -> bool:
+    """Whether process ``pid`` is in the foreground process group of our controlling terminal, so a
+    SIGINT from the terminal's Ctrl-C reached it as it reached us. Python's handler cannot see who
+    sent a signal; with no terminal, or the child in a background group, it must have come from
+    someone signalling us alone. (Someone signalling us alone while we run in the foreground still
+    looks like Ctrl-C; that case stays ambiguous.)"""
+    try:
+        tty = os.open("/dev/tty", os.O_RDONLY | os.O_NOCTTY)
+    except OSError:  # no controlling terminal
+        return False
+    try:
+        return os.tcgetpgrp(tty) == os.getpgid(pid)
+    except OSError:
+        return False
+    finally:
+        os.close(tty)
 
 
 # --- the store ---------------------------------------------------------------------------------------
