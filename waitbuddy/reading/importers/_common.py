@@ -6,28 +6,24 @@ Each exporter writes dates, tags and states its own way; the rules for turning t
 
 from __future__ import annotations
 
-import csv
-import io
 import json
 import math
 import re
-import sys
 import time
-from collections.abc import Iterable, Iterator
+from collections.abc import Iterable
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
-from waitbuddy.reading.model import Bookmark, ImportFailed, Invalid, tag_slug
+from waitbuddy.reading.model import Bookmark, ImportFailed, Invalid, Parsed, tag_slug
 from waitbuddy.text import openable_url, safe_line
 
 EARLIEST = datetime(1990, 1, 1, tzinfo=UTC)  # before the web: a broken date, not a real save
 FUTURE_SLACK = timedelta(days=1)
 _EARLIEST_SECONDS = EARLIEST.timestamp()
-# Raindrop highlights and notes can exceed csv's default 128 KiB field limit. Only ever raised,
-# so this stays harmless for anything else in the process that reads CSV.
-FIELD_LIMIT = 64 * 1024 * 1024
-if csv.field_size_limit() < FIELD_LIMIT:
-    csv.field_size_limit(min(FIELD_LIMIT, sys.maxsize))
+# No real title, URL or tag list comes near these; a longer one is a broken or hostile file, and
+# its row is reported (never cut silently). Notes hold Raindrop highlights, so they get more room.
+MAX_FIELD = 64 * 1024
+MAX_NOTE = 1024 * 1024
 
 _SPACE = re.compile(r"[ \t\r\n]*")
 _STATUS_WORDS = {
@@ -149,65 +145,63 @@ def _bad(value: Any) -> datetime | None:
 
 
 def checked_url(raw: Any, line: int) -> str | Invalid:
-    """The URL of an entry, or why the entry can't be used (missing, or not an http(s) URL)."""
+    """The URL of an entry, or why the entry can't be used (missing, too long, or not an http(s) URL)."""
     if not isinstance(raw, str) or not raw.strip():
         return Invalid(line, "no URL")
+    if len(raw) > MAX_FIELD:
+        return Invalid(line, f"URL is {size_text(len(raw))} long (the limit is {size_text(MAX_FIELD)})")
     url = openable_url(raw)
     if url is None:
         return Invalid(line, f"not an http(s) URL: {shown(raw.strip())}")
     return url
 
 
-def bookmark(url: str, *, title: str = "", **fields: Any) -> Bookmark:
-    """A bookmark; a title that only repeats the URL (Pocket writes those) counts as no title."""
+def bookmark(url: str, *, title: str = "", **fields: Any) -> Bookmark | Invalid:
+    """A bookmark; a title that only repeats the URL (Pocket writes those) counts as no title.
+
+    A field past its limit (:data:`MAX_FIELD`, :data:`MAX_NOTE` for notes and descriptions) makes
+    the entry :class:`Invalid`, naming the field and its size.
+    """
     title = (title or "").strip()
     if title == url:
         title = ""
+    if problem := too_long(title=title, tags=fields.get("tags", ()), note=fields.get("note", ""),
+                           description=fields.get("description", "")):
+        return Invalid(fields.get("line", 0), problem)
     return Bookmark(url=url, title=title, **fields)
+
+
+def too_long(*, title: str = "", tags: Iterable[str] = (), note: str = "", description: str = "") -> str | None:
+    """Why one of these fields is too long to import, or None."""
+    lengths = (("title", len(title), MAX_FIELD), ("tags", sum(len(tag) + 1 for tag in tags), MAX_FIELD),
+               ("note", len(note), MAX_NOTE), ("description", len(description), MAX_NOTE))
+    for field, length, limit in lengths:
+        if length > limit:
+            return f"{field} is {size_text(length)} long (the limit is {size_text(limit)})"
+    return None
+
+
+def size_text(chars: int) -> str:
+    """A length in characters for people: ``812 characters``, ``64 KB``, ``100.0 MB``."""
+    if chars < 1024:
+        return f"{chars} characters"
+    if chars < 1024 * 1024:
+        return f"{-(-chars // 1024)} KB"  # rounded up: just over a limit never reads as the limit
+    tenths = -(-chars * 10 // (1024 * 1024))
+    return f"{tenths // 10} MB" if tenths % 10 == 0 else f"{tenths / 10:.1f} MB"
+
+
+def add(parsed: Parsed, entry: Bookmark | Invalid, prefix: str = "") -> None:
+    """An entry into its list: a bookmark, or a rejected one (its reason after ``prefix``)."""
+    if isinstance(entry, Invalid):
+        parsed.invalid.append(Invalid(entry.line, prefix + entry.reason) if prefix else entry)
+    else:
+        parsed.bookmarks.append(entry)
 
 
 def text_field(value: Any) -> str:
     """A JSON value as text: strings as they are, anything else (numbers, null, objects) as empty."""
     return value if isinstance(value, str) else ""
-
-
-def csv_header(text: str) -> list[str]:
-    """The first row of ``text`` read as CSV, names stripped and lowercased (empty if unreadable)."""
-    try:
-        first = next(csv.reader(io.StringIO(text, newline="")), [])
-    except csv.Error:
-        return []
-    return [name.strip().lower() for name in first]
-
-
-def csv_records(text: str, name: str) -> tuple[list[str], Iterator[tuple[int, dict[str, str]]]]:
-    """The header and an iterator of ``(line where the record starts, {column: value})``.
-
-    Columns are matched by name, so extra or reordered columns (Pocket's 2024 ``cursor``) don't
-    shift anything. A record spanning several lines (quoted newlines) reports its first line.
-    """
-    reader = csv.reader(io.StringIO(text, newline=""))
-    try:
-        header = [column.strip().lower() for column in next(reader, [])]
-    except csv.Error as error:
-        raise fail(name, f"line 1: unreadable CSV header ({error})") from None
-
-    def records() -> Iterator[tuple[int, dict[str, str]]]:
-        end = reader.line_num
-        while True:
-            start = end + 1
-            try:
-                row = next(reader)
-            except StopIteration:
-                return
-            except csv.Error as error:
-                raise fail(name, f"line {start}: unreadable CSV ({error})") from None
-            end = reader.line_num
-            if not any(cell.strip() for cell in row):
-                continue  # blank line
-            yield start, {column: (row[i] if i < len(row) else "") for i, column in enumerate(header)}
-
-    return header, records()
 
 
 def json_array(text: str, name: str) -> list[tuple[int, Any]]:

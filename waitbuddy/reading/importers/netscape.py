@@ -9,10 +9,13 @@ and ``<h1>Unread</h1>``/``<h1>Read Archive</h1>`` sections, so one parser reads 
 
 from __future__ import annotations
 
+import re
 from dataclasses import dataclass, field, replace
 from html.parser import HTMLParser
 
 from waitbuddy.reading.importers._common import (
+    MAX_FIELD,
+    MAX_NOTE,
     BadDate,
     bookmark,
     checked_url,
@@ -20,8 +23,10 @@ from waitbuddy.reading.importers._common import (
     fail,
     folder_tag,
     shown,
+    size_text,
     split_tags,
     tags_of,
+    too_long,
 )
 from waitbuddy.reading.model import STATUSES, Bookmark, Invalid, Parsed
 
@@ -39,6 +44,11 @@ NOTES_OPEN, NOTES_CLOSE = "[linkding-notes]", "[/linkding-notes]"
 _MAX_FOLDER_TAGS = 32  # deeper folders add no tags (a hostile nesting would copy ever longer tuples)
 _MAX_UNPARSED_TAIL = 4096  # close() is quadratic in this; 4 KB costs milliseconds
 _SKIPPED_ATTRIBUTES = frozenset({"icon", "icon_uri", "post_data"})  # big or useless: never stored
+# The parser is fed the file a batch at a time, cut before a "<". A tag or text longer than this
+# between two "<" is not fed: HTMLParser would copy it several times (919 MB for a 150 MB attribute).
+MAX_SEGMENT = 2 * 1024 * 1024
+_BATCH = 1024 * 1024
+_TAG_NAME = re.compile(r"</?([a-zA-Z][^\s/>]{0,15})")
 
 
 @dataclass(frozen=True)
@@ -63,6 +73,7 @@ class _Open:
     attrs: dict[str, str] = field(default_factory=dict)
     text: list[str] = field(default_factory=list)
     target: int | None = None  # a <DD>'s bookmark, by index in the parser's entries
+    skipped_text: int = 0  # length of a text inside it too long to be fed to the parser
 
 
 class _BookmarkParser(HTMLParser):
@@ -78,6 +89,7 @@ class _BookmarkParser(HTMLParser):
         self.open: _Open | None = None
         self.last_entry: int | None = None  # index of the bookmark a following <DD> describes
         self.section: str | None = None  # Pocket: status of the current <h1> section
+        self.dropped: set[int] = set()  # bookmarks whose description turned out too long
 
     # Tags -------------------------------------------------------------------------------------
 
@@ -136,20 +148,38 @@ class _BookmarkParser(HTMLParser):
             self.invalid.append(Invalid(line, "file ends in the middle of this bookmark's <A> tag"))
             self.rawdata = ""
         elif rest[:1] == "<" and len(rest) > _MAX_UNPARSED_TAIL:
-            self.invalid.append(Invalid(line, f"unterminated markup {shown(rest[:12])!r}: the remaining "
-                                              f"{len(rest)} characters of the file were skipped"))
-            self.rawdata = ""
+            self.skip_rest(0)
         if self.open is not None and self.open.kind == "a":
             self.invalid.append(Invalid(self.open.line, "file ends before this bookmark's </A>"))
             self.open = None
         self.close()
         self._finish()
 
+    def skip_rest(self, unfed: int) -> None:
+        """Give up on the construct the parser is waiting to see the end of, and the ``unfed`` characters after it."""
+        rest = self.rawdata.lstrip()
+        line = self.getpos()[0] + self.rawdata.count("\n", 0, len(self.rawdata) - len(rest))
+        self.invalid.append(Invalid(line, f"unterminated markup {shown(rest[:12])!r}: the remaining "
+                                          f"{len(rest) + unfed} characters of the file were skipped"))
+        self.rawdata = ""
+
     # Elements ---------------------------------------------------------------------------------
+
+    def _too_long(self, current: _Open) -> None:
+        length = size_text(current.skipped_text)
+        if current.kind == "a":
+            self.invalid.append(Invalid(current.line, f"title is {length} long (the limit is {size_text(MAX_FIELD)})"))
+        elif current.kind == "dd" and current.target is not None:
+            entry = self.entries[current.target]
+            self.invalid.append(Invalid(entry.line, f"description is {length} long (the limit is {size_text(MAX_NOTE)})"))
+            self.dropped.add(current.target)
 
     def _finish(self) -> None:
         current, self.open = self.open, None
         if current is None:
+            return
+        if current.skipped_text:
+            self._too_long(current)
             return
         text = "".join(current.text)
         if current.kind == "a":
@@ -207,8 +237,12 @@ class _BookmarkParser(HTMLParser):
         own_status = attrs.get("status", "").strip().lower()  # written by waitbuddy's own export
         if own_status in STATUSES:
             status = own_status
+        entry = bookmark(url, title=title, tags=tags, saved_at=saved_at, status=status, line=line)
+        if isinstance(entry, Invalid):
+            self.invalid.append(entry)
+            return
         self.last_entry = len(self.entries)
-        self.entries.append(bookmark(url, title=title, tags=tags, saved_at=saved_at, status=status, line=line))
+        self.entries.append(entry)
 
     def _description(self, index: int, text: str) -> None:
         start = text.find(NOTES_OPEN)
@@ -216,7 +250,33 @@ class _BookmarkParser(HTMLParser):
         if start >= 0:  # linkding: description[linkding-notes]notes[/linkding-notes]; unclosed is taken too
             stop = text.find(NOTES_CLOSE, start + len(NOTES_OPEN))
             description, note = text[:start].strip(), text[start + len(NOTES_OPEN):stop if stop >= 0 else None].strip()
+        if problem := too_long(description=description, note=note):
+            self.invalid.append(Invalid(self.entries[index].line, problem))
+            self.dropped.add(index)
+            return
         self.entries[index] = replace(self.entries[index], description=description, note=note)
+
+    def skipped(self, start: str, length: int, newlines: int) -> None:
+        """A tag or text of ``length`` characters starting with ``start`` was not fed (too long)."""
+        line = self.getpos()[0] + self.rawdata.count("\n")
+        if name := _TAG_NAME.match(start):
+            reason = f"a <{name.group(1)}> tag {size_text(length)} long was skipped (the limit is {size_text(MAX_SEGMENT)})"
+            if name.group(1).lower() == "a" and not start.startswith("</"):
+                reason = f"bookmark skipped: its <A> tag is {size_text(length)} long (the limit is " \
+                         f"{size_text(MAX_SEGMENT)})"
+                self._finish()
+                self.open = _Open("skipped", line)  # its title goes nowhere, not into the element before
+                self.pending_folder = self.last_entry = None
+            self.invalid.append(Invalid(line, reason))
+        elif start.startswith("<"):
+            self.invalid.append(Invalid(line, f"markup {shown(start[:12])!r} {size_text(length)} long was skipped "
+                                              f"(the limit is {size_text(MAX_SEGMENT)})"))
+        elif self.open is not None and self.open.kind in ("a", "dd"):
+            self.open.skipped_text = length  # the entry is reported when it ends
+        else:
+            self.invalid.append(Invalid(line, f"text {size_text(length)} long was skipped (the limit is "
+                                              f"{size_text(MAX_SEGMENT)})"))
+        self.lineno += newlines
 
 
 def parse_netscape(text: str, name: str, *, pocket: bool = False) -> Parsed:
@@ -228,14 +288,43 @@ def parse_netscape(text: str, name: str, *, pocket: bool = False) -> Parsed:
     """
     parser = _BookmarkParser(pocket=pocket)
     try:
-        parser.feed(text)
+        _feed(parser, text)
         parser.end()
     except (AssertionError, ValueError, RecursionError) as error:  # old HTMLParser bugs on odd markup
         raise fail(name, f"unreadable HTML ({error})") from None
     if not parser.entries and not parser.invalid:
         raise fail(name, "no bookmarks found in this HTML file (no <A HREF> links)")
     invalid = sorted(parser.invalid, key=lambda item: item.line)
-    return Parsed("pocket-html" if pocket else "netscape", parser.entries, invalid)
+    entries = [entry for index, entry in enumerate(parser.entries) if index not in parser.dropped]
+    return Parsed("pocket-html" if pocket else "netscape", entries, invalid)
+
+
+def _feed(parser: _BookmarkParser, text: str) -> None:
+    """Feed ``text`` in batches of about :data:`_BATCH` characters, each cut before a ``<``.
+
+    A segment (from one ``<`` to the next) longer than :data:`MAX_SEGMENT` is not fed but
+    reported, and a construct the parser keeps waiting for the end of past that size (an
+    unclosed comment) ends the reading, so nothing is ever held or copied at more than a few MB.
+    """
+    size, pos = len(text), 0
+    while pos < size:
+        limit = pos + _BATCH
+        cut = size if limit >= size else text.find("<", limit)
+        cut = size if cut < 0 else cut
+        last = text.rfind("<", pos, min(limit, size))  # where the batch's last segment starts
+        last = pos if last < 0 else last
+        if cut - last <= MAX_SEGMENT:
+            parser.feed(text[pos:cut])
+        else:  # a huge tag, or a tag of normal size and a huge text after it
+            close = text.find(">", last, last + MAX_SEGMENT) if text.startswith("<", last) else -1
+            skip = close + 1 if close >= 0 else last
+            if skip > pos:
+                parser.feed(text[pos:skip])
+            parser.skipped(text[skip:skip + 20], cut - skip, text.count("\n", skip, cut))
+        pos = cut
+        if len(parser.rawdata) > MAX_SEGMENT:
+            parser.skip_rest(size - pos)
+            return
 
 
 def looks_like_pocket_html(head: str) -> bool:

@@ -11,7 +11,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from waitbuddy.reading.importers._common import BadDate, bookmark, checked_url, iso_date, tags_of, text_field
+from waitbuddy.reading.importers._common import BadDate, add, bookmark, checked_url, iso_date, tags_of, text_field
 from waitbuddy.reading.model import Invalid, Parsed
 
 MARKER_KEYS = frozenset({"savedAt", "slug", "readingProgress"})
@@ -45,10 +45,10 @@ def parse_omnivore(records: list[tuple[int, Any]], *, part: str = "",
             parsed.invalid.append(Invalid(line, f"{prefix}{error}"))
             continue
         slug = text_field(record.get("slug"))
-        parsed.bookmarks.append(bookmark(
+        add(parsed, bookmark(
             url, title=text_field(record.get("title")), tags=tags_of(_labels(record.get("labels"))),
             saved_at=saved_at, status=_status(state, record), description=text_field(record.get("description")),
-            note=(highlights or {}).get(slug, "").strip() if slug else "", line=line))
+            note=(highlights or {}).get(slug, "").strip() if slug else "", line=line), prefix)
     return parsed
 
 

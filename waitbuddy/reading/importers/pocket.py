@@ -11,14 +11,15 @@ from __future__ import annotations
 
 from waitbuddy.reading.importers._common import (
     BadDate,
+    add,
     bookmark,
     checked_url,
-    csv_records,
     epoch_date,
     split_tags,
     status_of,
     tags_of,
 )
+from waitbuddy.reading.importers._csv import csv_records
 from waitbuddy.reading.model import Invalid, Parsed
 
 REQUIRED = frozenset({"title", "url", "time_added", "status"})
@@ -35,6 +36,9 @@ def parse_pocket_csv(text: str, name: str, *, part: str = "") -> Parsed:
     _header, records = csv_records(text, name)
     parsed = Parsed("pocket-csv")
     for line, row in records:
+        if isinstance(row, str):
+            parsed.invalid.append(Invalid(line, prefix + row))
+            continue
         url = checked_url(row.get("url"), line)
         if isinstance(url, Invalid):
             parsed.invalid.append(Invalid(line, prefix + url.reason))
@@ -44,9 +48,9 @@ def parse_pocket_csv(text: str, name: str, *, part: str = "") -> Parsed:
         except BadDate as error:
             parsed.invalid.append(Invalid(line, f"{prefix}{error}"))
             continue
-        parsed.bookmarks.append(bookmark(
+        add(parsed, bookmark(
             url, title=row.get("title", ""), tags=tags_of(split_tags(row.get("tags"), "|")), saved_at=saved_at,
-            status=status_of(row.get("status")), line=line))
+            status=status_of(row.get("status")), line=line), prefix)
     return parsed
 
 

@@ -10,14 +10,15 @@ from __future__ import annotations
 
 from waitbuddy.reading.importers._common import (
     BadDate,
+    add,
     bookmark,
     checked_url,
-    csv_records,
     folder_tag,
     iso_date,
     split_tags,
     tags_of,
 )
+from waitbuddy.reading.importers._csv import csv_records
 from waitbuddy.reading.model import Invalid, Parsed
 
 REQUIRED = frozenset({"id", "url", "folder", "created", "excerpt"})
@@ -34,6 +35,9 @@ def parse_raindrop_csv(text: str, name: str) -> Parsed:
     _header, records = csv_records(text, name)
     parsed = Parsed("raindrop-csv")
     for line, row in records:
+        if isinstance(row, str):
+            parsed.invalid.append(Invalid(line, row))
+            continue
         url = checked_url(row.get("url"), line)
         if isinstance(url, Invalid):
             parsed.invalid.append(url)
@@ -49,7 +53,7 @@ def parse_raindrop_csv(text: str, name: str) -> Parsed:
         highlights = row.get("highlights", "").strip()
         if highlights:
             note = f"{note}\n\n{highlights}" if note else highlights
-        parsed.bookmarks.append(bookmark(
+        add(parsed, bookmark(
             url, title=row.get("title", ""), tags=tags_of([*folders, *split_tags(row.get("tags"), ",")]),
             saved_at=saved_at, note=note, description=row.get("excerpt", "").strip(), line=line))
     return parsed

@@ -11,15 +11,16 @@ from typing import Any
 
 from waitbuddy.reading.importers._common import (
     BadDate,
+    add,
     any_date,
     bookmark,
     checked_url,
-    csv_records,
     split_tags,
     status_of,
     tags_of,
     text_field,
 )
+from waitbuddy.reading.importers._csv import csv_records
 from waitbuddy.reading.model import Invalid, Parsed
 
 OWN_CSV_COLUMNS = ("url", "title", "kind", "status", "priority", "tags", "note", "saved_at", "minutes")
@@ -44,6 +45,9 @@ def parse_generic_csv(text: str, name: str) -> Parsed:
     own = set(OWN_CSV_COLUMNS) <= set(header)
     parsed = Parsed("waitbuddy-csv" if own else "csv")
     for line, row in records:
+        if isinstance(row, str):
+            parsed.invalid.append(Invalid(line, row))
+            continue
         url = checked_url(row.get("url"), line)
         if isinstance(url, Invalid):
             parsed.invalid.append(url)
@@ -55,7 +59,7 @@ def parse_generic_csv(text: str, name: str) -> Parsed:
             continue
         field = row.get("tags", "")
         separator = "|" if own or "|" in field else ","
-        parsed.bookmarks.append(bookmark(
+        add(parsed, bookmark(
             url, title=_first(row, TITLE_COLUMNS), tags=tags_of(split_tags(field, separator)), saved_at=saved_at,
             status=status_of(_first(row, STATUS_COLUMNS)), note=_first(row, NOTE_COLUMNS).strip(),
             description=_first(row, DESCRIPTION_COLUMNS).strip(), line=line))
@@ -79,7 +83,7 @@ def parse_generic_json(records: list[tuple[int, Any]]) -> Parsed:
         except BadDate as error:
             parsed.invalid.append(Invalid(line, str(error)))
             continue
-        parsed.bookmarks.append(bookmark(
+        add(parsed, bookmark(
             url, title=text_field(record.get("title")), tags=tags_of(_tags(record.get("tags"))), saved_at=saved_at,
             status=status_of(text_field(record.get("status"))), note=text_field(record.get("note")).strip(),
             description=text_field(record.get("description")).strip(), line=line))
