@@ -11,6 +11,7 @@ CSV by header, or a list of URLs. A file-level problem raises
 from __future__ import annotations
 
 import io
+import itertools
 import os
 import posixpath
 import re
@@ -19,7 +20,7 @@ import zipfile
 import zlib
 from pathlib import Path
 
-from waitbuddy.reading.importers._common import fail, json_array
+from waitbuddy.reading.importers._common import fail, json_records
 from waitbuddy.reading.importers._csv import csv_header
 from waitbuddy.reading.importers.netscape import looks_like_pocket_html, parse_netscape
 from waitbuddy.reading.importers.omnivore import is_omnivore, parse_omnivore
@@ -35,6 +36,7 @@ __all__ = ["MAX_BYTES", "ImportFailed", "Parsed", "parse_bytes", "parse_file"]
 MAX_BYTES = 200 * 1024 * 1024  # the file, and everything unpacked from a zip, together
 MAX_ZIP_MEMBERS = 100_000
 SNIFF_CHARS = 8192
+JSON_SNIFF_RECORDS = 1000  # records read to tell Omnivore from other JSON, and bookmark objects from other data
 _ZIP_MAGIC = (b"PK\x03\x04", b"PK\x05\x06", b"PK\x07\x08")
 _OTHER_MAGIC = {
     b"\x1f\x8b": "gzip data", b"BZh": "bzip2 data", b"\xfd7zXZ": "xz data", b"7z\xbc\xaf\x27\x1c": "a 7z archive",
@@ -190,14 +192,16 @@ def _parse_csv(text: str, header: list[str], name: str) -> Parsed:
 
 
 def _parse_json(text: str, name: str) -> Parsed:
-    records = json_array(text, name)
-    if records and not any(isinstance(record, dict) for _line, record in records):
+    """The first records decide what the file is; the rest are read one at a time, never all held."""
+    records = json_records(text, name)
+    head = list(itertools.islice(records, JSON_SNIFF_RECORDS))
+    if head and not any(isinstance(record, dict) for _line, record in head):
         raise fail(name, "JSON is not a list of bookmark objects")
-    if is_omnivore(records):
-        return parse_omnivore(records)
-    if records and not any(isinstance(record, dict) and "url" in record for _line, record in records):
+    if is_omnivore(head):
+        return parse_omnivore(itertools.chain(head, records))
+    if head and not any(isinstance(record, dict) and "url" in record for _line, record in head):
         raise fail(name, "JSON objects have no url field")
-    return parse_generic_json(records)
+    return parse_generic_json(itertools.chain(head, records))
 
 
 # Zips --------------------------------------------------------------------------------------------
@@ -284,7 +288,7 @@ def _parse_omnivore_zip(unpack: _Unpacker, metadata: list[zipfile.ZipInfo], memb
     combined = Parsed("omnivore")
     for info in sorted(metadata, key=lambda item: item.filename):
         where = f"{name}/{info.filename}"
-        records = json_array(unpack.text(info), where)
+        records = json_records(unpack.text(info), where)
         parsed = parse_omnivore(records, part=posixpath.basename(info.filename), highlights=highlights)
         combined.bookmarks.extend(parsed.bookmarks)
         combined.invalid.extend(parsed.invalid)

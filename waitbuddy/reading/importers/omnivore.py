@@ -9,6 +9,7 @@ scroll position, so a partly read item is not "reading" for us: it was most like
 
 from __future__ import annotations
 
+from collections.abc import Iterable
 from typing import Any
 
 from waitbuddy.reading.importers._common import BadDate, add, bookmark, checked_url, iso_date, tags_of, text_field
@@ -22,9 +23,9 @@ def is_omnivore(records: list[tuple[int, Any]]) -> bool:
     return any(isinstance(record, dict) and MARKER_KEYS & record.keys() for _line, record in records)
 
 
-def parse_omnivore(records: list[tuple[int, Any]], *, part: str = "",
+def parse_omnivore(records: Iterable[tuple[int, Any]], *, part: str = "",
                    highlights: dict[str, str] | None = None) -> Parsed:
-    """Omnivore records (from :func:`~waitbuddy.reading.importers._common.json_array`) as bookmarks."""
+    """Omnivore records (from :func:`~waitbuddy.reading.importers._common.json_records`) as bookmarks."""
     prefix = f"{part}: " if part else ""
     parsed = Parsed("omnivore")
     for line, record in records:

@@ -7,6 +7,7 @@ are split on ``|`` when the field has one, else on commas. Dates may be ISO-8601
 
 from __future__ import annotations
 
+from collections.abc import Iterable
 from typing import Any
 
 from waitbuddy.reading.importers._common import (
@@ -66,11 +67,12 @@ def parse_generic_csv(text: str, name: str) -> Parsed:
     return parsed
 
 
-def parse_generic_json(records: list[tuple[int, Any]]) -> Parsed:
-    """An array of objects with ``url`` (waitbuddy's JSON export among them)."""
-    ours = any(isinstance(record, dict) and OWN_JSON_KEYS <= record.keys() for _line, record in records)
-    parsed = Parsed("waitbuddy-json" if ours else "json")
+def parse_generic_json(records: Iterable[tuple[int, Any]]) -> Parsed:
+    """An array of objects with ``url`` (waitbuddy's JSON export among them), read once, in order."""
+    parsed = Parsed("json")
     for line, record in records:
+        if isinstance(record, dict) and OWN_JSON_KEYS <= record.keys():
+            parsed.format = "waitbuddy-json"
         if not isinstance(record, dict):
             parsed.invalid.append(Invalid(line, "not a bookmark object"))
             continue
