@@ -108,6 +108,10 @@ class StoreError(Exception):
     """The database cannot be used; ``str()`` is the message for the user."""
 
 
+class StoreBusy(StoreError):
+    """Another process held the write lock for the whole busy timeout: trying again later may work."""
+
+
 class Store:
     """A connection to the database, safe to share between threads (calls are serialized)."""
 
@@ -176,7 +180,7 @@ class Store:
             except sqlite3.DatabaseError as exc:
                 if not _is_environmental(exc):
                     raise
-                raise StoreError(store_problem(exc, self.path, self.busy_timeout)) from None
+                raise _store_error(exc, self.path, self.busy_timeout) from None
 
     def query(self, sql: str, params: Sequence[object] = ()) -> list[sqlite3.Row]:
         with self._lock:
@@ -185,7 +189,7 @@ class Store:
             except sqlite3.DatabaseError as exc:
                 if not _is_environmental(exc):
                     raise
-                raise StoreError(store_problem(exc, self.path, self.busy_timeout)) from None
+                raise _store_error(exc, self.path, self.busy_timeout) from None
 
     def get_setting(self, key: str, default: str | None = None) -> str | None:
         rows = self.query("SELECT value FROM settings WHERE key = ?", (key,))
@@ -203,16 +207,28 @@ class Store:
 
 def store_problem(exc: sqlite3.Error, name: str, busy_timeout: float = BUSY_TIMEOUT_SECONDS) -> str:
     """One line for the user saying why the database at ``name`` could not be used."""
-    code = getattr(exc, "sqlite_errorcode", None)
-    primary = code & 0xFF if code is not None else None
+    primary = _primary_code(exc)
     text = str(exc).lower()
-    if primary in (sqlite3.SQLITE_BUSY, sqlite3.SQLITE_LOCKED) or "locked" in text:
+    if _is_busy(exc):
         return f"the database is locked by another process (waited {busy_timeout:g} s)"
     if primary == sqlite3.SQLITE_READONLY or "readonly" in text:
         return "the database is read-only"
     if primary == sqlite3.SQLITE_FULL or "disk is full" in text:
         return "the disk is full"
     return f"cannot use the database {name}: {exc}"
+
+
+def _store_error(exc: sqlite3.Error, name: str, busy_timeout: float) -> StoreError:
+    return (StoreBusy if _is_busy(exc) else StoreError)(store_problem(exc, name, busy_timeout))
+
+
+def _primary_code(exc: sqlite3.Error) -> int | None:
+    code = getattr(exc, "sqlite_errorcode", None)  # Python 3.11+
+    return code & 0xFF if code is not None else None
+
+
+def _is_busy(exc: sqlite3.Error) -> bool:
+    return _primary_code(exc) in (sqlite3.SQLITE_BUSY, sqlite3.SQLITE_LOCKED) or "locked" in str(exc).lower()
 
 
 def _is_environmental(exc: sqlite3.Error) -> bool:
@@ -249,7 +265,7 @@ def _prepare(connection: sqlite3.Connection, name: str, migrations: Sequence[Seq
         if version < len(migrations):
             _migrate(connection, name, migrations)
     except sqlite3.DatabaseError as exc:
-        raise StoreError(store_problem(exc, name, timeout)) from None
+        raise _store_error(exc, name, timeout) from None
 
 
 def _set_wal(connection: sqlite3.Connection, timeout: float) -> None:

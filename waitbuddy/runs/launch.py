@@ -9,19 +9,20 @@ any other; this module never parses it live, only once at the end for the final 
 from __future__ import annotations
 
 import os
+import queue
 import re
 import selectors
 import signal
-import sqlite3
 import subprocess
 import sys
 import threading
 import time
+from collections.abc import Callable
 from pathlib import Path
 from typing import BinaryIO
 
 from waitbuddy.runs import registry, status
-from waitbuddy.store import Store, StoreError
+from waitbuddy.store import Store, StoreBusy
 
 CHUNK_BYTES = 65536
 EXIT_CANNOT_LOG = 2
@@ -32,6 +33,12 @@ EXIT_CHECK_SECONDS = 0.5
 # After the child exits, how long to keep passing on output that processes it left behind (a
 # `tensorboard &` started by a script) still write: they hold the pipe open, possibly for hours.
 DRAIN_SECONDS = 1.0
+# The run's record is written off the main thread (runs/launch.py _Recorder). At the child's exit,
+# how long to let it catch up before the child is reaped; when the command has ended, how long a
+# database locked by another process is waited for before the record is given up.
+EXIT_RECORD_SECONDS = 1.0
+RECORD_WAIT_SECONDS = 30.0
+BUSY_RETRY_SECONDS = 0.1
 
 _SCRIPT_SUFFIXES = frozenset({".py", ".sh", ".bash", ".zsh", ".ipynb", ".jl", ".r", ".lua", ".pl", ".rb", ".js"})
 # `python -m <one of these> ... train.py`: the script, not the launcher, names the run.
@@ -69,6 +76,7 @@ def run_command(
             recorder.finish()
     finally:
         log.close()
+        recorder.close()
     return _shell_status(returncode)
 
 
@@ -337,7 +345,9 @@ def _terminal_interrupts(pid: int) -> bool:
 
 
 class _Recorder:
-    """The run's row in the store. A database problem is reported once and never stops the run."""
+    """The run's row in the store, written by a thread of its own so that the database never delays
+    or stops the job: a database locked by another process is tried again until it frees up (with
+    one warning); any other database problem is reported once and the run goes unrecorded."""
 
     def __init__(self, store: Store | None, log_path: Path, argv: list[str], name: str | None,
                  stall_floor: float) -> None:
@@ -353,48 +363,103 @@ class _Recorder:
         self.signal: int | None = None
         self.ended_at: float | None = None
         self._warned = False
+        self._busy = False
+        self._given_up = threading.Event()
+        self._steps: queue.Queue[tuple[Callable[[], None], bool] | None] = queue.Queue()
+        self._writer: threading.Thread | None = None
 
     def register(self) -> None:
         if self.store is None:
             return
-        record = self._call(
-            registry.ensure_run, self.store, str(self.log_path.absolute()), name=self.name, source="launch",
-            command=self.argv,
-        )
-        if record is not None:
-            self.run_id = record.id
-            self.name = self.given_name or record.name  # a known log keeps its name unless --name says otherwise
+        self._writer = threading.Thread(target=self._write, name="waitbuddy-run-recorder", daemon=True)
+        self._writer.start()
+        self._submit(self._register, needs_row=False)
 
     def started(self, pid: int, when: float) -> None:
         self.started_at = when
-        if self.run_id is not None:
-            self._call(registry.restart, self.store, self.run_id, name=self.given_name, command=self.argv,
-                       pid=pid, started=when)
+        self._submit(lambda: registry.restart(self.store, self.run_id, name=self.given_name, command=self.argv,
+                                              pid=pid, started=when))
 
     def exited(self, returncode: int, when: float) -> None:
         self.code, self.signal = (returncode, None) if returncode >= 0 else (None, -returncode)
         self.ended_at = when
-        if self.run_id is not None:
-            self._call(registry.record_exit, self.store, self.run_id, code=self.code, signal=self.signal, ended=when)
+        code, signal_number = self.code, self.signal
+        self._submit(lambda: registry.record_exit(self.store, self.run_id, code=code, signal=signal_number,
+                                                  ended=when))
+        # The child is not reaped yet: a watcher that sees its PID gone should find the outcome
+        # stored. Worth a short wait, the job being over; a locked database is not waited for here.
+        self._wait(EXIT_RECORD_SECONDS)
 
     def finish(self) -> None:
         """Decide the final state from the whole log plus the exit status, and store it."""
-        if self.run_id is None or self.ended_at is None:
+        if self.ended_at is not None:
+            self._submit(self._save_final_state)
+
+    def close(self) -> None:
+        """Wait (bounded, Ctrl-C skips) for what is still to be written: the job is over, and the
+        process exiting would lose it."""
+        if self._writer is None:
             return
+        self._steps.put(None)
+        if self._busy and self._writer.is_alive():
+            _say(f"the command has ended; waiting up to {RECORD_WAIT_SECONDS:g} s for the database "
+                 "to record the run (Ctrl-C skips)")
+        try:
+            self._writer.join(RECORD_WAIT_SECONDS)
+        except KeyboardInterrupt:
+            pass
+        if self._writer.is_alive():
+            self._given_up.set()  # the thread ends after its current try; the caller may close the store
+            _say("warning: the run was not recorded: the database is still locked by another process")
+
+    def _register(self) -> None:
+        record = registry.ensure_run(self.store, str(self.log_path.absolute()), name=self.name, source="launch",
+                                     command=self.argv)
+        self.run_id = record.id
+        self.name = self.given_name or record.name  # a known log keeps its name unless --name says otherwise
+
+    def _save_final_state(self) -> None:
         now = time.time()
         run = status.read_once(self.log_path, name=self.name, stall_floor=self.stall_floor)
         run.started_at = self.started_at  # unknown from the log alone; gives the elapsed time
         run.exited(self.code, self.signal, self.ended_at)
-        self._call(registry.save_state, self.store, self.run_id, run.snapshot(now))
+        registry.save_state(self.store, self.run_id, run.snapshot(now))
 
-    def _call(self, function, *args, **kwargs):
-        try:
-            return function(*args, **kwargs)
-        except (StoreError, sqlite3.Error) as exc:
-            if not self._warned:
-                self._warned = True
-                _say(f"warning: cannot record the run in the database: {exc}")
-            return None
+    def _submit(self, step: Callable[[], None], *, needs_row: bool = True) -> None:
+        if self._writer is not None:
+            self._steps.put((step, needs_row))
+
+    def _wait(self, seconds: float) -> None:
+        """Until every step submitted so far is written, or ``seconds`` have passed."""
+        if self._writer is None:
+            return
+        done = threading.Event()
+        self._submit(done.set, needs_row=False)
+        done.wait(seconds)
+
+    def _write(self) -> None:
+        """The writer thread: each step in order; a step after a failed registration has no row to write."""
+        while (item := self._steps.get()) is not None and not self._given_up.is_set():
+            step, needs_row = item
+            if needs_row and self.run_id is None:
+                continue
+            self._attempt(step)
+
+    def _attempt(self, step: Callable[[], None]) -> None:
+        while not self._given_up.is_set():
+            try:
+                step()
+                return
+            except StoreBusy as exc:  # each try already waited the busy timeout
+                if not self._busy:
+                    self._busy = True
+                    _say(f"warning: {exc}; the command runs on and the run is recorded when the database frees up")
+                time.sleep(BUSY_RETRY_SECONDS)
+            except Exception as exc:  # noqa: BLE001 - never let bookkeeping kill the thread silently
+                if not self._warned and not self._given_up.is_set():
+                    self._warned = True
+                    _say(f"warning: cannot record the run in the database: {exc}")
+                return
 
 
 # --- names -------------------------------------------------------------------------------------------
