@@ -73,6 +73,34 @@ def safe_line(text: str | bytes | None, *, limit: int = 300) -> str:
     return safe_text(text, limit=limit, single_line=True)
 
 
+_NAMED = {"\n": "\\n", "\r": "\\r", "\t": "\\t", "\x1b": "\\e", "\\": "\\\\"}
+_SHOWN = re.compile("[\x00-\x1f\x7f-\x9f\\\\" + _BIDI_CONTROLS + _INVISIBLE + "\ud800-\udfff]")
+
+
+def _show(match: re.Match[str]) -> str:
+    char = match.group()
+    if char in _NAMED:
+        return _NAMED[char]
+    code = ord(char)
+    if 0xDC80 <= code <= 0xDCFF:  # a byte that was not UTF-8 (surrogateescape): show the byte
+        return f"\\x{code - 0xDC00:02x}"
+    return f"\\x{code:02x}" if code < 0x100 else f"\\u{code:04x}"
+
+
+def visible(text: str | bytes | None, *, limit: int = 300) -> str:
+    """A name or path for display: every control character, escape, bidi override and byte that
+    was not UTF-8 shown as a visible escape (``\\n``, ``\\e``, ``\\x9b``, ``\\u202e``, ``\\xff``), so
+    a crafted name can neither act on the terminal nor pass for something else (a newline
+    faking another status line). One line, at most ``limit`` characters."""
+    if not text:
+        return ""
+    if isinstance(text, bytes):
+        text = text.decode("utf-8", errors="surrogateescape")
+    if not (text.isascii() and text.isprintable() and "\\" not in text):
+        text = _SHOWN.sub(_show, text[: limit * 2 + 64])
+    return text if len(text) <= limit else text[: max(limit - 1, 0)] + ELLIPSIS
+
+
 MAX_URL_LENGTH = 8192
 _URL_FORBIDDEN = re.compile("[\x00-\x20\x7f-\x9f" + _BIDI_CONTROLS + "\ud800-\udfff]")
 

@@ -11,7 +11,7 @@ from dataclasses import dataclass, field
 from fnmatch import fnmatchcase
 
 from waitbuddy.runs.present import headline, short_duration
-from waitbuddy.text import safe_line
+from waitbuddy.text import safe_line, visible
 
 COMPLETED, FAILED, INTERRUPTED, STALLED, RECOVERED, NAN, ETA, MILESTONE = (
     "completed", "failed", "interrupted", "stalled", "recovered", "nan", "eta", "milestone",
@@ -90,7 +90,7 @@ class AlertPolicy:
                 events.append(AlertEvent(kind, path, snapshot["name"], safe_line(title, limit=120),
                                          safe_line(body, limit=300), SEVERITY[kind], now))
 
-        name = safe_line(snapshot["name"], limit=60)
+        name = visible(snapshot["name"], limit=60)
         elapsed = snapshot.get("elapsed_seconds")
         after = f"after {short_duration(elapsed)}" if elapsed else ""
         if status == "completed" and previous != "completed":

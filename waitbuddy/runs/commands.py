@@ -16,7 +16,7 @@ from waitbuddy.runs import registry
 from waitbuddy.runs.present import STATUS_SYMBOLS, duration, headline, one_line
 from waitbuddy.runs.stream import DEFAULT_INTERVAL
 from waitbuddy.store import Store, StoreError
-from waitbuddy.text import safe_text
+from waitbuddy.text import safe_line, safe_text, visible
 
 EXIT_OK, EXIT_FAILED, EXIT_USAGE, EXIT_INTERRUPTED = 0, 1, 2, 130
 WAIT_POLL_SECONDS = 0.2  # status --wait: how often to look for a log that is not there yet
@@ -317,8 +317,9 @@ def cmd_runs(args: argparse.Namespace, where: Paths, config: Config) -> int:
             continue
         symbol = STATUS_SYMBOLS.get(record.status, "?")
         when = record.ended_at or record.updated_at or ""
-        reason = f"  {record.error_message}" if record.error_message else ""
-        _print(safe_text(f"{symbol} {record.name:<24} {record.status:<11} {duration(item['duration_seconds']):>7}  "
+        reason = f"  {safe_line(record.error_message, limit=500)}" if record.error_message else ""
+        name = visible(record.name, limit=120)  # a name shows its control characters: it cannot fake a line
+        _print(safe_text(f"{symbol} {name:<24} {record.status:<11} {duration(item['duration_seconds']):>7}  "
                          f"{when:<20} {headline(summary)}{reason}", limit=2000))
     if not records:
         print("no runs yet", file=sys.stderr)

@@ -7,7 +7,7 @@ from collections.abc import Mapping
 from datetime import datetime, timezone
 
 from waitbuddy.runs.observe import is_loss_like
-from waitbuddy.text import safe_text
+from waitbuddy.text import safe_line, safe_text, visible
 
 STATUS_SYMBOLS = {
     # Single-width symbols (no emoji presentation), so columns stay aligned in every terminal.
@@ -95,11 +95,11 @@ def headline(snapshot: dict) -> str:
 def one_line(snapshot: dict) -> str:
     """`▶ bert-base  running  45%  ep 3/5 · 97/200  ETA 1m40s  loss 0.31`"""
     status = snapshot["status"]
-    parts = [f"{STATUS_SYMBOLS.get(status, '?')} {snapshot['name']}", status]
+    parts = [f"{STATUS_SYMBOLS.get(status, '?')} {visible(snapshot['name'], limit=200)}", status]
     if status in ("failed", "interrupted") and snapshot.get("error"):
-        parts.append(snapshot["error"]["message"])
+        parts.append(safe_line(snapshot["error"]["message"], limit=500))
     elif status == "stalled" and snapshot.get("stall"):
-        parts.append(snapshot["stall"])
+        parts.append(safe_line(snapshot["stall"], limit=200))
     parts.append(percent_text(snapshot))
     parts.append(count_text(snapshot))
     if status not in ("completed", "failed", "interrupted") and snapshot.get("eta_seconds") is not None:
@@ -107,8 +107,9 @@ def one_line(snapshot: dict) -> str:
     if line := headline(snapshot):
         parts.append(line)
     if snapshot.get("note"):
-        parts.append(f"({snapshot['note']})")
-    # Names come from paths and reasons from logs: never let them carry escape sequences.
+        parts.append(f"({safe_line(snapshot['note'], limit=200)})")
+    # Names come from paths and reasons from logs: every part is one line of safe text (a name
+    # shows its control characters visibly), so no crafted name can fake another status line.
     return safe_text("  ".join(part for part in parts if part and part != "-"), limit=2000)
 
 

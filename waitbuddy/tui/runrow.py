@@ -20,7 +20,7 @@ from rich.style import Style
 from rich.text import Text
 
 from waitbuddy.runs.present import STATUS_SYMBOLS, count_text, duration, headline
-from waitbuddy.text import safe_line
+from waitbuddy.text import safe_line, visible
 
 if TYPE_CHECKING:
     from textual.theme import Theme
@@ -128,7 +128,7 @@ class Columns:
     def fit(cls, snapshots: list[dict], width: int) -> Columns:
         if not snapshots:
             return cls(width=width)
-        names = max(cell_len(safe_line(snapshot["name"], limit=80)) for snapshot in snapshots)
+        names = max(cell_len(visible(snapshot["name"], limit=80)) for snapshot in snapshots)
         sparks = any(len(snapshot.get("spark") or []) >= 2 for snapshot in snapshots)
         full = cls(
             width=width,
@@ -184,7 +184,7 @@ def row(snapshot: dict, columns: Columns, colors: dict[str, str]) -> Text:
     if columns.status:
         text.append(f"{status:<{columns.status}}", status_style)
         text.append(" ")
-    text.append(_fit(safe_line(snapshot["name"], limit=200), columns.name), Style(bold=True))
+    text.append(_fit(visible(snapshot["name"], limit=200), columns.name), Style(bold=True))
 
     gap = " " * columns.gap
     why = reason(snapshot)

@@ -31,7 +31,7 @@ from waitbuddy.runs.run import Run
 from waitbuddy.runs.screen import TerminalView
 from waitbuddy.runs.status import idle_since_modified
 from waitbuddy.runs.tail import Tail
-from waitbuddy.text import safe_line, safe_text
+from waitbuddy.text import safe_line, safe_text, visible
 from waitbuddy.tui.bindings import bindings_for
 from waitbuddy.tui.runrow import status_colors
 from waitbuddy.tui.widgets.chart import MetricChart
@@ -61,7 +61,7 @@ def summary(snapshot: dict, path: str, width: int, colors: dict[str, str]) -> Te
     color = colors.get(status) or None
     text.append(f"{STATUS_SYMBOLS.get(status, '?')} {status}", style=Style(bold=True, color=color))
     text.append("  ")
-    text.append(safe_line(snapshot["name"], limit=120), style="bold")
+    text.append(visible(snapshot["name"], limit=120), style="bold")
     parts = []
     fraction = (snapshot.get("progress") or {}).get("fraction")
     if fraction is not None:
@@ -79,7 +79,7 @@ def summary(snapshot: dict, path: str, width: int, colors: dict[str, str]) -> Te
         text.append("\n")
         text.append(why, style=Style(color=color))
     text.append("\n")
-    text.append(shorten_left(safe_line(path, limit=4096), max(width, 1)), style="dim")
+    text.append(shorten_left(visible(path, limit=4096), max(width, 1)), style="dim")
     return text
 
 
@@ -131,7 +131,7 @@ class RunScreen(Screen[None]):
 
     def compose(self) -> ComposeResult:
         with Vertical(id="run-detail"):
-            yield Static(Text(f"{safe_line(self.run_name, limit=120)}  reading the log …"), id="run-summary")
+            yield Static(Text(f"{visible(self.run_name, limit=120)}  reading the log …"), id="run-summary")
             yield MetricChart(id="run-chart")
             yield Log(max_lines=LOG_LINES, id="run-log", auto_scroll=True)
             yield Static("", id="run-current", markup=False)

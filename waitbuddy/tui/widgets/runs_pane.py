@@ -21,7 +21,7 @@ from waitbuddy.config import Config
 from waitbuddy.runs import registry
 from waitbuddy.runs.targets import check_target
 from waitbuddy.store import Store
-from waitbuddy.text import safe_line
+from waitbuddy.text import safe_line, visible
 from waitbuddy.tui.areas import AreaSpec
 from waitbuddy.tui.bindings import bindings_for
 from waitbuddy.tui.run_order import ACTIVE, RunOrder
@@ -302,7 +302,7 @@ class RunsArea(Area):
                    placeholder="path, directory or glob"), add)
 
     def _add_watch(self, pattern: str) -> None:  # a worker thread: stat and the store can wait (NFS, a lock)
-        shown = safe_line(pattern, limit=200)
+        shown = visible(pattern, limit=200)
         if (reason := check_target(pattern)) is not None:  # a FIFO would spin every dashboard, forever
             self.post_message(self.Problem(f"{shown}: {reason}; only log files, directories and globs can be watched"))
             return
@@ -334,7 +334,7 @@ class RunsArea(Area):
         self.order.forget(path)
         self._dirty = True
         self._refresh_rows()
-        self.notify(f"removed {snapshot['name']} from the dashboard; `waitbuddy runs --all` still lists it",
+        self.notify(f"removed {visible(snapshot['name'])} from the dashboard; `waitbuddy runs --all` still lists it",
                     markup=False)
 
     def action_rename_run(self) -> None:
@@ -362,4 +362,4 @@ class RunsArea(Area):
         if self.watcher is not None:
             self.watcher.set_muted(snapshot["path"], muted)
         self._dirty = True
-        self.notify(f"alerts {'muted' if muted else 'on'} for {snapshot['name']}", markup=False)
+        self.notify(f"alerts {'muted' if muted else 'on'} for {visible(snapshot['name'])}", markup=False)
