@@ -78,16 +78,29 @@ def _one_paragraph(text: str) -> str:
     return " ".join(text.split())
 
 
+# A cell starting with one of these is a formula to a spreadsheet (=HYPERLINK(...), @SUM(...)):
+# it is written after a "'", which spreadsheets show as text (OWASP's advice on CSV injection);
+# a cell that starts with "'" gets one more, so our own import can take exactly one off.
+FORMULA_STARTS = ("=", "+", "-", "@", "\t", "\r", "'")
+
+
+def inert_cell(value: object) -> object:
+    if isinstance(value, str) and value.startswith(FORMULA_STARTS):
+        return "'" + value
+    return value
+
+
 def export_csv(items: Iterable[Item]) -> str:
-    """One row per item under :data:`CSV_COLUMNS`; tags joined with ``|``, dates ISO-8601 UTC."""
+    """One row per item under :data:`CSV_COLUMNS`; tags joined with ``|``, dates ISO-8601 UTC;
+    text that a spreadsheet would run as a formula is quoted (see :data:`FORMULA_STARTS`)."""
     buffer = io.StringIO(newline="")
     writer = csv.writer(buffer, lineterminator="\r\n")
     writer.writerow(CSV_COLUMNS)
     for item in items:
-        writer.writerow([
+        writer.writerow([inert_cell(value) for value in (
             item.url, item.title, item.kind, item.status, item.priority, CSV_TAG_SEPARATOR.join(item.tags),
             item.note, iso_utc(item.saved_at), "" if item.minutes is None else item.minutes,
-        ])
+        )])
     return buffer.getvalue()
 
 

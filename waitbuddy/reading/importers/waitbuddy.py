@@ -49,6 +49,9 @@ def parse_generic_csv(text: str, name: str) -> Parsed:
         if isinstance(row, str):
             parsed.invalid.append(Invalid(line, row))
             continue
+        if own:  # our export quotes formula-like cells with one "'" (reading/export.py): take it off
+            row = {key: value[1:] if isinstance(value, str) and value.startswith("'") else value
+                   for key, value in row.items()}
         url = checked_url(row.get("url"), line)
         if isinstance(url, Invalid):
             parsed.invalid.append(url)
