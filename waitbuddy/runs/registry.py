@@ -63,7 +63,14 @@ def watches(store: Store) -> list[str]:
 def ensure_run(
     store: Store, path: str, *, name: str, source: str = "watch", command: list[str] | None = None,
 ) -> RunRecord:
-    """The run for ``path``, created if new; a hidden run comes back to the dashboard."""
+    """The run for ``path``, created if new; a hidden run comes back to the dashboard.
+
+    A run already there and shown is only read: following it must work with a database that
+    cannot be written (read-only, full) or is locked, or the watcher would lose the launcher's
+    PID and exit status and show a finished run as running forever."""
+    known = get(store, path=path)
+    if known is not None and not known.hidden:
+        return known
     with store.transaction() as db:
         db.execute(
             """INSERT INTO runs (path, name, source, command) VALUES (?, ?, ?, ?)
