@@ -29,6 +29,7 @@ from waitbuddy.runs.status import drain, idle_since_modified, prime
 from waitbuddy.runs.tail import Tail
 from waitbuddy.runs.targets import check_target
 from waitbuddy.store import Store
+from waitbuddy.text import visible
 
 NETWORK_FILESYSTEMS = frozenset({
     "nfs", "nfs4", "lustre", "cifs", "smb3", "smbfs", "fuse.sshfs", "gpfs", "beegfs", "ceph", "fuse.ceph",
@@ -98,10 +99,19 @@ def expand(pattern: str) -> list[str]:
         return sorted(path for path in glob.glob(pattern, recursive=True) if os.path.isfile(path))
     if os.path.isdir(pattern):
         with os.scandir(pattern) as entries:
-            return sorted(entry.path for entry in entries if entry.is_file() and entry.name.endswith(LOG_SUFFIXES))
+            return sorted(entry.path for entry in entries if entry.name.endswith(LOG_SUFFIXES) and _is_file(entry))
     if check_target(pattern) is not None:
         return []
     return [pattern]
+
+
+def _is_file(entry: os.DirEntry) -> bool:
+    """A regular file (links followed); False for an entry that cannot be resolved (a symlink
+    loop): one bad entry must not hide the rest of its directory."""
+    try:
+        return entry.is_file()
+    except OSError:
+        return False
 
 
 def watch_root(pattern: str) -> str:
@@ -169,6 +179,7 @@ class Watcher:
         self.spark_points = spark_points  # > 0: snapshots carry "spark", recent headline values
         self.extra_recognizers = extra_recognizers  # the user's [[runs.formats]]
         self.on_error = on_error or _print_error  # called from the engine thread
+        self._reported: set[str] = set()  # problems already told to on_error
         self.register = register
 
     # --- lifecycle ---------------------------------------------------------------------------
@@ -211,27 +222,41 @@ class Watcher:
         next_discovery = 0.0
         next_tick = 0.0
         while not self._stop.is_set():
-            now = time.time()
-            woken = self._wakeups.take()
-            for path in self._take_unfollow_requests():
-                self._unfollow(path)
-            if now >= next_discovery or woken - set(self.followed):
-                self._discover(now)
-                next_discovery = now + DISCOVERY_SECONDS
-            for path, followed in list(self.followed.items()):
-                due = followed.polled or path in woken or followed.tail is None
-                if not due and now - followed.last_safety_stat >= SAFETY_POLL_SECONDS:
-                    followed.last_safety_stat = now
-                    due = self._grew_silently(path, followed)
-                if due:
-                    self._guarded(followed, self._read, path, followed, now)
-            if now >= next_tick:
-                self._tick(now)
-                next_tick = now + TICK_SECONDS
-            self._publish(now)
-            timeout = self.poll_seconds if any(f.polled for f in self.followed.values()) else TICK_SECONDS
+            try:
+                now = time.time()
+                woken = self._wakeups.take()
+                for path in self._take_unfollow_requests():
+                    self._unfollow(path)
+                if now >= next_discovery or woken - set(self.followed):
+                    self._discover(now)
+                    next_discovery = now + DISCOVERY_SECONDS
+                for path, followed in list(self.followed.items()):
+                    due = followed.polled or path in woken or followed.tail is None
+                    if not due and now - followed.last_safety_stat >= SAFETY_POLL_SECONDS:
+                        followed.last_safety_stat = now
+                        due = self._grew_silently(path, followed)
+                    if due:
+                        self._guarded(followed, self._read, path, followed, now)
+                if now >= next_tick:
+                    self._tick(now)
+                    next_tick = now + TICK_SECONDS
+                self._publish(now)
+                timeout = self.poll_seconds if any(f.polled for f in self.followed.values()) else TICK_SECONDS
+            except Exception as exc:  # noqa: BLE001 - the thread must live on: report, wait, try again
+                self._report(f"internal error in the watcher: {type(exc).__name__}: {exc}")
+                next_discovery = time.time() + DISCOVERY_SECONDS
+                timeout = TICK_SECONDS
             self._wakeups.event.wait(timeout)
             self._wakeups.event.clear()
+
+    def _report(self, message: str) -> None:
+        """Tell the consumer once per distinct problem (the loop retries every second)."""
+        if message not in self._reported:
+            self._reported.add(message)
+            try:
+                self.on_error(message[:300])
+            except Exception:  # noqa: BLE001, S110 - a consumer that cannot be told must not stop the watch
+                pass
 
     def _take_unfollow_requests(self) -> set[str]:
         with self._wakeups.lock:
@@ -287,12 +312,16 @@ class Watcher:
             for path in hidden & set(self.followed):  # removed from the dashboard elsewhere
                 self._unfollow(path)
         for pattern in dict.fromkeys(patterns):
-            # runs/*/train.log needs events from the subdirectories of runs/.
-            recursive = is_pattern(os.path.dirname(pattern))
-            events = self._watch_root(watch_root(pattern), recursive)
-            for path in expand(pattern):
-                if path not in self.followed and path not in hidden:
-                    self._follow(path, now, polled=not events)
+            try:
+                # runs/*/train.log needs events from the subdirectories of runs/.
+                recursive = is_pattern(os.path.dirname(pattern))
+                events = self._watch_root(watch_root(pattern), recursive)
+                for path in expand(pattern):
+                    if path not in self.followed and path not in hidden:
+                        self._follow(path, now, polled=not events)
+            except OSError as exc:  # a symlink loop, an unreadable directory: this watch only
+                reason = exc.strerror or str(exc)
+                self._report(f"cannot follow the watch {visible(pattern, limit=200)}: {reason}; the others go on")
 
     def rename(self, path: str, name: str) -> None:
         """The user renamed a run (the store is updated by the caller)."""
