@@ -9,6 +9,7 @@ from __future__ import annotations
 import json
 import math
 import re
+import sys
 import time
 from collections.abc import Iterable, Iterator
 from datetime import UTC, datetime, timedelta
@@ -49,12 +50,15 @@ def shown(value: str, limit: int = 80) -> str:
 
 
 def tags_of(values: Iterable[str]) -> tuple[str, ...]:
-    """Stripped, non-empty, lowercased tags, duplicates dropped, first occurrence kept."""
+    """Stripped, non-empty, lowercased tags, duplicates dropped, first occurrence kept.
+
+    Interned: a big export repeats a few tags on every row, and one copy of each is enough.
+    """
     seen: dict[str, None] = {}
     for value in values:
         tag = value.strip().lower()
         if tag:
-            seen.setdefault(tag, None)
+            seen.setdefault(sys.intern(tag), None)
     return tuple(seen)
 
 
