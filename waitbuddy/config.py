@@ -271,6 +271,8 @@ def parse(data: bytes | str, path: Path | str = "config.toml") -> Config:
         raw = tomllib.loads(text)
     except tomllib.TOMLDecodeError as exc:
         raise ConfigError(path, [_syntax_problem(str(exc))]) from None
+    except RecursionError:  # tomllib recurses per level: a = [[[[...]]]] thousands deep
+        raise ConfigError(path, [Problem("", "arrays or tables nested too deeply to be a config")]) from None
 
     problems: list[Problem] = []
     locate = _Locator(text)
@@ -372,6 +374,9 @@ def format_problem(pattern: str, samples: list[str]) -> str | None:
         return f"not a valid regular expression: {exc}"
     if not compiled.groupindex:
         return "needs named groups: (?P<done>...), (?P<total>...), (?P<epoch>...), (?P<epochs>...) or a metric such as (?P<loss>...)"
+    if _nested_repetition(pattern):
+        return ("repeats a group that itself repeats, like (a+)+: on a long line that can take hours; repeat once, "
+                "or make the inner repeat possessive (a++) or atomic ((?>a+))")
     for number, sample in enumerate(samples, start=1):
         match = compiled.search(sample)
         if match is None:
@@ -380,6 +385,44 @@ def format_problem(pattern: str, samples: list[str]) -> str | None:
             if text is not None and not _NUMERIC.fullmatch(text.strip()):
                 return f"group {group!r} matched {json.dumps(safe_line(text, limit=40))} in sample {number}, expected a number"
     return None
+
+
+def _nested_repetition(pattern: str) -> bool:
+    """Does ``pattern`` repeat something that already repeats (catastrophic backtracking)?"""
+    import re._constants as sre  # the parser Python's re uses: the same reading of the pattern
+    import re._parser as parser
+
+    repeats = (sre.MAX_REPEAT, sre.MIN_REPEAT)
+
+    def children(op: Any, av: Any) -> list[Any]:
+        if op in repeats:
+            return [av[2]]
+        if op is sre.SUBPATTERN:
+            return [av[3]]
+        if op is sre.BRANCH:
+            return list(av[1])
+        if op in (sre.ASSERT, sre.ASSERT_NOT):
+            return [av[1]]
+        if op is sre.GROUPREF_EXISTS:
+            return [branch for branch in av[1:] if branch is not None]
+        return []  # ATOMIC_GROUP and POSSESSIVE_REPEAT never backtrack into themselves
+
+    def repeats_inside(sub: Any) -> bool:
+        return any((op in repeats and op_av[1] > 1) or any(repeats_inside(child) for child in children(op, op_av))
+                   for op, op_av in sub)
+
+    def nested(sub: Any) -> bool:
+        for op, av in sub:
+            if op in repeats and av[1] > 1 and repeats_inside(av[2]):
+                return True
+            if any(nested(child) for child in children(op, av)):
+                return True
+        return False
+
+    try:
+        return nested(parser.parse(pattern))
+    except (re.error, RecursionError):
+        return False  # compile() has had its say
 
 
 _NUMERIC = re.compile(r"[-+]?(?:\d+\.?\d*(?:[eE][-+]?\d+)?|\.\d+)|[-+]?(?:nan|inf)", re.IGNORECASE)

@@ -9,6 +9,9 @@ from waitbuddy.config import FORMAT_PROGRESS_GROUPS, UserFormat
 from waitbuddy.runs.observe import Observation, Progress, observation, parse_number
 
 Recognizer = Callable[[str], "Observation | None"]
+# A user's pattern sees at most this much of a line: patterns that are refused at load (nested
+# repeats) are exponential, but others can still be polynomial (.*a.*b on a 4096-column line).
+LINE_LIMIT = 1024
 
 
 def compile_formats(formats: Iterable[UserFormat]) -> tuple[Recognizer, ...]:
@@ -20,7 +23,7 @@ def _recognizer(user_format: UserFormat) -> Recognizer:
     name = user_format.name
 
     def recognize(line: str) -> Observation | None:
-        match = pattern.search(line)
+        match = pattern.search(line, 0, LINE_LIMIT)
         if match is None:
             return None
         values = {key: parse_number(text.strip()) for key, text in match.groupdict().items() if text is not None}
