@@ -177,7 +177,7 @@ def lying_zip(content: bytes, says: int) -> bytes:
 def test_a_zip_member_bigger_than_its_header_says_is_refused_in_one_line():
     with pytest.raises(ImportFailed) as caught:
         parse_bytes(lying_zip(b"https://example.org/\n" * 50_000, says=100), "lying.zip")
-    assert str(caught.value).startswith("lying.zip/links.txt: can't unpack it (")
+    assert str(caught.value).startswith("lying.zip/links.txt: can't unpack it: its data does not match its header (")
     assert "\n" not in str(caught.value)
 
 
@@ -196,3 +196,20 @@ def test_parse_file_of_a_zip_with_a_lying_header(tmp_path: Path):
     path.write_bytes(lying_zip(b"https://example.org/a\n", says=5))
     with pytest.raises(ImportFailed, match=r"^export\.zip/links\.txt: can't unpack it"):
         parse_file(path)
+
+
+def test_a_file_of_mostly_rejects_is_refused_before_they_fill_memory(monkeypatch):
+    from waitbuddy.reading.importers import _common
+
+    monkeypatch.setattr(_common, "MAX_INVALID", 10)
+    data = ("[" + ",\n".join('{"url": "x"}' for _ in range(50)) + "]").encode()
+    with pytest.raises(ImportFailed) as caught:
+        parse_bytes(data, "junk.json")
+    assert str(caught.value) == ("junk.json: more than 10 entries can't be imported (the first, line 1: "
+                                 "not an http(s) URL: x); is this a bookmarks export?")
+    csv_junk = "url,title\n" + "nope,T\n" * 50
+    with pytest.raises(ImportFailed, match=r"^junk\.csv: more than 10 entries"):
+        parse_bytes(csv_junk.encode(), "junk.csv")
+    html = "<!DOCTYPE NETSCAPE-Bookmark-file-1>\n<DL><p>\n" + '<DT><A HREF="ftp://x">x</A>\n' * 50
+    with pytest.raises(ImportFailed, match=r"^junk\.html: more than 10 entries"):
+        parse_bytes(html.encode(), "junk.html")

@@ -20,7 +20,7 @@ import zipfile
 import zlib
 from pathlib import Path
 
-from waitbuddy.reading.importers._common import fail, json_records
+from waitbuddy.reading.importers._common import TooManyInvalid, fail, json_records, parsed_as
 from waitbuddy.reading.importers._csv import csv_header
 from waitbuddy.reading.importers.netscape import looks_like_pocket_html, parse_netscape
 from waitbuddy.reading.importers.omnivore import is_omnivore, parse_omnivore
@@ -85,6 +85,14 @@ def parse_bytes(data: bytes, name: str = "") -> Parsed:
 
 def _parse_boxed(box: list[bytes], name: str) -> Parsed:
     """Parse the bytes in ``box``, taking them out so they can be freed as soon as the text is decoded."""
+    try:
+        return _parse_data(box, name)
+    except TooManyInvalid as error:
+        raise fail(name, f"more than {error.limit:,} entries can't be imported (the first, line {error.first.line}: "
+                         f"{error.first.reason}); is this a bookmarks export?") from None
+
+
+def _parse_data(box: list[bytes], name: str) -> Parsed:
     data = box.pop()
     if len(data) > MAX_BYTES:
         raise fail(name, f"file is {len(data) // _MEGABYTE} MB; the limit is {MAX_BYTES // _MEGABYTE} MB")
@@ -231,6 +239,8 @@ class _Unpacker:
                         raise fail(where, f"unpacks to more than {MAX_BYTES // _MEGABYTE} MB")
         except (zipfile.BadZipFile, RuntimeError, NotImplementedError, zlib.error, EOFError, OSError,
                 ValueError) as error:
+            if "CRC" in str(error):  # zipfile stops at the size the header gives: more data fails the CRC
+                raise fail(where, f"can't unpack it: its data does not match its header ({error})") from None
             raise fail(where, f"can't unpack it ({error})") from None
         self.left -= len(data)
         return data
@@ -285,7 +295,7 @@ def _parse_omnivore_zip(unpack: _Unpacker, metadata: list[zipfile.ZipInfo], memb
                 highlights[base[:-3]] = "" if data.isspace() or not data else _decode(data, name)
             except ImportFailed:
                 continue
-    combined = Parsed("omnivore")
+    combined = parsed_as("omnivore")
     for info in sorted(metadata, key=lambda item: item.filename):
         where = f"{name}/{info.filename}"
         records = json_records(unpack.text(info), where)

@@ -35,6 +35,35 @@ _STATUS_WORDS = {
 }
 
 
+MAX_INVALID = 100_000  # more rejected entries than this: not a bookmarks export, and each costs memory
+
+
+class TooManyInvalid(Exception):
+    """Raised by :class:`Rejects` past :data:`MAX_INVALID`; the caller names the file."""
+
+    def __init__(self, first: Invalid, limit: int) -> None:
+        super().__init__(first)
+        self.first, self.limit = first, limit
+
+
+class Rejects(list[Invalid]):
+    """The invalid entries of one import, refusing to grow past :data:`MAX_INVALID`."""
+
+    def append(self, item: Invalid) -> None:
+        if len(self) >= MAX_INVALID:
+            raise TooManyInvalid(self[0], MAX_INVALID)
+        super().append(item)
+
+    def extend(self, items: Iterable[Invalid]) -> None:
+        for item in items:
+            self.append(item)
+
+
+def parsed_as(format_name: str) -> Parsed:
+    """An empty :class:`Parsed` whose invalid list is bounded."""
+    return Parsed(format_name, invalid=Rejects())
+
+
 class BadDate(ValueError):
     """A date field that is present but cannot be read; the row becomes :class:`Invalid`."""
 

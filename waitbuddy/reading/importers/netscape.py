@@ -17,6 +17,7 @@ from waitbuddy.reading.importers._common import (
     MAX_FIELD,
     MAX_NOTE,
     BadDate,
+    Rejects,
     bookmark,
     checked_url,
     epoch_date,
@@ -83,7 +84,7 @@ class _BookmarkParser(HTMLParser):
         super().__init__(convert_charrefs=True)
         self.pocket = pocket
         self.entries: list[Bookmark] = []
-        self.invalid: list[Invalid] = []
+        self.invalid: list[Invalid] = Rejects()
         self.stack: list[_Folder] = []
         self.pending_folder: _Folder | None = None  # an <H3> waiting for its <DL>
         self.open: _Open | None = None

@@ -12,7 +12,16 @@ from __future__ import annotations
 from collections.abc import Iterable
 from typing import Any
 
-from waitbuddy.reading.importers._common import BadDate, add, bookmark, checked_url, iso_date, tags_of, text_field
+from waitbuddy.reading.importers._common import (
+    BadDate,
+    add,
+    bookmark,
+    checked_url,
+    iso_date,
+    parsed_as,
+    tags_of,
+    text_field,
+)
 from waitbuddy.reading.model import Invalid, Parsed
 
 MARKER_KEYS = frozenset({"savedAt", "slug", "readingProgress"})
@@ -27,7 +36,7 @@ def parse_omnivore(records: Iterable[tuple[int, Any]], *, part: str = "",
                    highlights: dict[str, str] | None = None) -> Parsed:
     """Omnivore records (from :func:`~waitbuddy.reading.importers._common.json_records`) as bookmarks."""
     prefix = f"{part}: " if part else ""
-    parsed = Parsed("omnivore")
+    parsed = parsed_as("omnivore")
     for line, record in records:
         if not isinstance(record, dict):
             parsed.invalid.append(Invalid(line, f"{prefix}not a bookmark record"))

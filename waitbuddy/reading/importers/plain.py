@@ -6,7 +6,7 @@ reported with its line number rather than guessed at.
 
 from __future__ import annotations
 
-from waitbuddy.reading.importers._common import checked_url
+from waitbuddy.reading.importers._common import checked_url, parsed_as
 from waitbuddy.reading.model import Bookmark, Invalid, Parsed
 
 
@@ -26,7 +26,7 @@ def looks_like_url_list(head: str, *, anywhere: bool = False) -> bool:
 
 def parse_url_list(text: str, name: str) -> Parsed:
     """Each remaining line is one URL, no title, no date."""
-    parsed = Parsed("url-list")
+    parsed = parsed_as("url-list")
     # split("\n") rather than splitlines(): line numbers must match what an editor shows.
     for number, raw in enumerate(text.split("\n"), start=1):
         line = raw.strip()

@@ -15,6 +15,7 @@ from waitbuddy.reading.importers._common import (
     bookmark,
     checked_url,
     epoch_date,
+    parsed_as,
     split_tags,
     status_of,
     tags_of,
@@ -34,7 +35,7 @@ def parse_pocket_csv(text: str, name: str, *, part: str = "") -> Parsed:
     """One Pocket CSV file. ``part`` (a zip member's name) prefixes the reasons of rejected rows."""
     prefix = f"{part}: " if part else ""
     _header, records = csv_records(text, name)
-    parsed = Parsed("pocket-csv")
+    parsed = parsed_as("pocket-csv")
     for line, row in records:
         if isinstance(row, str):
             parsed.invalid.append(Invalid(line, prefix + row))
@@ -56,7 +57,7 @@ def parse_pocket_csv(text: str, name: str, *, part: str = "") -> Parsed:
 
 def parse_pocket_parts(parts: list[tuple[str, str]], name: str) -> Parsed:
     """All parts of a Pocket zip, in name order, as one import. Lines count within each part."""
-    combined = Parsed("pocket-zip")
+    combined = parsed_as("pocket-zip")
     for part, text in sorted(parts):
         parsed = parse_pocket_csv(text, f"{name}/{part}", part=part)
         combined.bookmarks.extend(parsed.bookmarks)

@@ -15,6 +15,7 @@ from waitbuddy.reading.importers._common import (
     checked_url,
     folder_tag,
     iso_date,
+    parsed_as,
     split_tags,
     tags_of,
 )
@@ -33,7 +34,7 @@ def is_raindrop_header(header: list[str]) -> bool:
 def parse_raindrop_csv(text: str, name: str) -> Parsed:
     """Raindrop CSV rows as bookmarks; highlights are appended to the note so they are not lost."""
     _header, records = csv_records(text, name)
-    parsed = Parsed("raindrop-csv")
+    parsed = parsed_as("raindrop-csv")
     for line, row in records:
         if isinstance(row, str):
             parsed.invalid.append(Invalid(line, row))

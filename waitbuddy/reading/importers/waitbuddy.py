@@ -16,6 +16,7 @@ from waitbuddy.reading.importers._common import (
     any_date,
     bookmark,
     checked_url,
+    parsed_as,
     split_tags,
     status_of,
     tags_of,
@@ -44,7 +45,7 @@ def parse_generic_csv(text: str, name: str) -> Parsed:
     """A CSV with a ``url`` column (the caller checked); waitbuddy's own export when the header is ours."""
     header, records = csv_records(text, name)
     own = set(OWN_CSV_COLUMNS) <= set(header)
-    parsed = Parsed("waitbuddy-csv" if own else "csv")
+    parsed = parsed_as("waitbuddy-csv" if own else "csv")
     for line, row in records:
         if isinstance(row, str):
             parsed.invalid.append(Invalid(line, row))
@@ -72,7 +73,7 @@ def parse_generic_csv(text: str, name: str) -> Parsed:
 
 def parse_generic_json(records: Iterable[tuple[int, Any]]) -> Parsed:
     """An array of objects with ``url`` (waitbuddy's JSON export among them), read once, in order."""
-    parsed = Parsed("json")
+    parsed = parsed_as("json")
     for line, record in records:
         if isinstance(record, dict) and OWN_JSON_KEYS <= record.keys():
             parsed.format = "waitbuddy-json"
