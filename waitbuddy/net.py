@@ -9,7 +9,9 @@ The policy, in one place:
   301/302/303 turn a POST into a GET as browsers do.
 - **Time**: ``timeout`` is the connect timeout and the idle-read timeout of one attempt.
   ``budget`` bounds the whole call (every attempt, body download, backoff and Retry-After wait);
-  nothing sleeps past it. Per call, defaulting to the client's.
+  nothing sleeps past it. Per call, defaulting to the client's. It holds during every read too: a
+  server that drips a byte a second (each byte resets a socket timeout) is hung up on at the
+  deadline, in the headers or the body, and the call fails "timed out after <budget>s".
 - **Size**: bodies are streamed and counted *after* decompression; past ``max_bytes`` the call
   stops reading and fails (a declared ``Content-Length`` over the cap fails before reading).
   With ``truncate=True`` it keeps the first ``max_bytes`` instead and sets ``Response.truncated``
@@ -40,6 +42,7 @@ state, the per-host bookkeeping, sits behind one lock.
 
 from __future__ import annotations
 
+import functools
 import json as jsonlib
 import math
 import re
@@ -50,7 +53,7 @@ import time
 from collections.abc import Callable, Collection, Iterator, Mapping
 from dataclasses import dataclass
 from email.utils import parsedate_to_datetime
-from typing import Any
+from typing import Any, Self
 from urllib.parse import urljoin, urlsplit
 
 from waitbuddy import __version__
@@ -187,18 +190,27 @@ class Client:
         if checked is None:
             raise HttpError("refusing non-http(s) URL")
         method = method.upper()
-        deadline = time.monotonic() + (self.budget if budget is None else budget)
+        seconds = self.budget if budget is None else budget
+        deadline = time.monotonic() + seconds
         key, limit = self._limit_for(urlsplit(checked).hostname or "")
         state = self._state(key, limit)
         self._respect_cooldown(state, deadline, sleep)
+        with _Watchdog(seconds) as watchdog:
+            return self._attempts(state, limit, method, checked, headers, data, json, retry, deadline, sleep,
+                                  reading, watchdog)
+
+    def _attempts(self, state: _HostState, limit: HostLimit, method: str, url: str,
+                  headers: Mapping[str, str] | None, data: bytes | None, json: Any, retry: bool, deadline: float,
+                  sleep: Sleep, reading: _Reading, watchdog: _Watchdog) -> Response:
+        """The first attempt and the retries the policy allows, all before ``deadline``."""
         attempts = 1 + (self.retries if retry else 0)
         error: HttpError | None = None
         for attempt in range(attempts):
             if error is not None:
                 self._wait_before_retry(error, attempt, deadline, sleep)
             try:
-                response = self._attempt_in_turn(state, limit, method, checked, headers, data, json, deadline, sleep,
-                                                 reading)
+                response = self._attempt_in_turn(state, limit, method, url, headers, data, json, deadline, sleep,
+                                                 reading, watchdog)
             except HttpError as failure:
                 error = failure
             else:
@@ -248,7 +260,7 @@ class Client:
 
     def _attempt_in_turn(self, state: _HostState, limit: HostLimit, method: str, url: str,
                          headers: Mapping[str, str] | None, data: bytes | None, json: Any,
-                         deadline: float, sleep: Sleep, reading: _Reading) -> Response:
+                         deadline: float, sleep: Sleep, reading: _Reading, watchdog: _Watchdog) -> Response:
         """One attempt holding one of the host's slots, started no sooner than its spacing allows."""
         if not state.slots.acquire(timeout=max(deadline - time.monotonic(), 0.0)):
             raise HttpError("timed out waiting for a turn at this host", transient=True)
@@ -261,7 +273,7 @@ class Client:
                 state.next_start = start + limit.min_interval
             if start > now:
                 sleep(start - now)
-            return self._attempt(method, url, headers, data, json, deadline, reading)
+            return self._attempt(method, url, headers, data, json, deadline, reading, watchdog)
         finally:
             state.slots.release()
 
@@ -275,32 +287,45 @@ class Client:
     # -- one attempt ----------------------------------------------------------------------------
 
     def _attempt(self, method: str, url: str, headers: Mapping[str, str] | None, data: bytes | None,
-                 json: Any, deadline: float, reading: _Reading) -> Response:
+                 json: Any, deadline: float, reading: _Reading, watchdog: _Watchdog) -> Response:
+        import requests
+
+        timeout = max(min(self.timeout, deadline - time.monotonic()), 0.001)
+        try:
+            response = self._exchange(method, url, headers, data, json, deadline, reading, watchdog)
+        except requests.RequestException as exc:
+            raise watchdog.error() if watchdog.fired else _translate(exc, timeout) from None
+        except UnicodeError:
+            raise HttpError("header value is not latin-1 text") from None
+        if watchdog.fired:  # hung up on: a body read "to the end" may be only its start
+            raise watchdog.error()
+        return response
+
+    def _exchange(self, method: str, url: str, headers: Mapping[str, str] | None, data: bytes | None,
+                  json: Any, deadline: float, reading: _Reading, watchdog: _Watchdog) -> Response:
+        """Send, follow redirects by hand, read the final body; requests' exceptions pass through."""
         import requests
         from requests.structures import CaseInsensitiveDict
 
         send_headers: dict[str, str] = dict(headers or {})
-        timeout = max(min(self.timeout, deadline - time.monotonic()), 0.001)
-        try:
-            with requests.Session() as session:
-                session.headers["User-Agent"] = self.user_agent
-                for _hop in range(self.max_redirects + 1):
-                    timeout = max(min(self.timeout, deadline - time.monotonic()), 0.001)
-                    raw = session.request(method, url, headers=send_headers, data=data, json=json,
-                                          timeout=(timeout, timeout), stream=True, allow_redirects=False)
-                    with raw:
-                        target = session.get_redirect_target(raw)
-                        if target is None:
-                            if not reading.wants(raw.status_code, raw.headers.get("Content-Type")):
-                                return Response(raw.status_code, CaseInsensitiveDict(raw.headers), b"", url, True)
-                            body, truncated = self._read_body(raw, deadline, reading.truncate)
-                            return Response(raw.status_code, CaseInsensitiveDict(raw.headers), body, url, truncated)
-                        method, url, data, json = _redirect(raw.status_code, method, url, target, send_headers,
-                                                            data, json)
-        except requests.RequestException as exc:
-            raise _translate(exc, timeout) from None
-        except UnicodeError:
-            raise HttpError("header value is not latin-1 text") from None
+        with requests.Session() as session:
+            adapter = _watched_adapter(watchdog)
+            session.mount("http://", adapter)
+            session.mount("https://", adapter)
+            session.headers["User-Agent"] = self.user_agent
+            for _hop in range(self.max_redirects + 1):
+                timeout = max(min(self.timeout, deadline - time.monotonic()), 0.001)
+                raw = session.request(method, url, headers=send_headers, data=data, json=json,
+                                      timeout=(timeout, timeout), stream=True, allow_redirects=False)
+                with raw:
+                    target = session.get_redirect_target(raw)
+                    if target is None:
+                        if not reading.wants(raw.status_code, raw.headers.get("Content-Type")):
+                            return Response(raw.status_code, CaseInsensitiveDict(raw.headers), b"", url, True)
+                        body, truncated = self._read_body(raw, deadline, reading.truncate)
+                        return Response(raw.status_code, CaseInsensitiveDict(raw.headers), body, url, truncated)
+                    method, url, data, json = _redirect(raw.status_code, method, url, target, send_headers,
+                                                        data, json)
         raise HttpError("too many redirects")
 
     def _read_body(self, raw: Any, deadline: float, truncate: bool = False) -> tuple[bytes, bool]:
@@ -327,6 +352,120 @@ class Client:
             if time.monotonic() > deadline:  # a slow drip must not outlive the caller's budget
                 raise HttpError("timed out reading the response", transient=True, ambiguous=True)
         return b"".join(chunks), False
+
+
+class _Watchdog:
+    """Hangs up on the server when a call's budget runs out, wherever the call is blocked.
+
+    Socket timeouts bound each read, not the call: a server that drips one byte a second resets
+    them forever, in the headers or the body. At the deadline a timer shuts the call's sockets
+    down, which ends any blocked read at once. (Sockets are watched once connected: connecting
+    and a TLS handshake are bounded by the connect timeout and the per-read timeout only.)
+    """
+
+    def __init__(self, seconds: float) -> None:
+        self.seconds = seconds
+        self.fired = False
+        self._lock = threading.Lock()
+        self._sockets: list[socket.socket] = []
+        self._timer = threading.Timer(max(seconds, 0.0), self._fire)
+        self._timer.daemon = True
+
+    def __enter__(self) -> Self:
+        self._timer.start()
+        return self
+
+    def __exit__(self, *exc_info: object) -> None:
+        self._timer.cancel()
+
+    def watch(self, sock: socket.socket) -> None:
+        """Hang up ``sock`` at the deadline (at once if it has passed)."""
+        with self._lock:
+            self._sockets.append(sock)
+            fired = self.fired
+        if fired:
+            _hang_up(sock)
+
+    def error(self) -> HttpError:
+        return HttpError(f"timed out after {round(self.seconds, 2):g}s", transient=True, ambiguous=True)
+
+    def _fire(self) -> None:
+        with self._lock:
+            self.fired = True
+            sockets = list(self._sockets)
+        for sock in sockets:
+            _hang_up(sock)
+
+
+def _hang_up(sock: socket.socket) -> None:
+    try:
+        socket.socket.shutdown(sock, socket.SHUT_RDWR)  # not close(): the reading thread still owns it
+    except OSError:
+        pass  # already closed
+
+
+def _watched_adapter(watchdog: _Watchdog) -> Any:
+    return _watched_adapter_type()(watchdog)
+
+
+@functools.cache  # built on first use: importing requests at import time would make every CLI start slower
+def _watched_adapter_type() -> type:
+    """A requests adapter whose connections report to a :class:`_Watchdog` when they connect."""
+    from requests.adapters import HTTPAdapter
+    from urllib3 import connection as connections
+    from urllib3 import connectionpool as pools
+    from urllib3 import poolmanager
+
+    class Watched:
+        def __init__(self, *args: Any, watchdog: _Watchdog | None = None, **kwargs: Any) -> None:
+            super().__init__(*args, **kwargs)
+            self.watchdog = watchdog
+
+        def connect(self) -> None:
+            super().connect()  # type: ignore[misc]
+            if self.watchdog is not None:
+                # The socket itself: http.client drops conn.sock once a response that closes is read.
+                self.watchdog.watch(self.sock)  # type: ignore[attr-defined]
+
+    class HTTPConnection(Watched, connections.HTTPConnection):
+        pass
+
+    class HTTPSConnection(Watched, connections.HTTPSConnection):
+        pass
+
+    class HTTPPool(pools.HTTPConnectionPool):
+        ConnectionCls = HTTPConnection
+
+    class HTTPSPool(pools.HTTPSConnectionPool):
+        ConnectionCls = HTTPSConnection
+
+    watched = {"http": HTTPPool, "https": HTTPSPool}
+
+    class Adapter(HTTPAdapter):
+        def __init__(self, watchdog: _Watchdog) -> None:
+            self.watchdog = watchdog
+            super().__init__()
+
+        def init_poolmanager(self, *args: Any, **kwargs: Any) -> None:
+            super().init_poolmanager(*args, **kwargs)
+            _use_pools(self.poolmanager)
+
+        def proxy_manager_for(self, *args: Any, **kwargs: Any) -> Any:
+            return _use_pools(super().proxy_manager_for(*args, **kwargs))
+
+        def get_connection_with_tls_context(self, *args: Any, **kwargs: Any) -> Any:
+            pool = super().get_connection_with_tls_context(*args, **kwargs)
+            if isinstance(pool, (HTTPPool, HTTPSPool)):
+                pool.conn_kw["watchdog"] = self.watchdog
+            return pool
+
+    def _use_pools(manager: Any) -> Any:
+        # Only managers with urllib3's own pools (a SOCKS proxy brings its own; those stay unwatched).
+        if manager.pool_classes_by_scheme is poolmanager.pool_classes_by_scheme:
+            manager.pool_classes_by_scheme = watched
+        return manager
+
+    return Adapter
 
 
 @dataclass(frozen=True)

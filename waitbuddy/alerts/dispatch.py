@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import queue
 import threading
+import time
 from collections.abc import Callable, Iterable
 
 from waitbuddy.alerts.channel import FAILED, Channel, Delivery
@@ -17,7 +18,7 @@ QUEUE_LIMIT = 100  # per channel; beyond it the oldest alerts are dropped, not t
 class Alerter:
     def __init__(self, channels: Iterable[Channel], *, report: Report | None = None) -> None:
         self._report = report
-        self._workers = [_Worker(channel, self._deliver) for channel in channels]
+        self._workers = [_Worker(channel, self._deliver, self._tell) for channel in channels]
 
     @property
     def channels(self) -> list[str]:
@@ -30,17 +31,30 @@ class Alerter:
                 worker.put(event)
 
     def close(self, timeout: float = 5.0) -> None:
-        """Deliver what is queued (within ``timeout`` per channel), then stop the threads."""
+        """Deliver what is queued within ``timeout`` (all channels together), then stop the threads.
+
+        Alerts a channel is still sending or has not reached by then are reported failed: an
+        exit must not lose them silently, nor wait for a push server that answers slowly.
+        """
+        deadline = time.monotonic() + timeout
         for worker in self._workers:
             worker.put(None)
         for worker in self._workers:
-            worker.thread.join(timeout)
+            worker.thread.join(max(deadline - time.monotonic(), 0.0))
+        for worker in self._workers:
+            if worker.thread.is_alive():
+                failed = Delivery(worker.channel.name, FAILED,
+                                  f"not sent: still trying after {timeout:g} s when waitbuddy stopped")
+                for event in worker.abandon(failed):
+                    self._tell(event, failed)
 
-    def _deliver(self, channel: Channel, event: AlertEvent) -> None:
+    def _deliver(self, channel: Channel, event: AlertEvent) -> Delivery:
         try:
-            delivery = channel.send(event)
+            return channel.send(event)
         except Exception as exc:  # noqa: BLE001 - a channel bug must not take the others down
-            delivery = Delivery(channel.name, FAILED, f"{type(exc).__name__}: {exc}"[:200])
+            return Delivery(channel.name, FAILED, f"{type(exc).__name__}: {exc}"[:200])
+
+    def _tell(self, event: AlertEvent, delivery: Delivery) -> None:
         if self._report is not None:
             self._report(event, delivery)
 
@@ -66,10 +80,14 @@ def send_now(channels: Iterable[Channel], event: AlertEvent) -> list[Delivery]:
 
 
 class _Worker:
-    def __init__(self, channel: Channel, deliver: Callable[[Channel, AlertEvent], None]) -> None:
+    def __init__(self, channel: Channel, deliver: Callable[[Channel, AlertEvent], Delivery], report: Report) -> None:
         self.channel = channel
         self.queue: queue.Queue[AlertEvent | None] = queue.Queue()
-        self.thread = threading.Thread(target=self._run, args=(deliver,), name=f"alert-{channel.name}", daemon=True)
+        self._lock = threading.Lock()
+        self._current: AlertEvent | None = None  # being sent right now
+        self._abandoned: Delivery | None = None  # close() gave up on this channel: what to report instead
+        self.thread = threading.Thread(target=self._run, args=(deliver, report), name=f"alert-{channel.name}",
+                                       daemon=True)
         self.thread.start()
 
     def put(self, event: AlertEvent | None) -> None:
@@ -80,6 +98,31 @@ class _Worker:
                 pass
         self.queue.put(event)
 
-    def _run(self, deliver: Callable[[Channel, AlertEvent], None]) -> None:
+    def abandon(self, failed: Delivery) -> list[AlertEvent]:
+        """Stop sending; -> the alert being sent and those still queued, for the caller to report ``failed``."""
+        with self._lock:
+            self._abandoned = failed
+            left = [self._current] if self._current is not None else []
+            self._current = None
+        while True:
+            try:
+                event = self.queue.get_nowait()
+            except queue.Empty:
+                return left
+            if event is not None:
+                left.append(event)
+
+    def _run(self, deliver: Callable[[Channel, AlertEvent], Delivery], report: Report) -> None:
         while (event := self.queue.get()) is not None:
-            deliver(self.channel, event)
+            with self._lock:
+                abandoned = self._abandoned
+                self._current = event if abandoned is None else None
+            if abandoned is not None:  # taken off the queue just as close() emptied it
+                report(event, abandoned)
+                return
+            delivery = deliver(self.channel, event)
+            with self._lock:
+                if self._abandoned is not None:
+                    return  # already reported as not sent; a late outcome would contradict it
+                self._current = None
+            report(event, delivery)
