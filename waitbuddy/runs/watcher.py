@@ -76,15 +76,33 @@ class _Wakeups:
 
 
 def is_pattern(text: str) -> bool:
-    return glob.has_magic(text)
+    """Is ``text`` a glob? Only if it has ``*``, ``?`` or ``[`` outside a path that exists: a log
+    named ``x[1].log`` (or one inside ``exp[1]/``) is followed as itself, not read as a glob."""
+    return _split_glob(text) is not None
+
+
+def _split_glob(pattern: str) -> tuple[str, str] | None:
+    """``pattern`` as (the longest part of it that exists, taken literally; the glob after it),
+    or None when it is a plain path (no magic outside what exists)."""
+    if not glob.has_magic(pattern) or os.path.lexists(pattern):
+        return None
+    fixed = os.path.dirname(pattern)
+    while fixed and not os.path.lexists(fixed) and os.path.dirname(fixed) != fixed:
+        fixed = os.path.dirname(fixed)
+    rest = pattern[len(fixed):].lstrip(os.sep)
+    return (fixed, rest) if glob.has_magic(rest) else None
+
+
+def _as_glob(fixed: str, rest: str) -> str:
+    return os.path.join(glob.escape(fixed), rest) if fixed else rest
 
 
 def matches(pattern: str, path: str) -> bool:
     """Does ``path`` belong to the watch ``pattern`` (file, directory or glob)?"""
-    if is_pattern(pattern):
+    if (split := _split_glob(pattern)) is not None:
         from fnmatch import fnmatchcase
 
-        return fnmatchcase(path, pattern)
+        return fnmatchcase(path, _as_glob(*split))
     if os.path.isdir(pattern) or pattern.endswith(os.sep):
         return os.path.dirname(path) == pattern.rstrip(os.sep) and path.endswith(LOG_SUFFIXES)
     return path == pattern
@@ -95,8 +113,8 @@ def expand(pattern: str) -> list[str]:
 
     Only regular files: a FIFO, socket or device stored by an older version (or swapped in
     since) is skipped, never followed (see targets.py)."""
-    if is_pattern(pattern):
-        return sorted(path for path in glob.glob(pattern, recursive=True) if os.path.isfile(path))
+    if (split := _split_glob(pattern)) is not None:
+        return sorted(path for path in glob.glob(_as_glob(*split), recursive=True) if os.path.isfile(path))
     if os.path.isdir(pattern):
         with os.scandir(pattern) as entries:
             return sorted(entry.path for entry in entries if entry.name.endswith(LOG_SUFFIXES) and _is_file(entry))
@@ -116,10 +134,9 @@ def _is_file(entry: os.DirEntry) -> bool:
 
 def watch_root(pattern: str) -> str:
     """The directory whose events matter for ``pattern``."""
-    if is_pattern(pattern):
-        parts = Path(pattern).parts
-        fixed = []
-        for part in parts:
+    if (split := _split_glob(pattern)) is not None:
+        fixed = [split[0]] if split[0] else []
+        for part in Path(split[1]).parts:
             if glob.has_magic(part):
                 break
             fixed.append(part)
