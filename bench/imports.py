@@ -15,7 +15,8 @@ Files (sizes at ``--scale 1``, the sizes of the issue's repro):
 * ``csv``: a CSV with one quoted 100 MB field (a title), between ordinary rows;
 * ``csv-quote``: 2,000,001 Pocket rows where the first title opens a quote it never closes;
 * ``html``: a Netscape file with a 150 MB ``ICON`` attribute on one link, between ordinary links;
-* ``zip``: a 0.6 MB zip whose one member unpacks to 199 MB (under the limit);
+* ``urls``: a 100 MB list of URLs: one URL and 6 M comment lines;
+* ``zip``: a 0.2 MB zip whose one member unpacks to 199 MB (under the limit);
 * ``zip-lying``: the same, its headers saying the member is 1 KB.
 """
 
@@ -115,6 +116,16 @@ def html_attribute(path: Path, size: int) -> None:
     _write(path, parts())
 
 
+def url_list(path: Path, size: int) -> None:
+    line = "# a comment line\n"
+    def parts():
+        yield "https://example.org/\n"
+        block = line * 10_000
+        for _ in range(size // len(block)):
+            yield block
+    _write(path, parts())
+
+
 def big_zip(path: Path, size: int, *, lie: bool = False) -> None:
     """One member that unpacks to ``size`` bytes of a URL list (one URL, then comments); with ``lie``, its headers say 1 KB."""
     line = b"#" + b"x" * (MB - 2) + b"\n"  # comment lines: one URL, then ~1 MB lines that are skipped
@@ -154,6 +165,7 @@ KINDS = {
     "csv": ("field.csv", lambda p, s: csv_field(p, int(100 * MB * s))),
     "csv-quote": ("bookmarks.csv", lambda p, s: csv_quote(p, int(2_000_001 * s))),
     "html": ("attribute.html", lambda p, s: html_attribute(p, int(150 * MB * s))),
+    "urls": ("links.txt", lambda p, s: url_list(p, int(100 * MB * s))),
     "zip": ("big.zip", lambda p, s: big_zip(p, int(199 * MB * s))),
     "zip-lying": ("lying.zip", lambda p, s: big_zip(p, int(199 * MB * s), lie=True)),
 }

@@ -57,6 +57,15 @@ def test_unbalanced_quotes_in_our_own_csv_and_raindrops_are_caught_too():
     assert [b.url for b in parsed.bookmarks] == ["https://example.org/2", "https://example.org/3"]
 
 
+def test_crlf_files_count_lines_the_same_way():
+    text = (POCKET_HEADER + '"Unbalanced,https://example.org/0,1700000000,,unread\n' + pocket_rows(1, 3)
+            + '"multi\nline title",https://example.org/4,1700000000,,unread\n').replace("\n", "\r\n")
+    parsed = parse_bytes(text.encode(), "crlf.csv")  # the quote on line 6 closes the field
+    assert parsed.invalid == [Invalid(2, "unbalanced quote: this field runs to line 6; only this row is skipped")]
+    assert [(b.line, b.title) for b in parsed.bookmarks] == [
+        (3, "Title 1"), (4, "Title 2"), (5, "Title 3"), (6, "multi\r\nline title")]
+
+
 def test_real_multiline_notes_are_not_taken_for_unbalanced_quotes():
     text = 'url,title,note\nhttps://example.org/a,A,"first line\nsecond, with a comma\nsee https://x.org/"\n'
     parsed = parse_bytes(text.encode(), "notes.csv")
