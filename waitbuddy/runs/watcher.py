@@ -24,6 +24,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 from waitbuddy.runs import registry
+from waitbuddy.runs.globwalk import walk_glob
 from waitbuddy.runs.run import ENDED, Run
 from waitbuddy.runs.status import drain, idle_since_modified, prime
 from waitbuddy.runs.tail import Tail
@@ -114,6 +115,8 @@ def expand(pattern: str) -> list[str]:
     Only regular files: a FIFO, socket or device stored by an older version (or swapped in
     since) is skipped, never followed (see targets.py)."""
     if (split := _split_glob(pattern)) is not None:
+        if "**" in split[1]:  # through directory links: each directory once, each file once
+            return walk_glob(*split)
         return sorted(path for path in glob.glob(_as_glob(*split), recursive=True) if os.path.isfile(path))
     if os.path.isdir(pattern):
         with os.scandir(pattern) as entries:
