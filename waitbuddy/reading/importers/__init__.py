@@ -266,7 +266,8 @@ def _parse_zip(data: bytes, name: str) -> Parsed:
     unpack = _Unpacker(archive, name)
     bases = [(posixpath.basename(info.filename).lower(), info) for info in members]
     if parts := [info for base, info in bases if _POCKET_PART.fullmatch(base)]:
-        return parse_pocket_parts([(posixpath.basename(i.filename), unpack.text(i)) for i in parts], name)
+        parts.sort(key=lambda info: (posixpath.basename(info.filename), info.filename))
+        return parse_pocket_parts(((posixpath.basename(i.filename), unpack.text(i)) for i in parts), name)
     if pages := [info for base, info in bases if base == "bookmarks.html"]:  # Safari's export
         return parse_netscape(unpack.text(pages[0]), f"{name}/{pages[0].filename}")
     if metadata := [info for base, info in bases if _OMNIVORE_METADATA.fullmatch(base)]:

@@ -9,6 +9,8 @@ none: that counts as no title.
 
 from __future__ import annotations
 
+from collections.abc import Iterable
+
 from waitbuddy.reading.importers._common import (
     BadDate,
     add,
@@ -55,10 +57,11 @@ def parse_pocket_csv(text: str, name: str, *, part: str = "") -> Parsed:
     return parsed
 
 
-def parse_pocket_parts(parts: list[tuple[str, str]], name: str) -> Parsed:
-    """All parts of a Pocket zip, in name order, as one import. Lines count within each part."""
+def parse_pocket_parts(parts: Iterable[tuple[str, str]], name: str) -> Parsed:
+    """All parts of a Pocket zip, in the order given (the caller sorts them by name), as one import.
+    Lines count within each part. ``parts`` may be a generator: one part's text is held at a time."""
     combined = parsed_as("pocket-zip")
-    for part, text in sorted(parts):
+    for part, text in parts:
         parsed = parse_pocket_csv(text, f"{name}/{part}", part=part)
         combined.bookmarks.extend(parsed.bookmarks)
         combined.invalid.extend(parsed.invalid)
