@@ -101,3 +101,22 @@ def test_a_consumer_that_raises_does_not_kill_the_watch(tmp_path: Path):
     finally:
         watcher.stop()
     assert errors == ["internal error in the watcher: RuntimeError: the consumer broke"]
+
+
+def test_a_removed_run_is_not_rediscovered_before_its_store_write_lands(tmp_path: Path, store):
+    from waitbuddy.runs import registry
+
+    log = tmp_path / "train.log"
+    log.write_text("step 1/5 loss=0.5\n")
+    registry.ensure_run(store, str(log), name="train")
+    watcher = Watcher([], on_snapshots=lambda batch: None, store=store, follow_store=True, polling="always",
+                      poll_seconds=0.05)
+    watcher.start()
+    try:
+        wait_until(lambda: str(log) in watcher.followed)
+        watcher.unfollow(str(log))  # the pane hides it in the store on a worker thread, a moment later
+        wait_until(lambda: str(log) not in watcher.followed)
+        time.sleep(2.5)  # past a discovery pass (every 2 s) that still finds the run shown in the store
+        assert str(log) not in watcher.followed
+    finally:
+        watcher.stop()

@@ -39,6 +39,7 @@ NETWORK_FILESYSTEMS = frozenset({
 SAFETY_POLL_SECONDS = 5.0  # stat of inotify-watched files, to catch events that never come
 DISCOVERY_SECONDS = 2.0
 TICK_SECONDS = 1.0
+REMOVED_GRACE_SECONDS = 30.0  # a run removed from the dashboard is not rediscovered before its store write lands
 LOG_SUFFIXES = (".log", ".out", ".err", ".txt", ".jsonl")
 
 Snapshots = Callable[[list[dict]], None]
@@ -200,6 +201,7 @@ class Watcher:
         self.extra_recognizers = extra_recognizers  # the user's [[runs.formats]]
         self.on_error = on_error or _print_error  # called from the engine thread
         self._reported: set[str] = set()  # problems already told to on_error
+        self._removed: dict[str, float] = {}  # path -> until when discovery leaves it alone (unfollow)
         self.register = register
 
     # --- lifecycle ---------------------------------------------------------------------------
@@ -223,6 +225,8 @@ class Watcher:
     def add_pattern(self, pattern: str) -> None:
         """Thread-safe: the engine picks it up on its next discovery pass."""
         pattern = os.path.abspath(os.path.expanduser(pattern))
+        with self._wakeups.lock:
+            self._removed.pop(pattern, None)  # asked for again
         if pattern not in self.patterns:
             self.patterns = [*self.patterns, pattern]
         self._wakeups.add(pattern)
@@ -337,7 +341,7 @@ class Watcher:
                 recursive = is_pattern(os.path.dirname(pattern))
                 events = self._watch_root(watch_root(pattern), recursive)
                 for path in expand(pattern):
-                    if path not in self.followed and path not in hidden:
+                    if path not in self.followed and path not in hidden and not self._recently_removed(path):
                         self._follow(path, now, polled=not events)
             except OSError as exc:  # a symlink loop, an unreadable directory: this watch only
                 reason = exc.strerror or str(exc)
@@ -359,7 +363,18 @@ class Watcher:
         self.patterns = [pattern for pattern in self.patterns if pattern != path]
         with self._wakeups.lock:
             self._unfollow_requests.add(path)
+            # Until the store says the run is hidden (the caller writes it in the background),
+            # discovery must not bring it straight back.
+            self._removed[path] = time.monotonic() + REMOVED_GRACE_SECONDS
         self._wakeups.event.set()
+
+    def _recently_removed(self, path: str) -> bool:
+        with self._wakeups.lock:
+            until = self._removed.get(path)
+            if until is not None and until < time.monotonic():
+                del self._removed[path]
+                until = None
+        return until is not None
 
     def _unfollow(self, path: str) -> None:
         followed = self.followed.pop(path, None)
