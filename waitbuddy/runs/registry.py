@@ -39,9 +39,28 @@ def timestamp(text: str | None) -> float | None:
     return datetime.strptime(text, "%Y-%m-%dT%H:%M:%SZ").replace(tzinfo=timezone.utc).timestamp()
 
 
+def _stored(text: str) -> str | bytes:
+    """``text`` as SQLite keeps it: as is when it is UTF-8. A file name that is not (Python holds its
+    bad bytes as lone surrogates, PEP 383) cannot be bound as TEXT; it goes in as its bytes (a BLOB,
+    equal only to itself, so lookups and the unique path still work) and comes back the same."""
+    try:
+        text.encode("utf-8")
+    except UnicodeEncodeError:
+        try:
+            return text.encode("utf-8", "surrogateescape")
+        except UnicodeEncodeError:  # a surrogate that never came from a byte: keep what can be kept
+            return text.encode("utf-8", "surrogatepass")
+    return text
+
+
+def _loaded(value: str | bytes) -> str:
+    """The inverse of :func:`_stored`."""
+    return value.decode("utf-8", "surrogateescape") if isinstance(value, bytes) else value
+
+
 def _record(row) -> RunRecord:
     return RunRecord(
-        id=row["id"], path=row["path"], name=row["name"], source=row["source"],
+        id=row["id"], path=_loaded(row["path"]), name=_loaded(row["name"]), source=row["source"],
         command=json.loads(row["command"]) if row["command"] else None, pid=row["pid"], status=row["status"],
         error_kind=row["error_kind"], error_message=row["error_message"], exit_code=row["exit_code"],
         exit_signal=row["exit_signal"], started_at=row["started_at"], ended_at=row["ended_at"],
@@ -53,11 +72,11 @@ def _record(row) -> RunRecord:
 def add_watch(store: Store, pattern: str) -> bool:
     """Remember ``pattern`` (absolute path, directory or glob); False if it was already watched."""
     with store.transaction() as db:
-        return db.execute("INSERT OR IGNORE INTO watches (pattern) VALUES (?)", (pattern,)).rowcount == 1
+        return db.execute("INSERT OR IGNORE INTO watches (pattern) VALUES (?)", (_stored(pattern),)).rowcount == 1
 
 
 def watches(store: Store) -> list[str]:
-    return [row[0] for row in store.query("SELECT pattern FROM watches ORDER BY id")]
+    return [_loaded(row[0]) for row in store.query("SELECT pattern FROM watches ORDER BY id")]
 
 
 def ensure_run(
@@ -75,7 +94,7 @@ def ensure_run(
         db.execute(
             """INSERT INTO runs (path, name, source, command) VALUES (?, ?, ?, ?)
                ON CONFLICT (path) DO UPDATE SET hidden = 0""",
-            (path, name, source, json.dumps(command) if command else None),
+            (_stored(path), _stored(name), source, json.dumps(command) if command else None),
         )
     return get(store, path=path)  # type: ignore[return-value]
 
@@ -88,7 +107,7 @@ def restart(store: Store, run_id: int, *, name: str | None, command: list[str], 
                    error_kind = NULL, error_message = NULL, exit_code = NULL, exit_signal = NULL,
                    started_at = ?, ended_at = NULL, updated_at = ?, summary = NULL, hidden = 0
                WHERE id = ?""",
-            (name, json.dumps(command), pid, iso(started), iso(started), run_id),
+            (None if name is None else _stored(name), json.dumps(command), pid, iso(started), iso(started), run_id),
         )
 
 
@@ -130,7 +149,7 @@ def save_state(store: Store, run_id: int, snapshot: dict) -> None:
 
 def get(store: Store, *, path: str | None = None, run_id: int | None = None) -> RunRecord | None:
     if path is not None:
-        rows = store.query("SELECT * FROM runs WHERE path = ?", (path,))
+        rows = store.query("SELECT * FROM runs WHERE path = ?", (_stored(path),))
     else:
         rows = store.query("SELECT * FROM runs WHERE id = ?", (run_id,))
     return _record(rows[0]) if rows else None
@@ -145,7 +164,7 @@ def runs(store: Store, *, include_hidden: bool = False, limit: int | None = None
 
 def rename(store: Store, run_id: int, name: str) -> None:
     with store.transaction() as db:
-        db.execute("UPDATE runs SET name = ? WHERE id = ?", (name, run_id))
+        db.execute("UPDATE runs SET name = ? WHERE id = ?", (_stored(name), run_id))
 
 
 def set_muted(store: Store, run_id: int, muted: bool) -> None:
