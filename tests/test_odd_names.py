@@ -111,3 +111,18 @@ def test_run_names_the_run_after_a_script_with_a_bad_byte(tmp_path, env):
     assert not result.stderr
     listed = cli("runs", env=env).stdout
     assert b"tr\\xffain" in listed and b"\xff" not in listed
+
+
+def test_json_output_of_a_name_that_is_not_utf8_is_valid_and_reads_back(tmp_path):
+    import json as json_module
+    import os as os_module
+
+    from .conftest import run_cli as cli
+
+    log = os_module.fsdecode(os_module.fsencode(str(tmp_path)) + b"/bad\xffname.log")
+    with open(log, "w", encoding="utf-8") as out:
+        out.write("step 1/3 loss=0.5\n")
+    result = cli("status", "--json", log, env={"PYTHONIOENCODING": "utf-8"})  # strict, as a UTF-8 locale is
+    assert result.returncode == 0 and "Traceback" not in result.stderr, result.stderr
+    (item,) = [json_module.loads(line) for line in result.stdout.splitlines()]
+    assert os_module.fsencode(item["path"]) == os_module.fsencode(log)

@@ -6,6 +6,7 @@ from __future__ import annotations
 import argparse
 import json
 import os
+import re
 import sys
 import time
 from pathlib import Path
@@ -113,6 +114,16 @@ def _interval(value: str) -> float:
     if not 0 <= seconds <= 86400:  # also refuses nan and inf
         raise argparse.ArgumentTypeError(f"expected 0 to 86400 seconds, got {value}")
     return seconds
+
+
+_SURROGATE = re.compile("[\ud800-\udfff]")
+
+
+def json_line(value: object) -> str:
+    """One JSON object as text any terminal or pipe takes: UTF-8 text as itself, but a path that
+    is not UTF-8 (its bytes held as surrogates) as \\udcXX escapes, which read back the same."""
+    text = json.dumps(value, ensure_ascii=False)
+    return json.dumps(value) if _SURROGATE.search(text) else text
 
 
 def _error(message: str) -> None:
@@ -242,7 +253,7 @@ def cmd_status(args: argparse.Namespace, where: Paths, config: Config) -> int:
         run = read_once(path, name=name or (record.name if record else None), stall_floor=floor,
                         extra_recognizers=extra, record=record)
         snapshot = run.snapshot(time.time())
-        _print(json.dumps(snapshot, ensure_ascii=False) if args.json else one_line(snapshot))
+        _print(json_line(snapshot) if args.json else one_line(snapshot))
     return status
 
 
@@ -313,7 +324,7 @@ def cmd_runs(args: argparse.Namespace, where: Paths, config: Config) -> int:
             "metrics": summary.get("metrics", {}), "best": summary.get("best", {}), "muted": record.muted,
         }
         if args.json:
-            _print(json.dumps(item, ensure_ascii=False))
+            _print(json_line(item))
             continue
         symbol = STATUS_SYMBOLS.get(record.status, "?")
         when = record.ended_at or record.updated_at or ""
@@ -391,7 +402,7 @@ def _watch_headless(args: argparse.Namespace, patterns: list[str], config: Confi
     from waitbuddy.runs.watcher import Watcher
 
     output = Output()
-    throttle = Throttle(lambda snapshot: output.line(json.dumps(snapshot, ensure_ascii=False)), args.interval)
+    throttle = Throttle(lambda snapshot: output.line(json_line(snapshot)), args.interval)
     alerts = _headless_alerts(config) if args.notify else None
 
     def emit(snapshots: list[dict]) -> None:  # on the watcher's engine thread
