@@ -33,6 +33,7 @@ from waitbuddy.store import Store
 from waitbuddy.text import safe_line, safe_text
 
 TITLE_LIMIT = 300
+INSERT_BATCH = 10_000  # new rows written per executemany during an import
 NOTE_LIMIT = 2000
 DESCRIPTION_LIMIT = 1000
 TAG_LIMIT = 40
@@ -216,16 +217,16 @@ def import_bookmarks(store: Store, parsed: Parsed, *, source: str, fetch: bool =
             row = existing.get(key)
             if row is None:
                 rows.append(_new_row(bookmark, url, key, kind, source, fetch, now))
+                if len(rows) >= INSERT_BATCH:  # a million-row import must not hold every row twice
+                    _insert(db, rows)
+                    rows.clear()
             elif changes := _merge(row, bookmark):
                 before.append(dict(row))
                 _update_row(db, row["id"], changes, now)
                 report.updated += 1
             else:
                 report.skipped += 1
-        db.executemany(
-            """INSERT INTO items (url, url_key, title, description, kind, source, saved_at, status, tags, note,
-                                  fetch_state, updated_at)
-               VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)""", rows)
+        _insert(db, rows)
         # The transaction holds the write lock: every id above the old maximum is one of ours.
         added = [row[0] for row in db.execute("SELECT id FROM items WHERE id > ? ORDER BY id", (last_id,))]
     report.added = len(added)
@@ -233,6 +234,13 @@ def import_bookmarks(store: Store, parsed: Parsed, *, source: str, fetch: bool =
     if added or before:
         report.undo = Undo(f"import of {report.added + report.updated} items", tuple(before), tuple(added))
     return report
+
+
+def _insert(db: sqlite3.Connection, rows: list[tuple]) -> None:
+    db.executemany(
+        """INSERT INTO items (url, url_key, title, description, kind, source, saved_at, status, tags, note,
+                              fetch_state, updated_at)
+           VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)""", rows)
 
 
 def _new_row(bookmark: Bookmark, url: str, key: str, kind: str, source: str, fetch: bool,
