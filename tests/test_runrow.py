@@ -114,3 +114,15 @@ def test_a_unit_from_the_log_is_plain_text_too():
                                                      "fraction": None}}
     (line,) = rows([hostile], 120)
     assert "3 [red]x" in line and "\x1b" not in line and "\x07" not in line
+
+
+def test_the_columns_keep_their_place_while_a_run_advances():
+    """The bar, the percent and the position stay where they are as counts grow a digit and the
+    ETA shortens: the row people glance at does not jitter."""
+    def at(done: int, eta: float) -> dict:
+        return {**DEMO, "progress": {**DEMO["progress"], "done": done, "fraction": done / 600},
+                "eta_seconds": eta}
+
+    lines = [rows([at(done, eta)], 76)[0] for done, eta in ((5, 3600.0), (50, 300.0), (150, 45.0), (199, 5.0))]
+    assert len({line.index("%") for line in lines}) == 1, lines
+    assert len({line.index("ETA") for line in lines}) == 1, lines

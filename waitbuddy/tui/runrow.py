@@ -84,6 +84,20 @@ def position(snapshot: dict) -> str:
     return safe_line(count_text(snapshot), limit=60)
 
 
+def widest_position(snapshot: dict) -> str:
+    """The position text at its widest in this run (the loop's count at its total), so the
+    columns do not shift by one each time a count grows a digit."""
+    progress, epoch = snapshot.get("progress"), snapshot.get("epoch")
+    if progress and progress.get("total") is not None:
+        progress = {**progress, "done": progress["total"]}
+    if epoch and epoch.get("total"):
+        epoch = {**epoch, "done": max(epoch["total"] - 1, 0)}
+    return position({**snapshot, "progress": progress, "epoch": epoch})
+
+
+ETA_WIDTH = len("ETA 1m40s")  # as wide as an ETA gets below 100 hours: the column keeps its place
+
+
 def eta_text(snapshot: dict) -> str:
     if snapshot["status"] in ("running", "stalled") and snapshot.get("eta_seconds") is not None:
         return f"ETA {duration(snapshot['eta_seconds'])}"
@@ -135,8 +149,9 @@ class Columns:
             mute=1 if any(snapshot.get("muted") for snapshot in snapshots) else 0,
             status=max(len(snapshot["status"]) for snapshot in snapshots),
             name=max(min(names, 24, max(width // 3, NAME_MIN)), 4),
-            count=min(max(cell_len(position(snapshot)) for snapshot in snapshots), 24),
-            eta=max(len(eta_text(snapshot)) for snapshot in snapshots),
+            count=min(max(cell_len(widest_position(snapshot)) for snapshot in snapshots), 24),
+            eta=max(max(len(eta_text(snapshot)) for snapshot in snapshots),
+                    ETA_WIDTH if any(eta_text(snapshot) for snapshot in snapshots) else 0),
             elapsed=max(len(elapsed_text(snapshot)) for snapshot in snapshots),
             metric=max(cell_len(metric_text(snapshot)) for snapshot in snapshots),
             spark=SPARK_WIDTH if sparks else 0,
