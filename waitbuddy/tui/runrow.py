@@ -149,9 +149,8 @@ class Columns:
             mute=1 if any(snapshot.get("muted") for snapshot in snapshots) else 0,
             status=max(len(snapshot["status"]) for snapshot in snapshots),
             name=max(min(names, 24, max(width // 3, NAME_MIN)), 4),
-            count=min(max(cell_len(widest_position(snapshot)) for snapshot in snapshots), 24),
-            eta=max(max(len(eta_text(snapshot)) for snapshot in snapshots),
-                    ETA_WIDTH if any(eta_text(snapshot) for snapshot in snapshots) else 0),
+            count=min(max(cell_len(position(snapshot)) for snapshot in snapshots), 24),
+            eta=max(len(eta_text(snapshot)) for snapshot in snapshots),
             elapsed=max(len(elapsed_text(snapshot)) for snapshot in snapshots),
             metric=max(cell_len(metric_text(snapshot)) for snapshot in snapshots),
             spark=SPARK_WIDTH if sparks else 0,
@@ -179,6 +178,14 @@ class Columns:
             columns = replace(columns, metric=max(width - columns.used() - columns.gap, 0))
             if columns.metric < 6:
                 columns = replace(columns, metric=0)
+        # Room to spare goes first to steady columns: the position as wide as it will get in
+        # this run (its count at its total) and the ETA as wide as "ETA 1m40s", so the bar and
+        # the percent do not shift a cell each time a count grows a digit; then to the bar.
+        if columns.count:
+            widest = min(max(cell_len(widest_position(snapshot)) for snapshot in snapshots), 24)
+            columns = replace(columns, count=max(columns.count, min(widest, columns.count + width - columns.used())))
+        if columns.eta:
+            columns = replace(columns, eta=max(columns.eta, min(ETA_WIDTH, columns.eta + width - columns.used())))
         spare = width - columns.used()
         if spare > 0:  # a longer bar reads better than empty space
             columns = replace(columns, bar=min(columns.bar + spare, max(columns.bar, BAR_MAX)))
