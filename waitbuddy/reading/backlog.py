@@ -10,11 +10,13 @@ back (a deleted row comes back with its id).
 
 from __future__ import annotations
 
+import itertools
 import json
 import sqlite3
-from collections.abc import Iterable, Sequence
+from collections.abc import Iterable, Iterator, Sequence
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta, timezone
+from typing import Protocol
 
 from waitbuddy.reading.model import (
     KINDS,
@@ -25,7 +27,6 @@ from waitbuddy.reading.model import (
     Invalid,
     Item,
     PageInfo,
-    Parsed,
     estimate_minutes,
 )
 from waitbuddy.reading.urls import analyze, clean_url, kind_from_url, url_key
@@ -33,7 +34,8 @@ from waitbuddy.store import Store
 from waitbuddy.text import safe_line, safe_text
 
 TITLE_LIMIT = 300
-INSERT_BATCH = 10_000  # new rows written per executemany during an import
+INSERT_BATCH = 10_000  # bookmarks of an import looked up and written together
+_LOOKUP_KEYS = 900  # URL keys per SELECT ... IN (...): under any SQLite's limit of parameters
 NOTE_LIMIT = 2000
 DESCRIPTION_LIMIT = 1000
 TAG_LIMIT = 40
@@ -54,7 +56,7 @@ class Undo:
 
     label: str
     rows: tuple[dict, ...]
-    added_ids: tuple[int, ...] = ()  # rows the change created, removed again by undo
+    added_ids: Sequence[int] = ()  # rows the change created, removed again by undo (an import's: a range)
 
     @property
     def count(self) -> int:
@@ -186,54 +188,102 @@ def add_url(store: Store, url: str, *, tags: Sequence[str] = (), note: str = "",
     return item, created
 
 
-def import_bookmarks(store: Store, parsed: Parsed, *, source: str, fetch: bool = False,
+class Entries(Protocol):
+    """What an importer read: a :class:`~waitbuddy.reading.model.Parsed`, or the importers'
+    ``Streamed`` whose bookmarks are read as they are taken (its ``invalid`` and ``format`` are
+    final once they are all taken)."""
+
+    @property
+    def format(self) -> str: ...
+    @property
+    def bookmarks(self) -> Iterable[Bookmark]: ...
+    @property
+    def invalid(self) -> Sequence[Invalid]: ...
+
+
+def import_bookmarks(store: Store, parsed: Entries, *, source: str, fetch: bool = False,
                      now: datetime | None = None) -> ImportReport:
     """Merge what an importer read, in one transaction; a second import of the same file adds nothing.
 
     New URLs are added with the file's date and state (unread when it says nothing). A URL already
     here gains the file's tags, a title or note it lacked and an earlier save date; its status and
     priority stay as the person left them. Bad URLs are reported with their line, not added.
+
+    The bookmarks are taken :data:`INSERT_BATCH` at a time and each batch is written before the
+    next is read, so a streamed file is never held whole. Whatever the reading raises (a broken
+    file found halfway) rolls the whole import back. What is already here is looked up by the
+    batch's URL keys; rows this import added have ids above the old maximum, so a URL met again
+    is told from a new one without a set of every URL of the file.
     """
     now = now or utc_now()
-    report = ImportReport(parsed.format, invalid=list(parsed.invalid))
+    report = ImportReport(parsed.format)
     source = safe_line(source, limit=60) or "import"
-    seen_in_file: set[str] = set()
-    rows: list[tuple] = []
     before: list[dict] = []
+    invalid: list[Invalid] = []
     with store.transaction() as db:
-        # One read of what is there instead of one query per bookmark (10,000 in a big export).
-        existing = {row["url_key"]: row for row in db.execute("SELECT * FROM items")}
-        last_id = db.execute("SELECT coalesce(max(id), 0) FROM items").fetchone()[0]
-        for bookmark in parsed.bookmarks:
-            analyzed = analyze(bookmark.url)
-            if analyzed is None:
-                report.invalid.append(Invalid(bookmark.line, "not an http(s) URL"))
-                continue
-            url, key, kind = analyzed
-            if key in seen_in_file:
-                report.skipped += 1  # the same link twice in one file (e.g. in two folders)
-                continue
-            seen_in_file.add(key)
-            row = existing.get(key)
-            if row is None:
-                rows.append(_new_row(bookmark, url, key, kind, source, fetch, now))
-                if len(rows) >= INSERT_BATCH:  # a million-row import must not hold every row twice
-                    _insert(db, rows)
-                    rows.clear()
-            elif changes := _merge(row, bookmark):
-                before.append(dict(row))
-                _update_row(db, row["id"], changes, now)
-                report.updated += 1
-            else:
-                report.skipped += 1
-        _insert(db, rows)
         # The transaction holds the write lock: every id above the old maximum is one of ours.
-        added = [row[0] for row in db.execute("SELECT id FROM items WHERE id > ? ORDER BY id", (last_id,))]
+        last_id = db.execute("SELECT coalesce(max(id), 0) FROM items").fetchone()[0]
+        met = bytearray(last_id // 8 + 1)  # rows that were here and that this file has already named, by id
+        for batch in _batches(parsed.bookmarks, INSERT_BATCH):
+            analyzed = []
+            for bookmark in batch:
+                found = analyze(bookmark.url)
+                if found is None:
+                    invalid.append(Invalid(bookmark.line, "not an http(s) URL"))
+                else:
+                    analyzed.append((bookmark, found))
+            here = _rows_by_key(db, {key for _bookmark, (_url, key, _kind) in analyzed})
+            rows: list[tuple] = []
+            new_keys: set[str] = set()
+            for bookmark, (url, key, kind) in analyzed:
+                row = here.get(key)
+                if row is None:
+                    if key in new_keys:
+                        report.skipped += 1  # the same link twice in one file (e.g. in two folders)
+                        continue
+                    new_keys.add(key)
+                    rows.append(_new_row(bookmark, url, key, kind, source, fetch, now))
+                elif row["id"] > last_id or met[row["id"] >> 3] & (1 << (row["id"] & 7)):
+                    report.skipped += 1  # added or merged earlier in this file
+                elif changes := _merge(row, bookmark):
+                    met[row["id"] >> 3] |= 1 << (row["id"] & 7)
+                    before.append(dict(row))
+                    _update_row(db, row["id"], changes, now)
+                    report.updated += 1
+                else:
+                    met[row["id"] >> 3] |= 1 << (row["id"] & 7)
+                    report.skipped += 1
+            _insert(db, rows)
+        count, first, last = db.execute("SELECT count(*), min(id), max(id) FROM items WHERE id > ?",
+                                        (last_id,)).fetchone()
+        if count and count != last - first + 1:  # never with one writer; kept exact all the same
+            added: Sequence[int] = tuple(row[0] for row in db.execute(
+                "SELECT id FROM items WHERE id > ? ORDER BY id", (last_id,)))
+        else:
+            added = range(first, last + 1) if count else ()
+    report.format = parsed.format  # a streamed file's format is final once it is read
     report.added = len(added)
-    report.invalid.sort(key=lambda invalid: invalid.line)
+    report.invalid = sorted([*parsed.invalid, *invalid], key=lambda item: item.line)
     if added or before:
-        report.undo = Undo(f"import of {report.added + report.updated} items", tuple(before), tuple(added))
+        report.undo = Undo(f"import of {report.added + report.updated} items", tuple(before), added)
     return report
+
+
+def _batches(bookmarks: Iterable[Bookmark], size: int) -> Iterator[list[Bookmark]]:
+    iterator = iter(bookmarks)
+    while batch := list(itertools.islice(iterator, size)):
+        yield batch
+
+
+def _rows_by_key(db: sqlite3.Connection, keys: set[str]) -> dict[str, sqlite3.Row]:
+    """The rows holding these URL keys (by the unique index), this import's own among them."""
+    found: dict[str, sqlite3.Row] = {}
+    wanted = list(keys)
+    for start in range(0, len(wanted), _LOOKUP_KEYS):
+        part = wanted[start:start + _LOOKUP_KEYS]
+        for row in db.execute(f"SELECT * FROM items WHERE url_key IN ({', '.join('?' * len(part))})", part):
+            found[row["url_key"]] = row
+    return found
 
 
 def _insert(db: sqlite3.Connection, rows: list[tuple]) -> None:

@@ -173,17 +173,18 @@ def cmd_backlog(args: argparse.Namespace, where: Paths, config: Config) -> int:
 
 
 def cmd_import(args: argparse.Namespace, where: Paths, config: Config) -> int:
-    from waitbuddy.reading.importers import parse_file
+    from waitbuddy.reading.importers import stream_file
     from waitbuddy.reading.model import ImportFailed
 
     try:
-        parsed = parse_file(Path(args.file))
+        parsed = stream_file(Path(args.file))  # recognised now; its bookmarks are read as they are stored
+        with Store.open(where.database) as store:
+            # One transaction: a problem found further into the file raises here and nothing is kept.
+            report = backlog.import_bookmarks(store, parsed, source=args.source or parsed.format,
+                                              fetch=config.backlog.fetch == "all")
     except ImportFailed as exc:
         _error(str(exc))
         return EXIT_USAGE
-    with Store.open(where.database) as store:
-        report = backlog.import_bookmarks(store, parsed, source=args.source or parsed.format,
-                                          fetch=config.backlog.fetch == "all")
     print(f"{safe_line(args.file, limit=500)} ({parsed.format}): {report.summary()}")
     for invalid in report.invalid[:50]:
         print(f"  line {invalid.line}: {safe_line(invalid.reason)}")

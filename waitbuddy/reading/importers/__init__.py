@@ -6,10 +6,17 @@ exporters wrote them, so the first few KB decide: a zip (Pocket parts, Safari's
 CSV by header, or a list of URLs. A file-level problem raises
 :class:`~waitbuddy.reading.model.ImportFailed` and returns nothing; a bad row becomes an
 :class:`~waitbuddy.reading.model.Invalid` with its line and the rest still imports.
+
+:func:`stream_file` hands the bookmarks out as they are read (a :class:`Streamed`), for the store
+to write as it goes: a problem found further into the file is raised from the iteration, so its
+reader keeps everything in one transaction. :func:`parse_file` reads them all into a
+:class:`Parsed` first. A JSON file is decoded and read a chunk at a time; other text is decoded
+whole (CSV and HTML readers look ahead and back), each of their rows made when it is taken.
 """
 
 from __future__ import annotations
 
+import codecs
 import io
 import itertools
 import os
@@ -18,20 +25,23 @@ import re
 import stat
 import zipfile
 import zlib
+from collections.abc import Iterable, Iterator
 from pathlib import Path
+from typing import BinaryIO
 
-from waitbuddy.reading.importers._common import TooManyInvalid, fail, json_records, parsed_as
+from waitbuddy.reading.importers._common import Streamed, TooManyInvalid, fail, json_records
 from waitbuddy.reading.importers._csv import csv_header
 from waitbuddy.reading.importers.netscape import looks_like_pocket_html, parse_netscape
-from waitbuddy.reading.importers.omnivore import is_omnivore, parse_omnivore
+from waitbuddy.reading.importers.omnivore import is_omnivore, omnivore_bookmarks, parse_omnivore
 from waitbuddy.reading.importers.plain import looks_like_url_list, parse_url_list
 from waitbuddy.reading.importers.pocket import is_pocket_header, parse_pocket_csv, parse_pocket_parts
 from waitbuddy.reading.importers.raindrop import is_raindrop_header, parse_raindrop_csv
-from waitbuddy.reading.importers.waitbuddy import parse_generic_csv, parse_generic_json
-from waitbuddy.reading.model import ImportFailed, Parsed
+from waitbuddy.reading.importers.waitbuddy import is_own_json, parse_generic_csv, parse_generic_json
+from waitbuddy.reading.model import Bookmark, ImportFailed, Parsed
 from waitbuddy.runs.targets import not_regular
 
-__all__ = ["MAX_BYTES", "ImportFailed", "Parsed", "parse_bytes", "parse_file"]
+__all__ = ["MAX_BYTES", "ImportFailed", "Parsed", "Streamed", "parse_bytes", "parse_file", "stream_bytes",
+           "stream_file"]
 
 MAX_BYTES = 200 * 1024 * 1024  # the file, and everything unpacked from a zip, together
 MAX_ZIP_MEMBERS = 100_000
@@ -50,25 +60,163 @@ _OMNIVORE_METADATA = re.compile(r"metadata_.*\.json")
 _MEGABYTE = 1024 * 1024
 _LEADING_SPACE = re.compile(r"\s*")
 _ZIP_CHUNK = 64 * 1024
+_READ_CHUNK = 1024 * 1024
 
 
 def parse_file(path: Path | str) -> Parsed:
     """Read and parse one export file; errors name the file (its base name)."""
+    return _all_of(stream_file(path), Path(path).name)
+
+
+def stream_file(path: Path | str) -> Streamed:
+    """Open one export file and recognise it; its bookmarks are read as they are taken.
+
+    A problem seen at once (missing, unreadable, binary, unknown format, bad header) raises
+    :class:`ImportFailed` here; one further in (broken JSON at line 90,000, too many rejects)
+    raises it from the iteration of ``bookmarks``. Errors name the file (its base name).
+    """
     path = Path(path)
     name = path.name
     try:
         _refuse_special(os.stat(path).st_mode, name)  # before opening: opening a FIFO waits for a writer
         # O_NONBLOCK: a FIFO swapped in since the stat cannot block the open either.
         fd = os.open(path, os.O_RDONLY | os.O_NONBLOCK | getattr(os, "O_CLOEXEC", 0))
-        with open(fd, "rb") as handle:
-            info = os.fstat(handle.fileno())
-            _refuse_special(info.st_mode, name)
-            if info.st_size > MAX_BYTES:
-                raise fail(name, f"file is {info.st_size // _MEGABYTE} MB; the limit is {MAX_BYTES // _MEGABYTE} MB")
-            box = [handle.read(MAX_BYTES + 1)]  # no name holds it: the bytes are freed once decoded
+        handle = open(fd, "rb")  # noqa: SIM115  # the reading closes it, when it ends (see _byte_chunks)
     except OSError as error:
         raise fail(name, f"can't read it ({error.strerror or error})") from None
-    return _parse_boxed(box, name)
+    try:
+        try:
+            info = os.fstat(handle.fileno())
+        except OSError as error:
+            raise fail(name, f"can't read it ({error.strerror or error})") from None
+        _refuse_special(info.st_mode, name)
+        if info.st_size > MAX_BYTES:
+            raise fail(name, f"file is {info.st_size // _MEGABYTE} MB; the limit is {MAX_BYTES // _MEGABYTE} MB")
+        return _guarded(_stream_handle(handle, name), name)
+    except BaseException:
+        handle.close()
+        raise
+
+
+def _stream_handle(handle: BinaryIO, name: str) -> Streamed:
+    """The file's first chunk decides; JSON is then decoded and read a chunk at a time (the file
+    stays open until its reading ends), anything else is read and decoded whole, as before."""
+    chunks = _byte_chunks(handle, name)
+    first = next(chunks, b"")
+    while first.isspace() and (more := next(chunks, None)) is not None:
+        first += more  # white space at the start: only the content after it tells what the file is
+    if not first or first.isspace():
+        raise fail(name, "empty file")
+    if first.startswith(_ZIP_MAGIC):
+        data = b"".join(itertools.chain((first,), chunks))
+        del first
+        return _parse_zip(data, name)
+    codec = _codec(first, name)
+    text = _decoded(codec, first, chunks, name)
+    del first
+    ahead: list[str] = []
+    for piece in text:  # to the first character that is not white space
+        ahead.append(piece)
+        if not piece.isspace():
+            break
+    start = "".join(ahead).lstrip()[:1]
+    if start in ("[", "{"):
+        return _parse_json(itertools.chain(ahead, text), name)
+    return _parse_text("".join(itertools.chain(ahead, text)), name)
+
+
+def _byte_chunks(handle: BinaryIO, name: str) -> Iterator[bytes]:
+    """The file a megabyte at a time, refused past :data:`MAX_BYTES` (it may grow while read); closed at the end."""
+    with handle:
+        total = 0
+        while True:
+            try:
+                chunk = handle.read(_READ_CHUNK)
+            except OSError as error:
+                raise fail(name, f"can't read it ({error.strerror or error})") from None
+            if not chunk:
+                return
+            total += len(chunk)
+            if total > MAX_BYTES:
+                raise fail(name, f"file is {total // _MEGABYTE} MB; the limit is {MAX_BYTES // _MEGABYTE} MB")
+            yield chunk
+
+
+def _decoded(codec: str, first: bytes, rest: Iterable[bytes], name: str) -> Iterator[str]:
+    """The text of ``first`` and the chunks after it, decoded incrementally; errors as :func:`_decode` words them."""
+    decoder = codecs.getincrementaldecoder(codec)()
+    head, offset = first[:SNIFF_CHARS], 0
+    for chunk in itertools.chain((first,), rest, (b"",)):
+        pending = len(decoder.getstate()[0])  # bytes of a character split between chunks
+        try:
+            piece = decoder.decode(chunk, final=not chunk)
+        except UnicodeDecodeError as error:
+            if codec == "utf-16":
+                raise fail(name, "broken UTF-16 text") from None
+            sample = head.decode("utf-8", errors="replace")
+            if sample.count("\ufffd") > len(sample) // 10:
+                raise fail(name, "binary data, not a bookmarks export") from None
+            raise fail(name, f"not UTF-8 text (byte 0x{error.object[error.start]:02x} at offset "
+                             f"{offset - pending + error.start}); save it as UTF-8 and try again") from None
+        offset += len(chunk)
+        if piece:
+            yield piece
+
+
+def _codec(head: bytes, name: str) -> str:
+    """The codec of a file starting with ``head``: UTF-8 (with or without BOM), or UTF-16 with a BOM;
+    anything else is refused, as :func:`_decode` does."""
+    if head.startswith((b"\xff\xfe", b"\xfe\xff")):
+        return "utf-16"
+    for magic, what in _OTHER_MAGIC.items():
+        if head.startswith(magic):
+            raise fail(name, f"{what}, not a bookmarks export")
+    sniff = head[:SNIFF_CHARS]
+    if b"\x00" in sniff:
+        if _looks_like_utf16(sniff):
+            raise fail(name, "UTF-16 text without a byte-order mark; save it as UTF-8 and try again")
+        raise fail(name, "binary data, not a bookmarks export")
+    return "utf-8-sig"
+
+
+def _all_of(streamed: Streamed, name: str) -> Parsed:
+    """Every bookmark of ``streamed`` read into a :class:`Parsed` (errors raised here)."""
+    return streamed.parsed()
+
+
+def _guarded(streamed: Streamed, name: str) -> Streamed:
+    """``streamed`` whose iteration words a flood of rejects as the file's error, like the rest."""
+    inner = streamed.bookmarks
+
+    def bookmarks() -> Iterator[Bookmark]:
+        try:
+            yield from inner
+        except TooManyInvalid as error:
+            raise _too_many(error, name) from None
+
+    streamed.bookmarks = bookmarks()
+    return streamed
+
+
+def _too_many(error: TooManyInvalid, name: str) -> ImportFailed:
+    return fail(name, f"more than {error.limit:,} entries can't be imported (the first, line {error.first.line}: "
+                      f"{error.first.reason}); is this a bookmarks export?")
+
+
+def _must_find(streamed: Streamed, name: str) -> Streamed:
+    """``streamed``, raising at its end when it held neither a bookmark nor a rejected entry."""
+    inner = streamed.bookmarks
+
+    def bookmarks() -> Iterator[Bookmark]:
+        found = False
+        for bookmark in inner:
+            found = True
+            yield bookmark
+        if not found and not streamed.invalid:
+            raise fail(name, "no bookmarks found in it")
+
+    streamed.bookmarks = bookmarks()
+    return streamed
 
 
 def _refuse_special(mode: int, name: str) -> None:
@@ -80,19 +228,23 @@ def _refuse_special(mode: int, name: str) -> None:
 
 def parse_bytes(data: bytes, name: str = "") -> Parsed:
     """Parse an export held in memory. ``name`` is only used in messages."""
+    return _all_of(stream_bytes(data, name), name)
+
+
+def stream_bytes(data: bytes, name: str = "") -> Streamed:
+    """An export held in memory, its bookmarks read as they are taken (see :func:`stream_file`)."""
     return _parse_boxed([data], name)
 
 
-def _parse_boxed(box: list[bytes], name: str) -> Parsed:
+def _parse_boxed(box: list[bytes], name: str) -> Streamed:
     """Parse the bytes in ``box``, taking them out so they can be freed as soon as the text is decoded."""
     try:
-        return _parse_data(box, name)
+        return _guarded(_parse_data(box, name), name)
     except TooManyInvalid as error:
-        raise fail(name, f"more than {error.limit:,} entries can't be imported (the first, line {error.first.line}: "
-                         f"{error.first.reason}); is this a bookmarks export?") from None
+        raise _too_many(error, name) from None
 
 
-def _parse_data(box: list[bytes], name: str) -> Parsed:
+def _parse_data(box: list[bytes], name: str) -> Streamed:
     data = box.pop()
     if len(data) > MAX_BYTES:
         raise fail(name, f"file is {len(data) // _MEGABYTE} MB; the limit is {MAX_BYTES // _MEGABYTE} MB")
@@ -144,7 +296,7 @@ def _looks_like_utf16(head: bytes) -> bool:
     return False
 
 
-def _parse_text(text: str, name: str) -> Parsed:
+def _parse_text(text: str, name: str) -> Streamed:
     start = _LEADING_SPACE.match(text).end()  # type: ignore[union-attr]  # always matches
     head = text[start:start + SNIFF_CHARS]
     if not head:
@@ -165,9 +317,7 @@ def _parse_text(text: str, name: str) -> Parsed:
     else:
         hint = "not a zip file, nor " if name.lower().endswith(".zip") else "unknown format: not "
         raise fail(name, f"{hint}bookmark HTML, CSV, JSON or a list of URLs")
-    if not parsed.bookmarks and not parsed.invalid:
-        raise fail(name, "no bookmarks found in it")
-    return parsed
+    return _must_find(parsed, name)
 
 
 def _refuse_other_markup(lowered: str, name: str, *, pocket: bool) -> None:
@@ -188,7 +338,7 @@ def _is_csv_header(header: list[str]) -> bool:
     return len(header) >= 2 and all(len(column) <= 40 and column.count(" ") <= 3 for column in header)
 
 
-def _parse_csv(text: str, header: list[str], name: str) -> Parsed:
+def _parse_csv(text: str, header: list[str], name: str) -> Streamed:
     if is_pocket_header(header):
         return parse_pocket_csv(text, name)
     if is_raindrop_header(header):
@@ -199,9 +349,11 @@ def _parse_csv(text: str, header: list[str], name: str) -> Parsed:
     raise fail(name, f"CSV without a url column (columns: {columns})")
 
 
-def _parse_json(text: str, name: str) -> Parsed:
-    """The first records decide what the file is; the rest are read one at a time, never all held."""
-    records = json_records(text, name)
+def _parse_json(source: str | Iterable[str], name: str) -> Streamed:
+    """The first records decide what the file is; the rest are read one at a time, never all held.
+
+    ``source``: the text, or its chunks (then the file is read as the records are taken)."""
+    records = json_records(source, name)
     head = list(itertools.islice(records, JSON_SNIFF_RECORDS))
     if head and not any(isinstance(record, dict) for _line, record in head):
         raise fail(name, "JSON is not a list of bookmark objects")
@@ -209,7 +361,7 @@ def _parse_json(text: str, name: str) -> Parsed:
         return parse_omnivore(itertools.chain(head, records))
     if head and not any(isinstance(record, dict) and "url" in record for _line, record in head):
         raise fail(name, "JSON objects have no url field")
-    return parse_generic_json(itertools.chain(head, records))
+    return parse_generic_json(itertools.chain(head, records), own=is_own_json(head))
 
 
 # Zips --------------------------------------------------------------------------------------------
@@ -253,7 +405,7 @@ class _Unpacker:
         return _decode(data, where)
 
 
-def _parse_zip(data: bytes, name: str) -> Parsed:
+def _parse_zip(data: bytes, name: str) -> Streamed:
     try:
         archive = zipfile.ZipFile(io.BytesIO(data))
         members = [info for info in archive.infolist() if not _zip_junk(info.filename)]
@@ -286,7 +438,7 @@ def _parse_zip(data: bytes, name: str) -> Parsed:
 
 
 def _parse_omnivore_zip(unpack: _Unpacker, metadata: list[zipfile.ZipInfo], members: list[zipfile.ZipInfo],
-                        name: str) -> Parsed:
+                        name: str) -> Streamed:
     highlights: dict[str, str] = {}
     for info in members:
         directory, base = posixpath.split(info.filename)
@@ -296,16 +448,16 @@ def _parse_omnivore_zip(unpack: _Unpacker, metadata: list[zipfile.ZipInfo], memb
                 highlights[base[:-3]] = "" if data.isspace() or not data else _decode(data, name)
             except ImportFailed:
                 continue
-    combined = parsed_as("omnivore")
-    for info in sorted(metadata, key=lambda item: item.filename):
-        where = f"{name}/{info.filename}"
-        records = json_records(unpack.text(info), where)
-        parsed = parse_omnivore(records, part=posixpath.basename(info.filename), highlights=highlights)
-        combined.bookmarks.extend(parsed.bookmarks)
-        combined.invalid.extend(parsed.invalid)
-    if not combined.bookmarks and not combined.invalid:
-        raise fail(name, "no bookmarks found in it")
-    return combined
+    combined = Streamed("omnivore")
+
+    def bookmarks() -> Iterator[Bookmark]:
+        for info in sorted(metadata, key=lambda item: item.filename):  # one member's text held at a time
+            records = json_records(unpack.text(info), f"{name}/{info.filename}")
+            yield from omnivore_bookmarks(records, combined, part=posixpath.basename(info.filename),
+                                          highlights=highlights)
+
+    combined.bookmarks = bookmarks()
+    return _must_find(combined, name)
 
 
 def _zip_junk(filename: str) -> bool:

@@ -64,6 +64,30 @@ def parsed_as(format_name: str) -> Parsed:
     return Parsed(format_name, invalid=Rejects())
 
 
+class Streamed:
+    """What an importer is reading: its format, its bookmarks *as they are read*, and its rejects.
+
+    ``bookmarks`` is an iterator, to be read once: each bookmark is made when the reading gets
+    to it, so a file of a million bookmarks never holds a million of them (a list of them was
+    ~4x the file). ``invalid`` grows while it is read and is complete once it is exhausted. A
+    problem with the file as a whole raises :class:`ImportFailed` from the iteration (a caller
+    writing as it reads does so inside one transaction). :meth:`parsed` reads it all into a
+    :class:`Parsed`. It has the attributes of a :class:`Parsed`, so the store takes either.
+    """
+
+    __slots__ = ("bookmarks", "format", "invalid")
+
+    def __init__(self, format_name: str, bookmarks: Iterable[Bookmark] = (), invalid: list[Invalid] | None = None):
+        self.format = format_name
+        self.bookmarks: Iterator[Bookmark] = iter(bookmarks)
+        self.invalid: list[Invalid] = Rejects() if invalid is None else invalid
+
+    def parsed(self) -> Parsed:
+        """Everything read at once (the format may only be known at the end, so it is read last)."""
+        bookmarks = list(self.bookmarks)
+        return Parsed(self.format, bookmarks, self.invalid)
+
+
 class BadDate(ValueError):
     """A date field that is present but cannot be read; the row becomes :class:`Invalid`."""
 
@@ -224,12 +248,13 @@ def size_text(chars: int) -> str:
     return f"{tenths // 10} MB" if tenths % 10 == 0 else f"{tenths / 10:.1f} MB"
 
 
-def add(parsed: Parsed, entry: Bookmark | Invalid, prefix: str = "") -> None:
-    """An entry into its list: a bookmark, or a rejected one (its reason after ``prefix``)."""
+def kept(out: Streamed, entry: Bookmark | Invalid, prefix: str = "") -> Bookmark | None:
+    """The bookmark to yield, or None when ``entry`` is a rejected one (put in ``out.invalid``, its
+    reason after ``prefix``)."""
     if isinstance(entry, Invalid):
-        parsed.invalid.append(Invalid(entry.line, prefix + entry.reason) if prefix else entry)
-    else:
-        parsed.bookmarks.append(entry)
+        out.invalid.append(Invalid(entry.line, prefix + entry.reason) if prefix else entry)
+        return None
+    return entry
 
 
 def text_field(value: Any) -> str:
@@ -237,47 +262,115 @@ def text_field(value: Any) -> str:
     return value if isinstance(value, str) else ""
 
 
-def json_records(text: str, name: str) -> Iterator[tuple[int, Any]]:
+JSON_CHUNK = 1024 * 1024  # characters of JSON read at a time; a longer record grows the window
+
+
+def text_chunks(text: str, size: int = JSON_CHUNK) -> Iterator[str]:
+    """``text`` a slice at a time (for readers that take chunks), never copied whole."""
+    for start in range(0, len(text), size):
+        yield text[start:start + size]
+
+
+class _Window:
+    """A sliding window over text that arrives in chunks: what is read is dropped, lines are counted.
+
+    ``line`` is the line number of ``text[pos]`` in the whole input. :meth:`fill` keeps what is
+    not read yet and appends at least as much again (at least :data:`JSON_CHUNK`), so a record
+    longer than a chunk costs linear time, and the window holds about one record or one chunk.
+    """
+
+    def __init__(self, chunks: Iterator[str]) -> None:
+        self.chunks, self.text, self.pos, self.line, self.eof = chunks, "", 0, 1, False
+
+    def fill(self) -> None:
+        parts = [self.text[self.pos:]]
+        self.text, self.pos = "", 0  # the read part is freed before the join
+        have = len(parts[0])
+        target = have + max(JSON_CHUNK, have)
+        while have < target:
+            chunk = next(self.chunks, None)
+            if chunk is None:
+                self.eof = True
+                break
+            parts.append(chunk)
+            have += len(chunk)
+        self.text = parts[0] if len(parts) == 1 else "".join(parts)
+
+    def skip_space(self) -> None:
+        while True:
+            end = _skip_space(self.text, self.pos)
+            self.line += self.text.count("\n", self.pos, end)
+            self.pos = end
+            if end < len(self.text) or self.eof:
+                return
+            self.fill()
+
+    def peek(self) -> str:
+        """The next character that is not white space ("" at the end of the input)."""
+        self.skip_space()
+        return self.text[self.pos:self.pos + 1]
+
+    def advance(self, end: int) -> None:
+        self.line += self.text.count("\n", self.pos, end)
+        self.pos = end
+
+    def line_at(self, index: int) -> int:
+        return self.line + self.text.count("\n", self.pos, index)
+
+
+def _cut_short(error: json.JSONDecodeError, text: str) -> bool:
+    """The error may only mean the window ends inside this record (more text would complete it)."""
+    return error.pos >= len(text) - 16 or error.msg.startswith("Unterminated string")
+
+
+def json_records(source: str | Iterable[str], name: str) -> Iterator[tuple[int, Any]]:
     """The elements of a top-level JSON array, each with the line it starts on, one at a time.
 
-    ``json.loads`` gives no positions, so the array is walked element by element with
-    ``raw_decode``; still linear in the file size. Yielding them (instead of a list) lets each
-    record become a bookmark and be dropped: the list of a 195 MB file's dicts took ~1 GB.
+    ``source`` is the text, or the text in chunks (a file decoded as it is read): the array is
+    walked element by element with ``raw_decode`` over a sliding window, so neither the file nor
+    its records are ever held whole (``json.loads`` would hold both, and gives no positions).
     A broken file raises :class:`ImportFailed` when the reading gets there.
     """
+    window = _Window(text_chunks(source) if isinstance(source, str) else iter(source))
     decoder = json.JSONDecoder()
-    index, line, counted = _skip_space(text, 0), 1, 0
-    if text[index:index + 1] != "[":
+    if window.peek() != "[":
         raise fail(name, "JSON is not a list of bookmarks (expected an array)")
-    index = _skip_space(text, index + 1)
-    if text[index:index + 1] == "]":
-        _end_of_array(text, index, name)
+    window.advance(window.pos + 1)
+    if window.peek() == "]":
+        _end_of_array(window, name)
         return
     while True:
-        line += text.count("\n", counted, index)
-        counted = index
+        line = window.line
         try:
-            value, index = decoder.raw_decode(text, index)
+            value, end = decoder.raw_decode(window.text, window.pos)
         except json.JSONDecodeError as error:
-            raise fail(name, f"broken or truncated JSON at line {error.lineno}: {error.msg}") from None
+            if not window.eof and _cut_short(error, window.text):
+                window.fill()
+                continue
+            where = window.line_at(error.pos)
+            raise fail(name, f"broken or truncated JSON at line {where}: {error.msg}") from None
         except RecursionError:
             raise fail(name, f"JSON nested too deeply at line {line}") from None
         except ValueError as error:  # e.g. a number with more digits than Python converts
             raise fail(name, f"unreadable JSON at line {line}: {error}") from None
+        if end >= len(window.text) and not window.eof:  # a number may go on in the next chunk
+            window.fill()
+            continue
+        window.advance(end)
         yield line, value
-        index = _skip_space(text, index)
-        separator = text[index:index + 1]
+        separator = window.peek()
         if separator == "]":
-            _end_of_array(text, index, name)
+            _end_of_array(window, name)
             return
         if separator != ",":
-            where = line + text.count("\n", counted, index)
-            raise fail(name, f"broken or truncated JSON at line {where}: expected ',' or ']'")
-        index = _skip_space(text, index + 1)
+            raise fail(name, f"broken or truncated JSON at line {window.line}: expected ',' or ']'")
+        window.advance(window.pos + 1)
+        window.skip_space()
 
 
-def _end_of_array(text: str, index: int, name: str) -> None:
-    if _skip_space(text, index + 1) != len(text):
+def _end_of_array(window: _Window, name: str) -> None:
+    window.advance(window.pos + 1)
+    if window.peek():
         raise fail(name, "unexpected data after the end of the JSON array")
 
 

@@ -10,6 +10,7 @@ and ``<h1>Unread</h1>``/``<h1>Read Archive</h1>`` sections, so one parser reads 
 from __future__ import annotations
 
 import re
+from collections.abc import Iterator
 from dataclasses import dataclass, field, replace
 from html.parser import HTMLParser
 
@@ -18,6 +19,7 @@ from waitbuddy.reading.importers._common import (
     MAX_NOTE,
     BadDate,
     Rejects,
+    Streamed,
     bookmark,
     checked_url,
     epoch_date,
@@ -29,7 +31,7 @@ from waitbuddy.reading.importers._common import (
     tags_of,
     too_long,
 )
-from waitbuddy.reading.model import STATUSES, Bookmark, Invalid, Parsed
+from waitbuddy.reading.model import STATUSES, Bookmark, Invalid
 
 # Folders every browser has: where a bookmark sits, not what it is about. Compared lowercased.
 ROOT_FOLDERS = frozenset({
@@ -73,7 +75,7 @@ class _Open:
     line: int
     attrs: dict[str, str] = field(default_factory=dict)
     text: list[str] = field(default_factory=list)
-    target: int | None = None  # a <DD>'s bookmark, by index in the parser's entries
+    target: int | None = None  # a <DD>'s bookmark, by its number among the parser's entries
     skipped_text: int = 0  # length of a text inside it too long to be fed to the parser
 
 
@@ -83,14 +85,16 @@ class _BookmarkParser(HTMLParser):
     def __init__(self, *, pocket: bool) -> None:
         super().__init__(convert_charrefs=True)
         self.pocket = pocket
-        self.entries: list[Bookmark] = []
+        # The bookmarks not handed out yet; entries[0] is bookmark number ``base`` (counted from 0).
+        # One still open to a <DD> stays; a dropped one (its description too long) becomes None.
+        self.entries: list[Bookmark | None] = []
+        self.base = 0
         self.invalid: list[Invalid] = Rejects()
         self.stack: list[_Folder] = []
         self.pending_folder: _Folder | None = None  # an <H3> waiting for its <DL>
         self.open: _Open | None = None
         self.last_entry: int | None = None  # index of the bookmark a following <DD> describes
         self.section: str | None = None  # Pocket: status of the current <h1> section
-        self.dropped: set[int] = set()  # bookmarks whose description turned out too long
 
     # Tags -------------------------------------------------------------------------------------
 
@@ -171,9 +175,10 @@ class _BookmarkParser(HTMLParser):
         if current.kind == "a":
             self.invalid.append(Invalid(current.line, f"title is {length} long (the limit is {size_text(MAX_FIELD)})"))
         elif current.kind == "dd" and current.target is not None:
-            entry = self.entries[current.target]
+            entry = self.entries[current.target - self.base]
+            assert entry is not None  # a bookmark is dropped only by its one <DD>
             self.invalid.append(Invalid(entry.line, f"description is {length} long (the limit is {size_text(MAX_NOTE)})"))
-            self.dropped.add(current.target)
+            self.entries[current.target - self.base] = None
 
     def _finish(self) -> None:
         current, self.open = self.open, None
@@ -242,7 +247,7 @@ class _BookmarkParser(HTMLParser):
         if isinstance(entry, Invalid):
             self.invalid.append(entry)
             return
-        self.last_entry = len(self.entries)
+        self.last_entry = self.base + len(self.entries)
         self.entries.append(entry)
 
     def _description(self, index: int, text: str) -> None:
@@ -251,11 +256,24 @@ class _BookmarkParser(HTMLParser):
         if start >= 0:  # linkding: description[linkding-notes]notes[/linkding-notes]; unclosed is taken too
             stop = text.find(NOTES_CLOSE, start + len(NOTES_OPEN))
             description, note = text[:start].strip(), text[start + len(NOTES_OPEN):stop if stop >= 0 else None].strip()
+        entry = self.entries[index - self.base]
+        assert entry is not None
         if problem := too_long(description=description, note=note):
-            self.invalid.append(Invalid(self.entries[index].line, problem))
-            self.dropped.add(index)
+            self.invalid.append(Invalid(entry.line, problem))
+            self.entries[index - self.base] = None
             return
-        self.entries[index] = replace(self.entries[index], description=description, note=note)
+        self.entries[index - self.base] = replace(entry, description=description, note=note)
+
+    def ready(self, *, final: bool = False) -> list[Bookmark]:
+        """Take the bookmarks that nothing later in the file can change: all but one a <DD> may
+        still describe (or is describing); with ``final``, all."""
+        held = [index for index in (self.last_entry, self.open.target if self.open is not None else None)
+                if index is not None]
+        upto = len(self.entries) if final or not held else min(held) - self.base
+        taken = [entry for entry in self.entries[:upto] if entry is not None]
+        del self.entries[:upto]
+        self.base += upto
+        return taken
 
     def skipped(self, start: str, length: int, newlines: int) -> None:
         """A tag or text of ``length`` characters starting with ``start`` was not fed (too long)."""
@@ -280,28 +298,36 @@ class _BookmarkParser(HTMLParser):
         self.lineno += newlines
 
 
-def parse_netscape(text: str, name: str, *, pocket: bool = False) -> Parsed:
+def parse_netscape(text: str, name: str, *, pocket: bool = False) -> Streamed:
     """Read a Netscape bookmark file, or Pocket's legacy HTML export with ``pocket=True``.
 
     Folder names on a bookmark's path become slug tags (``ML Papers`` -> ``ml-papers``; browser
     root folders excepted); ``TAGS`` adds more, as written. ``TOREAD="1"`` and Safari's Reading List mean unread; linkding's archived pseudo-tag
-    means archived; Pocket's sections say unread or archived.
+    means archived; Pocket's sections say unread or archived. Bookmarks are handed out after
+    each batch fed to the parser; the rejects are in line order once all are read.
     """
     parser = _BookmarkParser(pocket=pocket)
+    out = Streamed("pocket-html" if pocket else "netscape", invalid=parser.invalid)
+    out.bookmarks = _read(parser, text, name)
+    return out
+
+
+def _read(parser: _BookmarkParser, text: str, name: str) -> Iterator[Bookmark]:
     try:
-        _feed(parser, text)
+        for _batch in _feed(parser, text):
+            yield from parser.ready()
         parser.end()
     except (AssertionError, ValueError, RecursionError) as error:  # old HTMLParser bugs on odd markup
         raise fail(name, f"unreadable HTML ({error})") from None
-    if not parser.entries and not parser.invalid:
+    yield from parser.ready(final=True)
+    if not parser.base and not parser.invalid:
         raise fail(name, "no bookmarks found in this HTML file (no <A HREF> links)")
-    invalid = sorted(parser.invalid, key=lambda item: item.line)
-    entries = [entry for index, entry in enumerate(parser.entries) if index not in parser.dropped]
-    return Parsed("pocket-html" if pocket else "netscape", entries, invalid)
+    parser.invalid.sort(key=lambda item: item.line)
 
 
-def _feed(parser: _BookmarkParser, text: str) -> None:
-    """Feed ``text`` in batches of about :data:`_BATCH` characters, each cut before a ``<``.
+def _feed(parser: _BookmarkParser, text: str) -> Iterator[None]:
+    """Feed ``text`` in batches of about :data:`_BATCH` characters, each cut before a ``<``;
+    yields after each batch, so its bookmarks can be taken.
 
     A segment (from one ``<`` to the next) longer than :data:`MAX_SEGMENT` is not fed but
     reported, and a construct the parser keeps waiting for the end of past that size (an
@@ -326,6 +352,7 @@ def _feed(parser: _BookmarkParser, text: str) -> None:
         if len(parser.rawdata) > MAX_SEGMENT:
             parser.skip_rest(size - pos)
             return
+        yield
 
 
 def looks_like_pocket_html(head: str) -> bool:

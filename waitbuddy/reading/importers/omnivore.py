@@ -9,20 +9,20 @@ scroll position, so a partly read item is not "reading" for us: it was most like
 
 from __future__ import annotations
 
-from collections.abc import Iterable
+from collections.abc import Iterable, Iterator
 from typing import Any
 
 from waitbuddy.reading.importers._common import (
     BadDate,
-    add,
+    Streamed,
     bookmark,
     checked_url,
     iso_date,
-    parsed_as,
+    kept,
     tags_of,
     text_field,
 )
-from waitbuddy.reading.model import Invalid, Parsed
+from waitbuddy.reading.model import Bookmark, Invalid
 
 MARKER_KEYS = frozenset({"savedAt", "slug", "readingProgress"})
 
@@ -33,33 +33,40 @@ def is_omnivore(records: list[tuple[int, Any]]) -> bool:
 
 
 def parse_omnivore(records: Iterable[tuple[int, Any]], *, part: str = "",
-                   highlights: dict[str, str] | None = None) -> Parsed:
+                   highlights: dict[str, str] | None = None) -> Streamed:
     """Omnivore records (from :func:`~waitbuddy.reading.importers._common.json_records`) as bookmarks."""
+    out = Streamed("omnivore")
+    out.bookmarks = omnivore_bookmarks(records, out, part=part, highlights=highlights)
+    return out
+
+
+def omnivore_bookmarks(records: Iterable[tuple[int, Any]], out: Streamed, *, part: str = "",
+                       highlights: dict[str, str] | None = None) -> Iterator[Bookmark]:
+    """The bookmarks of Omnivore ``records`` as they are read; rejects go to ``out.invalid``."""
     prefix = f"{part}: " if part else ""
-    parsed = parsed_as("omnivore")
     for line, record in records:
         if not isinstance(record, dict):
-            parsed.invalid.append(Invalid(line, f"{prefix}not a bookmark record"))
+            out.invalid.append(Invalid(line, f"{prefix}not a bookmark record"))
             continue
         state = text_field(record.get("state")).strip().lower()
         if state == "deleted":
-            parsed.invalid.append(Invalid(line, f"{prefix}deleted in Omnivore"))
+            out.invalid.append(Invalid(line, f"{prefix}deleted in Omnivore"))
             continue
         url = checked_url(record.get("url"), line)
         if isinstance(url, Invalid):
-            parsed.invalid.append(Invalid(line, prefix + url.reason))
+            out.invalid.append(Invalid(line, prefix + url.reason))
             continue
         try:
             saved_at = iso_date(text_field(record.get("savedAt")))
         except BadDate as error:
-            parsed.invalid.append(Invalid(line, f"{prefix}{error}"))
+            out.invalid.append(Invalid(line, f"{prefix}{error}"))
             continue
         slug = text_field(record.get("slug"))
-        add(parsed, bookmark(
-            url, title=text_field(record.get("title")), tags=tags_of(_labels(record.get("labels"))),
-            saved_at=saved_at, status=_status(state, record), description=text_field(record.get("description")),
-            note=(highlights or {}).get(slug, "").strip() if slug else "", line=line), prefix)
-    return parsed
+        if entry := kept(out, bookmark(
+                url, title=text_field(record.get("title")), tags=tags_of(_labels(record.get("labels"))),
+                saved_at=saved_at, status=_status(state, record), description=text_field(record.get("description")),
+                note=(highlights or {}).get(slug, "").strip() if slug else "", line=line), prefix):
+            yield entry
 
 
 def _labels(value: Any) -> list[str]:

@@ -8,8 +8,8 @@ from __future__ import annotations
 
 from collections.abc import Iterator
 
-from waitbuddy.reading.importers._common import checked_url, parsed_as
-from waitbuddy.reading.model import Bookmark, Invalid, Parsed
+from waitbuddy.reading.importers._common import Streamed, checked_url
+from waitbuddy.reading.model import Bookmark, Invalid
 
 _CHUNK = 1024 * 1024
 
@@ -28,19 +28,23 @@ def looks_like_url_list(head: str, *, anywhere: bool = False) -> bool:
     return False
 
 
-def parse_url_list(text: str, name: str) -> Parsed:
-    """Each remaining line is one URL, no title, no date."""
-    parsed = parsed_as("url-list")
+def parse_url_list(text: str, name: str) -> Streamed:
+    """Each remaining line is one URL, no title, no date; read as the bookmarks are taken."""
+    out = Streamed("url-list")
+    out.bookmarks = _bookmarks(text, out)
+    return out
+
+
+def _bookmarks(text: str, out: Streamed) -> Iterator[Bookmark]:
     for number, raw in enumerate(_lines(text), start=1):
         line = raw.strip()
         if not line or line.startswith("#"):
             continue
         url = checked_url(line, number)
         if isinstance(url, Invalid):
-            parsed.invalid.append(url)
+            out.invalid.append(url)
         else:
-            parsed.bookmarks.append(Bookmark(url=url, line=number))
-    return parsed
+            yield Bookmark(url=url, line=number)
 
 
 def _lines(text: str) -> Iterator[str]:

@@ -8,19 +8,21 @@ read/unread state, so status stays unknown.
 
 from __future__ import annotations
 
+from collections.abc import Iterator
+
 from waitbuddy.reading.importers._common import (
     BadDate,
-    add,
+    Streamed,
     bookmark,
     checked_url,
     folder_tag,
     iso_date,
-    parsed_as,
+    kept,
     split_tags,
     tags_of,
 )
 from waitbuddy.reading.importers._csv import csv_records
-from waitbuddy.reading.model import Invalid, Parsed
+from waitbuddy.reading.model import Bookmark, Invalid
 
 REQUIRED = frozenset({"id", "url", "folder", "created", "excerpt"})
 SKIPPED_FOLDERS = frozenset({"unsorted"})
@@ -31,22 +33,27 @@ def is_raindrop_header(header: list[str]) -> bool:
     return REQUIRED <= set(header)
 
 
-def parse_raindrop_csv(text: str, name: str) -> Parsed:
+def parse_raindrop_csv(text: str, name: str) -> Streamed:
     """Raindrop CSV rows as bookmarks; highlights are appended to the note so they are not lost."""
     _header, records = csv_records(text, name)
-    parsed = parsed_as("raindrop-csv")
+    out = Streamed("raindrop-csv")
+    out.bookmarks = _rows(records, out)
+    return out
+
+
+def _rows(records: Iterator[tuple[int, dict[str, str] | str]], out: Streamed) -> Iterator[Bookmark]:
     for line, row in records:
         if isinstance(row, str):
-            parsed.invalid.append(Invalid(line, row))
+            out.invalid.append(Invalid(line, row))
             continue
         url = checked_url(row.get("url"), line)
         if isinstance(url, Invalid):
-            parsed.invalid.append(url)
+            out.invalid.append(url)
             continue
         try:
             saved_at = iso_date(row.get("created"))
         except BadDate as error:
-            parsed.invalid.append(Invalid(line, str(error)))
+            out.invalid.append(Invalid(line, str(error)))
             continue
         folders = [tag for segment in split_tags(row.get("folder"), "/")
                    if segment.strip().lower() not in SKIPPED_FOLDERS and (tag := folder_tag(segment))]
@@ -54,7 +61,7 @@ def parse_raindrop_csv(text: str, name: str) -> Parsed:
         highlights = row.get("highlights", "").strip()
         if highlights:
             note = f"{note}\n\n{highlights}" if note else highlights
-        add(parsed, bookmark(
-            url, title=row.get("title", ""), tags=tags_of([*folders, *split_tags(row.get("tags"), ",")]),
-            saved_at=saved_at, note=note, description=row.get("excerpt", "").strip(), line=line))
-    return parsed
+        if entry := kept(out, bookmark(
+                url, title=row.get("title", ""), tags=tags_of([*folders, *split_tags(row.get("tags"), ",")]),
+                saved_at=saved_at, note=note, description=row.get("excerpt", "").strip(), line=line)):
+            yield entry

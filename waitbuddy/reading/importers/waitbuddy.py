@@ -7,23 +7,23 @@ are split on ``|`` when the field has one, else on commas. Dates may be ISO-8601
 
 from __future__ import annotations
 
-from collections.abc import Iterable
+from collections.abc import Iterable, Iterator
 from typing import Any
 
 from waitbuddy.reading.importers._common import (
     BadDate,
-    add,
+    Streamed,
     any_date,
     bookmark,
     checked_url,
-    parsed_as,
+    kept,
     split_tags,
     status_of,
     tags_of,
     text_field,
 )
 from waitbuddy.reading.importers._csv import csv_records
-from waitbuddy.reading.model import Invalid, Parsed
+from waitbuddy.reading.model import Bookmark, Invalid
 
 OWN_CSV_COLUMNS = ("url", "title", "kind", "status", "priority", "tags", "note", "saved_at", "minutes")
 OWN_JSON_KEYS = frozenset({"url", "title", "kind", "status", "tags", "saved_at", "source"})
@@ -41,59 +41,77 @@ def _first(row: dict[str, str], columns: tuple[str, ...]) -> str:
     return ""
 
 
-def parse_generic_csv(text: str, name: str) -> Parsed:
+def parse_generic_csv(text: str, name: str) -> Streamed:
     """A CSV with a ``url`` column (the caller checked); waitbuddy's own export when the header is ours."""
     header, records = csv_records(text, name)
     own = set(OWN_CSV_COLUMNS) <= set(header)
-    parsed = parsed_as("waitbuddy-csv" if own else "csv")
+    out = Streamed("waitbuddy-csv" if own else "csv")
+    out.bookmarks = _csv_rows(records, out, own=own)
+    return out
+
+
+def _csv_rows(records: Iterator[tuple[int, dict[str, str] | str]], out: Streamed, *, own: bool) -> Iterator[Bookmark]:
     for line, row in records:
         if isinstance(row, str):
-            parsed.invalid.append(Invalid(line, row))
+            out.invalid.append(Invalid(line, row))
             continue
         if own:  # our export quotes formula-like cells with one "'" (reading/export.py): take it off
             row = {key: value[1:] if isinstance(value, str) and value.startswith("'") else value
                    for key, value in row.items()}
         url = checked_url(row.get("url"), line)
         if isinstance(url, Invalid):
-            parsed.invalid.append(url)
+            out.invalid.append(url)
             continue
         try:
             saved_at = any_date(_first(row, DATE_COLUMNS) or None)
         except BadDate as error:
-            parsed.invalid.append(Invalid(line, str(error)))
+            out.invalid.append(Invalid(line, str(error)))
             continue
         field = row.get("tags", "")
         separator = "|" if own or "|" in field else ","
-        add(parsed, bookmark(
-            url, title=_first(row, TITLE_COLUMNS), tags=tags_of(split_tags(field, separator)), saved_at=saved_at,
-            status=status_of(_first(row, STATUS_COLUMNS)), note=_first(row, NOTE_COLUMNS).strip(),
-            description=_first(row, DESCRIPTION_COLUMNS).strip(), line=line))
-    return parsed
+        if entry := kept(out, bookmark(
+                url, title=_first(row, TITLE_COLUMNS), tags=tags_of(split_tags(field, separator)), saved_at=saved_at,
+                status=status_of(_first(row, STATUS_COLUMNS)), note=_first(row, NOTE_COLUMNS).strip(),
+                description=_first(row, DESCRIPTION_COLUMNS).strip(), line=line)):
+            yield entry
 
 
-def parse_generic_json(records: Iterable[tuple[int, Any]]) -> Parsed:
-    """An array of objects with ``url`` (waitbuddy's JSON export among them), read once, in order."""
-    parsed = parsed_as("json")
+def parse_generic_json(records: Iterable[tuple[int, Any]], *, own: bool = False) -> Streamed:
+    """An array of objects with ``url`` (waitbuddy's JSON export among them), read once, in order.
+
+    ``own``: the first records (the caller's sniff) are waitbuddy's export. Any record with our
+    keys, later, makes it so too (the format is final once the bookmarks are read)."""
+    out = Streamed("waitbuddy-json" if own else "json")
+    out.bookmarks = _json_records(records, out)
+    return out
+
+
+def is_own_json(records: Iterable[tuple[int, Any]]) -> bool:
+    return any(isinstance(record, dict) and OWN_JSON_KEYS <= record.keys() for _line, record in records)
+
+
+def _json_records(records: Iterable[tuple[int, Any]], out: Streamed) -> Iterator[Bookmark]:
     for line, record in records:
         if isinstance(record, dict) and OWN_JSON_KEYS <= record.keys():
-            parsed.format = "waitbuddy-json"
+            out.format = "waitbuddy-json"
         if not isinstance(record, dict):
-            parsed.invalid.append(Invalid(line, "not a bookmark object"))
+            out.invalid.append(Invalid(line, "not a bookmark object"))
             continue
         url = checked_url(record.get("url"), line)
         if isinstance(url, Invalid):
-            parsed.invalid.append(url)
+            out.invalid.append(url)
             continue
         try:
             saved_at = any_date(next((record[key] for key in DATE_COLUMNS if record.get(key)), None))
         except BadDate as error:
-            parsed.invalid.append(Invalid(line, str(error)))
+            out.invalid.append(Invalid(line, str(error)))
             continue
-        add(parsed, bookmark(
-            url, title=text_field(record.get("title")), tags=tags_of(_tags(record.get("tags"))), saved_at=saved_at,
-            status=status_of(text_field(record.get("status"))), note=text_field(record.get("note")).strip(),
-            description=text_field(record.get("description")).strip(), line=line))
-    return parsed
+        if entry := kept(out, bookmark(
+                url, title=text_field(record.get("title")), tags=tags_of(_tags(record.get("tags"))),
+                saved_at=saved_at, status=status_of(text_field(record.get("status"))),
+                note=text_field(record.get("note")).strip(), description=text_field(record.get("description")).strip(),
+                line=line)):
+            yield entry
 
 
 def _tags(value: Any) -> list[str]:
