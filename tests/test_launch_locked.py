@@ -105,7 +105,9 @@ def test_a_read_only_database_warns_once_and_the_job_runs(tmp_path, database, ca
         status = run_command([sys.executable, "-c", CHILD], log_path=log, store=store, out=io.BytesIO())
     assert status == 0 and "done" in log.read_text()
     warnings = capsys.readouterr().err.splitlines()
-    assert warnings == ["waitbuddy: warning: cannot record the run in the database: the database is read-only"]
+    kept = tmp_path / ".train.log.waitbuddy-exit.json"  # the exit goes beside the log (issue 10, item 11)
+    assert warnings == [("waitbuddy: warning: cannot record the run in the database: the database is read-only; "
+                         f"its exit is kept beside the log in {kept}")]
 
 
 def test_waitbuddy_run_under_a_locked_database_starts_the_command_at_once(tmp_path):

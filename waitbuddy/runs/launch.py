@@ -347,7 +347,11 @@ def _terminal_interrupts(pid: int) -> bool:
 class _Recorder:
     """The run's row in the store, written by a thread of its own so that the database never delays
     or stops the job: a database locked by another process is tried again until it frees up (with
-    one warning); any other database problem is reported once and the run goes unrecorded."""
+    one warning); any other database problem is reported once and the run goes unrecorded.
+
+    An exit the store has not taken when the child exits (read-only, locked, no store at all) is
+    left beside the log instead (registry.write_exit_file), where `status` and the dashboard read
+    it as a recorded exit; it is removed again if the store takes the exit after all."""
 
     def __init__(self, store: Store | None, log_path: Path, argv: list[str], name: str | None,
                  stall_floor: float) -> None:
@@ -362,6 +366,9 @@ class _Recorder:
         self.code: int | None = None
         self.signal: int | None = None
         self.ended_at: float | None = None
+        self.pid: int | None = None
+        self.exit_left: Path | None = None  # where the exit was left beside the log
+        self._exit_stored = False
         self._warned = False
         self._busy = False
         self._given_up = threading.Event()
@@ -369,6 +376,7 @@ class _Recorder:
         self._writer: threading.Thread | None = None
 
     def register(self) -> None:
+        registry.remove_exit_file(self.log_path)  # an earlier run's: the log starts again
         if self.store is None:
             return
         self._writer = threading.Thread(target=self._write, name="waitbuddy-run-recorder", daemon=True)
@@ -377,6 +385,7 @@ class _Recorder:
 
     def started(self, pid: int, when: float) -> None:
         self.started_at = when
+        self.pid = pid
         self._submit(lambda: registry.restart(self.store, self.run_id, name=self.given_name, command=self.argv,
                                               pid=pid, started=when))
 
@@ -384,11 +393,18 @@ class _Recorder:
         self.code, self.signal = (returncode, None) if returncode >= 0 else (None, -returncode)
         self.ended_at = when
         code, signal_number = self.code, self.signal
-        self._submit(lambda: registry.record_exit(self.store, self.run_id, code=code, signal=signal_number,
-                                                  ended=when))
+
+        def record() -> None:
+            registry.record_exit(self.store, self.run_id, code=code, signal=signal_number, ended=when)
+            self._exit_stored = True
+
+        self._submit(record)
         # The child is not reaped yet: a watcher that sees its PID gone should find the outcome
-        # stored. Worth a short wait, the job being over; a locked database is not waited for here.
+        # stored. Worth a short wait, the job being over; a locked database is not waited for here,
+        # and an exit not stored by then goes beside the log.
         self._wait(EXIT_RECORD_SECONDS)
+        if not self._exit_stored:
+            self._leave_exit()
 
     def finish(self) -> None:
         """Decide the final state from the whole log plus the exit status, and store it."""
@@ -410,13 +426,27 @@ class _Recorder:
             pass
         if self._writer.is_alive():
             self._given_up.set()  # the thread ends after its current try; the caller may close the store
-            _say("warning: the run was not recorded: the database is still locked by another process")
+            kept = f"; its exit is kept beside the log in {self.exit_left}" if self.exit_left is not None else ""
+            _say(f"warning: the run was not recorded: the database is still locked by another process{kept}")
+        elif self._exit_stored and self.exit_left is not None:  # the store took it after all
+            registry.remove_exit_file(self.log_path)
 
     def _register(self) -> None:
         record = registry.ensure_run(self.store, str(self.log_path.absolute()), name=self.name, source="launch",
                                      command=self.argv)
         self.run_id = record.id
         self.name = self.given_name or record.name  # a known log keeps its name unless --name says otherwise
+
+    def _leave_exit(self) -> None:
+        outcome = registry.LaunchExit(self.code, self.signal, self.started_at, self.ended_at, self.pid, self.name)
+        try:
+            self.exit_left = registry.write_exit_file(self.log_path, outcome)
+        except (OSError, ValueError) as exc:
+            reason = _reason(exc) if isinstance(exc, OSError) else str(exc)
+            _say(f"warning: cannot keep the run's exit beside the log either: {reason}")
+            return
+        if self.store is None:  # the caller said why there is no store
+            _say(f"the run's exit is kept beside the log in {self.exit_left}")
 
     def _save_final_state(self) -> None:
         now = time.time()
@@ -458,7 +488,9 @@ class _Recorder:
             except Exception as exc:  # noqa: BLE001 - never let bookkeeping kill the thread silently
                 if not self._warned and not self._given_up.is_set():
                     self._warned = True
-                    _say(f"warning: cannot record the run in the database: {exc}")
+                    kept = "" if self._exit_stored else \
+                        f"; its exit is kept beside the log in {registry.exit_file(self.log_path)}"
+                    _say(f"warning: cannot record the run in the database: {exc}{kept}")
                 return
 
 

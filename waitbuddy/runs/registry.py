@@ -1,9 +1,15 @@
-"""Watched patterns and the run history, in the store. Plain functions over a Store."""
+"""Watched patterns and the run history, in the store. Plain functions over a Store; and the exit
+`waitbuddy run` leaves beside the log when the store cannot take it."""
 
 from __future__ import annotations
 
+import contextlib
 import json
+import math
+import os
+import stat
 from dataclasses import dataclass
+from pathlib import Path
 
 from waitbuddy.runs.present import iso
 from waitbuddy.store import Store
@@ -28,6 +34,102 @@ class RunRecord:
     summary: dict | None
     muted: bool
     hidden: bool
+
+
+EXIT_FILE_SUFFIX = ".waitbuddy-exit.json"
+_EXIT_FILE_LIMIT = 4096  # bytes: a real one is about 200
+
+
+@dataclass(frozen=True)
+class LaunchExit:
+    """How a launched command ended, as `waitbuddy run` knows it: from the store, or from the exit
+    file it leaves beside the log when the store cannot take it (read-only, locked, unusable)."""
+
+    exit_code: int | None
+    exit_signal: int | None
+    started_at: float | None
+    ended_at: float | None
+    pid: int | None
+    name: str
+
+
+def exit_file(log: str | os.PathLike[str]) -> Path:
+    """``runs/.train.log.waitbuddy-exit.json`` for ``runs/train.log``: hidden, and named so that no
+    log glob (``*.log``, ``*``) or directory watch takes it for a run (see ``is_exit_file``)."""
+    log = Path(log)
+    return log.with_name(f".{log.name}{EXIT_FILE_SUFFIX}")
+
+
+def is_exit_file(path: str) -> bool:
+    """An exit file, or one being written: never a run of its own."""
+    name = os.path.basename(path)
+    return name.startswith(".") and EXIT_FILE_SUFFIX in name
+
+
+def write_exit_file(log: str | os.PathLike[str], outcome: LaunchExit) -> Path:
+    """Leave ``outcome`` beside ``log``, as the log is now (its size: written to again, the log
+    tells of a later run). Atomic: a reader finds the whole file or none. Raises OSError."""
+    target = exit_file(log)
+    content = json.dumps({
+        "exit_code": outcome.exit_code, "exit_signal": outcome.exit_signal, "started_at": outcome.started_at,
+        "ended_at": outcome.ended_at, "pid": outcome.pid, "name": outcome.name, "log_bytes": os.stat(log).st_size,
+    })
+    temporary = target.with_name(f"{target.name}.{os.getpid()}.tmp")
+    try:
+        with open(temporary, "w", encoding="utf-8") as handle:
+            handle.write(content)
+            handle.flush()
+            os.fsync(handle.fileno())
+        os.replace(temporary, target)
+    except BaseException:
+        with contextlib.suppress(OSError):
+            os.unlink(temporary)
+        raise
+    return target
+
+
+def remove_exit_file(log: str | os.PathLike[str]) -> None:
+    """The log's exit is in the store after all, or the log is being written again."""
+    with contextlib.suppress(OSError):
+        os.unlink(exit_file(log))
+
+
+def read_exit_file(log: str | os.PathLike[str]) -> LaunchExit | None:
+    """The exit left beside ``log``; None if there is none, it cannot be read or makes no sense,
+    or the log has been written to since (another size, or modified after the exit file: the
+    exit is an earlier run's). Never blocks: anyone who can write to a shared ``runs/`` could
+    put a FIFO there."""
+    try:
+        fd = os.open(exit_file(log), os.O_RDONLY | os.O_NONBLOCK | getattr(os, "O_CLOEXEC", 0))
+    except (OSError, ValueError):
+        return None
+    try:
+        info = os.fstat(fd)
+        if not stat.S_ISREG(info.st_mode) or info.st_size > _EXIT_FILE_LIMIT:
+            return None
+        data = json.loads(os.read(fd, _EXIT_FILE_LIMIT + 1).decode("utf-8"))
+        log_info = os.stat(log)
+    except (OSError, ValueError):  # ValueError: not UTF-8, not JSON
+        return None
+    finally:
+        os.close(fd)
+    if not isinstance(data, dict) or data.get("log_bytes") != log_info.st_size or log_info.st_mtime_ns > info.st_mtime_ns:
+        return None
+    code, signal, name = data.get("exit_code"), data.get("exit_signal"), data.get("name")
+    started, ended, pid = data.get("started_at"), data.get("ended_at"), data.get("pid")
+    if not (_integer(code) or code is None) or not (_integer(signal) or signal is None) or (code is None) == (signal is None):
+        return None
+    if not _time(ended) or not (_time(started) or started is None) or not (_integer(pid) or pid is None):
+        return None
+    return LaunchExit(code, signal, started, ended, pid, name if isinstance(name, str) else "run")
+
+
+def _integer(value: object) -> bool:
+    return isinstance(value, int) and not isinstance(value, bool)
+
+
+def _time(value: object) -> bool:
+    return isinstance(value, (int, float)) and not isinstance(value, bool) and math.isfinite(value) and value >= 0
 
 
 def timestamp(text: str | None) -> float | None:

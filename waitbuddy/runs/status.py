@@ -11,7 +11,7 @@ import os
 import time
 from pathlib import Path
 
-from waitbuddy.runs.registry import RunRecord, timestamp
+from waitbuddy.runs.registry import LaunchExit, RunRecord, read_exit_file, timestamp
 from waitbuddy.runs.run import DEFAULT_STALL_FLOOR, WAITING, Run
 from waitbuddy.runs.tail import Tail
 
@@ -78,7 +78,7 @@ def read_once(
     stall_floor: float = DEFAULT_STALL_FLOOR, extra_recognizers: tuple = (), record: RunRecord | None = None,
 ) -> Run:
     """The state of a log nobody may be writing any more: content plus how long it has been idle,
-    and the exit `waitbuddy run` recorded for it (``record``), as the watcher reads it."""
+    and the exit `waitbuddy run` recorded for it (``record``) or left beside it, as the watcher reads it."""
     now = time.time() if now is None else now
     path = Path(path)
     run = Run(str(path.absolute()), name, stall_floor=stall_floor, extra_recognizers=extra_recognizers)
@@ -96,9 +96,24 @@ def read_once(
         run.updated_at = mtime
     if record is not None:
         run.started_at = timestamp(record.started_at)
-        if record.exit_code is not None or record.exit_signal is not None:
-            run.exited(record.exit_code, record.exit_signal, now, at=timestamp(record.ended_at))
-            return run
+    if (outcome := launched_exit(path, record)) is not None:
+        if record is None and name is None and outcome.name:  # as `waitbuddy run` would have recorded it
+            run.name = outcome.name
+        run.started_at = outcome.started_at
+        run.exited(outcome.exit_code, outcome.exit_signal, now, at=outcome.ended_at)
+        return run
     if run.updated_at is not None:
         run.decide_idle(idle_seconds=max(now - mtime, 0.0))
     return run
+
+
+def launched_exit(path: str | os.PathLike[str], record: RunRecord | None) -> LaunchExit | None:
+    """How `waitbuddy run` says the command writing ``path`` ended, if it has: the exit it left
+    beside the log when the store could not take it (then newer than the row, if there is one:
+    a row still running, or an earlier run's), else the exit recorded in ``record``."""
+    if (left := read_exit_file(path)) is not None:
+        return left
+    if record is None or (record.exit_code is None and record.exit_signal is None):
+        return None
+    return LaunchExit(record.exit_code, record.exit_signal, timestamp(record.started_at), timestamp(record.ended_at),
+                      record.pid, record.name)

@@ -26,7 +26,7 @@ from pathlib import Path
 from waitbuddy.runs import registry
 from waitbuddy.runs.globwalk import walk_glob
 from waitbuddy.runs.run import ENDED, Run
-from waitbuddy.runs.status import drain, idle_since_modified, prime
+from waitbuddy.runs.status import drain, idle_since_modified, launched_exit, prime
 from waitbuddy.runs.tail import Tail
 from waitbuddy.runs.targets import check_target
 from waitbuddy.store import Store
@@ -114,11 +114,14 @@ def expand(pattern: str) -> list[str]:
     """The files a watch pattern names now (a plain path is named even before it exists).
 
     Only regular files: a FIFO, socket or device stored by an older version (or swapped in
-    since) is skipped, never followed (see targets.py)."""
+    since) is skipped, never followed (see targets.py); nor the exit `waitbuddy run` leaves
+    beside a log, which a broad glob (``runs/.*``, ``**/*``) may name."""
     if (split := _split_glob(pattern)) is not None:
         if "**" in split[1]:  # through directory links: each directory once, each file once
-            return walk_glob(*split)
-        return sorted(path for path in glob.glob(_as_glob(*split), recursive=True) if os.path.isfile(path))
+            found = walk_glob(*split)
+        else:
+            found = sorted(path for path in glob.glob(_as_glob(*split), recursive=True) if os.path.isfile(path))
+        return [path for path in found if not registry.is_exit_file(path)]
     if os.path.isdir(pattern):
         with os.scandir(pattern) as entries:
             return sorted(entry.path for entry in entries if entry.name.endswith(LOG_SUFFIXES) and _is_file(entry))
@@ -384,6 +387,7 @@ class Watcher:
     def _follow(self, path: str, now: float, *, polled: bool) -> None:
         run = Run(path, stall_floor=self.stall_floor, extra_recognizers=self.extra_recognizers)
         followed = Followed(run=run, polled=polled or self.poll_all, pid=self.pids.get(path))
+        record = None
         if self.store is not None:
             if self.register:
                 record = self._store_call(registry.ensure_run, self.store, path, name=run.name)
@@ -394,10 +398,13 @@ class Watcher:
                 followed.muted = record.muted
                 followed.started = registry.timestamp(record.started_at)
                 run.name = record.name
-                if record.exit_code is not None or record.exit_signal is not None:
-                    followed.recorded_exit = (record.exit_code, record.exit_signal, registry.timestamp(record.ended_at))
-                elif record.pid:  # launched by `waitbuddy run`, or given with `watch --pid`
-                    followed.pid = followed.pid or record.pid
+        if (outcome := launched_exit(path, record)) is not None:  # in the store, or left beside the log
+            followed.recorded_exit = (outcome.exit_code, outcome.exit_signal, outcome.ended_at)
+            followed.started = outcome.started_at
+            if record is None:
+                run.name = outcome.name or run.name
+        elif record is not None and record.pid:  # launched by `waitbuddy run`, or given with `watch --pid`
+            followed.pid = followed.pid or record.pid
         self.followed[path] = followed
 
     def _read(self, path: str, followed: Followed, now: float) -> None:
@@ -433,11 +440,16 @@ class Watcher:
         return False
 
     def _tick(self, now: float) -> None:
-        for followed in list(self.followed.values()):
+        for path, followed in list(self.followed.items()):
             run = followed.run
             self._guarded(followed, run.tick, now)
-            if followed.pid is not None and run.status not in ENDED and not _alive(followed.pid):
-                self._guarded(followed, self._process_ended, followed, now)
+            if run.status in ENDED:
+                continue
+            if followed.pid is not None and not _alive(followed.pid):
+                self._guarded(followed, self._process_ended, path, followed, now)
+            elif followed.pid is None and followed.tail is not None and registry.read_exit_file(path) is not None:
+                # Launched by `waitbuddy run`, which could not store the run (no row, no PID here)
+                self._guarded(followed, self._process_ended, path, followed, now)
 
     def _guarded(self, followed: Followed, function, *args) -> None:
         """One log's surprise must not stop the others: note it on that run and go on."""
@@ -446,17 +458,23 @@ class Watcher:
         except Exception as exc:  # noqa: BLE001 - a bug, but the watch goes on for every other log
             followed.run.set_note(f"internal error reading this log: {type(exc).__name__}: {exc}"[:200])
 
-    def _process_ended(self, followed: Followed, now: float) -> None:
-        """A watched PID is gone: read what it wrote last, then take the exit into account."""
+    def _process_ended(self, path: str, followed: Followed, now: float) -> None:
+        """A watched PID is gone, or `waitbuddy run` left the exit beside the log: read what it
+        wrote last, then take the exit into account."""
         if followed.tail is not None:
             drain(followed.run, followed.tail, now)
-        code = signal = ended = None
+        record = None
         if self.store is not None and followed.run_id is not None:
             record = self._store_call(registry.get, self.store, run_id=followed.run_id)
-            if record is not None:
-                code, signal, ended = record.exit_code, record.exit_signal, registry.timestamp(record.ended_at)
-                if code is None and signal is None:  # `watch --pid`: nobody records its outcome
-                    self._store_call(registry.forget_pid, self.store, followed.run_id)
+        code = signal = ended = None
+        if (outcome := launched_exit(path, record)) is not None:
+            code, signal, ended = outcome.exit_code, outcome.exit_signal, outcome.ended_at
+            if record is None:
+                followed.run.name = outcome.name or followed.run.name
+            if outcome.started_at is not None:
+                followed.run.started_at = outcome.started_at
+        elif record is not None:  # `watch --pid`: nobody records its outcome
+            self._store_call(registry.forget_pid, self.store, followed.run_id)
         followed.run.exited(code, signal, now, at=ended)
         followed.pid = None
 
