@@ -93,6 +93,10 @@ def test_utf8_split_between_file_chunks_and_a_bad_byte_far_in(tmp_path: Path, mo
     path.write_bytes(data[:-40] + b"\xff" + data[-39:])
     with pytest.raises(ImportFailed, match=rf"not UTF-8 text \(byte 0xff at offset {len(data) - 40}\)"):
         parse_file(path)
+    path.write_bytes(b"\xef\xbb\xbf" + data[:3] + b"\xfe" + data[3:])  # after a byte-order mark: offsets count it
+    for parse in (lambda: parse_file(path), lambda: parse_bytes(path.read_bytes(), "u.json")):
+        with pytest.raises(ImportFailed, match=r"not UTF-8 text \(byte 0xfe at offset 6\)"):
+            parse()
 
 
 def test_a_late_problem_rolls_the_whole_import_back(store: Store, tmp_path: Path):

@@ -65,7 +65,7 @@ _READ_CHUNK = 1024 * 1024
 
 def parse_file(path: Path | str) -> Parsed:
     """Read and parse one export file; errors name the file (its base name)."""
-    return _all_of(stream_file(path), Path(path).name)
+    return stream_file(path).parsed()
 
 
 def stream_file(path: Path | str) -> Streamed:
@@ -151,21 +151,28 @@ def _decoded(codec: str, first: bytes, rest: Iterable[bytes], name: str) -> Iter
         try:
             piece = decoder.decode(chunk, final=not chunk)
         except UnicodeDecodeError as error:
-            if codec == "utf-16":
-                raise fail(name, "broken UTF-16 text") from None
-            sample = head.decode("utf-8", errors="replace")
-            if sample.count("\ufffd") > len(sample) // 10:
-                raise fail(name, "binary data, not a bookmarks export") from None
-            raise fail(name, f"not UTF-8 text (byte 0x{error.object[error.start]:02x} at offset "
-                             f"{offset - pending + error.start}); save it as UTF-8 and try again") from None
+            raise _decode_error(error, codec, head, offset - pending, name) from None
         offset += len(chunk)
         if piece:
             yield piece
 
 
+def _decode_error(error: UnicodeDecodeError, codec: str, head: bytes, offset: int, name: str) -> ImportFailed:
+    """Why the text does not decode; ``offset``: where the bytes ``error`` saw start in the file."""
+    if codec == "utf-16":
+        return fail(name, "broken UTF-16 text")
+    sample = head.decode("utf-8", errors="replace")
+    if sample.count("\ufffd") > len(sample) // 10:
+        return fail(name, "binary data, not a bookmarks export")
+    if offset == 0 and head.startswith(codecs.BOM_UTF8):
+        offset = len(codecs.BOM_UTF8)  # the decoder saw the bytes after the byte-order mark
+    return fail(name, f"not UTF-8 text (byte 0x{error.object[error.start]:02x} at offset {offset + error.start}); "
+                      "save it as UTF-8 and try again")
+
+
 def _codec(head: bytes, name: str) -> str:
     """The codec of a file starting with ``head``: UTF-8 (with or without BOM), or UTF-16 with a BOM;
-    anything else is refused, as :func:`_decode` does."""
+    anything else is refused (other magic numbers, NUL bytes)."""
     if head.startswith((b"\xff\xfe", b"\xfe\xff")):
         return "utf-16"
     for magic, what in _OTHER_MAGIC.items():
@@ -177,11 +184,6 @@ def _codec(head: bytes, name: str) -> str:
             raise fail(name, "UTF-16 text without a byte-order mark; save it as UTF-8 and try again")
         raise fail(name, "binary data, not a bookmarks export")
     return "utf-8-sig"
-
-
-def _all_of(streamed: Streamed, name: str) -> Parsed:
-    """Every bookmark of ``streamed`` read into a :class:`Parsed` (errors raised here)."""
-    return streamed.parsed()
 
 
 def _guarded(streamed: Streamed, name: str) -> Streamed:
@@ -228,7 +230,7 @@ def _refuse_special(mode: int, name: str) -> None:
 
 def parse_bytes(data: bytes, name: str = "") -> Parsed:
     """Parse an export held in memory. ``name`` is only used in messages."""
-    return _all_of(stream_bytes(data, name), name)
+    return stream_bytes(data, name).parsed()
 
 
 def stream_bytes(data: bytes, name: str = "") -> Streamed:
@@ -259,27 +261,11 @@ def _parse_data(box: list[bytes], name: str) -> Streamed:
 
 def _decode(data: bytes, name: str) -> str:
     """UTF-8 (with or without BOM), or UTF-16 with a BOM; anything else is reported, not guessed."""
-    if data.startswith((b"\xff\xfe", b"\xfe\xff")):
-        try:
-            return data.decode("utf-16")
-        except UnicodeDecodeError:
-            raise fail(name, "broken UTF-16 text") from None
-    for magic, what in _OTHER_MAGIC.items():
-        if data.startswith(magic):
-            raise fail(name, f"{what}, not a bookmarks export")
-    head = data[:SNIFF_CHARS]
-    if b"\x00" in head:
-        if _looks_like_utf16(head):
-            raise fail(name, "UTF-16 text without a byte-order mark; save it as UTF-8 and try again")
-        raise fail(name, "binary data, not a bookmarks export")
+    codec = _codec(data, name)
     try:
-        return data.decode("utf-8-sig")
+        return data.decode(codec)
     except UnicodeDecodeError as error:
-        sample = head.decode("utf-8", errors="replace")
-        if sample.count("\ufffd") > len(sample) // 10:
-            raise fail(name, "binary data, not a bookmarks export") from None
-        raise fail(name, f"not UTF-8 text (byte 0x{data[error.start]:02x} at offset {error.start}); "
-                         "save it as UTF-8 and try again") from None
+        raise _decode_error(error, codec, data[:SNIFF_CHARS], 0, name) from None
 
 
 def _looks_like_utf16(head: bytes) -> bool:

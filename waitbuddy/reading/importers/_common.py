@@ -59,11 +59,6 @@ class Rejects(list[Invalid]):
             self.append(item)
 
 
-def parsed_as(format_name: str) -> Parsed:
-    """An empty :class:`Parsed` whose invalid list is bounded."""
-    return Parsed(format_name, invalid=Rejects())
-
-
 class Streamed:
     """What an importer is reading: its format, its bookmarks *as they are read*, and its rejects.
 
