@@ -16,7 +16,6 @@ whole (CSV and HTML readers look ahead and back), each of their rows made when i
 
 from __future__ import annotations
 
-import codecs
 import io
 import itertools
 import os
@@ -31,6 +30,7 @@ from typing import BinaryIO
 
 from waitbuddy.reading.importers._common import Streamed, TooManyInvalid, fail, json_records
 from waitbuddy.reading.importers._csv import csv_header
+from waitbuddy.reading.importers._decoding import SNIFF_CHARS, codec_of, decode, decoded
 from waitbuddy.reading.importers.netscape import looks_like_pocket_html, parse_netscape
 from waitbuddy.reading.importers.omnivore import is_omnivore, omnivore_bookmarks, parse_omnivore
 from waitbuddy.reading.importers.plain import looks_like_url_list, parse_url_list
@@ -45,16 +45,8 @@ __all__ = ["MAX_BYTES", "ImportFailed", "Parsed", "Streamed", "parse_bytes", "pa
 
 MAX_BYTES = 200 * 1024 * 1024  # the file, and everything unpacked from a zip, together
 MAX_ZIP_MEMBERS = 100_000
-SNIFF_CHARS = 8192
 JSON_SNIFF_RECORDS = 1000  # records read to tell Omnivore from other JSON, and bookmark objects from other data
 _ZIP_MAGIC = (b"PK\x03\x04", b"PK\x05\x06", b"PK\x07\x08")
-_OTHER_MAGIC = {
-    b"\x1f\x8b": "gzip data", b"BZh": "bzip2 data", b"\xfd7zXZ": "xz data", b"7z\xbc\xaf\x27\x1c": "a 7z archive",
-    b"Rar!": "a RAR archive", b"%PDF": "a PDF document", b"SQLite format 3\x00": "an SQLite database",
-    b"\x89PNG": "a PNG image", b"\xff\xd8\xff": "a JPEG image", b"GIF8": "a GIF image",
-    b"\x7fELF": "a program (ELF executable)", b"\xcf\xfa\xed\xfe": "a program (Mach-O executable)",
-    b"\xce\xfa\xed\xfe": "a program (Mach-O executable)", b"\xca\xfe\xba\xbe": "a program or Java class",
-}
 _POCKET_PART = re.compile(r"part_\d+\.csv")
 _OMNIVORE_METADATA = re.compile(r"metadata_.*\.json")
 _MEGABYTE = 1024 * 1024
@@ -111,8 +103,8 @@ def _stream_handle(handle: BinaryIO, name: str) -> Streamed:
         data = b"".join(itertools.chain((first,), chunks))
         del first
         return _parse_zip(data, name)
-    codec = _codec(first, name)
-    text = _decoded(codec, first, chunks, name)
+    codec = codec_of(first, name)
+    text = decoded(codec, first, chunks, name)
     del first
     ahead: list[str] = []
     for piece in text:  # to the first character that is not white space
@@ -140,50 +132,6 @@ def _byte_chunks(handle: BinaryIO, name: str) -> Iterator[bytes]:
             if total > MAX_BYTES:
                 raise fail(name, f"file is {total // _MEGABYTE} MB; the limit is {MAX_BYTES // _MEGABYTE} MB")
             yield chunk
-
-
-def _decoded(codec: str, first: bytes, rest: Iterable[bytes], name: str) -> Iterator[str]:
-    """The text of ``first`` and the chunks after it, decoded incrementally; errors as :func:`_decode` words them."""
-    decoder = codecs.getincrementaldecoder(codec)()
-    head, offset = first[:SNIFF_CHARS], 0
-    for chunk in itertools.chain((first,), rest, (b"",)):
-        pending = len(decoder.getstate()[0])  # bytes of a character split between chunks
-        try:
-            piece = decoder.decode(chunk, final=not chunk)
-        except UnicodeDecodeError as error:
-            raise _decode_error(error, codec, head, offset - pending, name) from None
-        offset += len(chunk)
-        if piece:
-            yield piece
-
-
-def _decode_error(error: UnicodeDecodeError, codec: str, head: bytes, offset: int, name: str) -> ImportFailed:
-    """Why the text does not decode; ``offset``: where the bytes ``error`` saw start in the file."""
-    if codec == "utf-16":
-        return fail(name, "broken UTF-16 text")
-    sample = head.decode("utf-8", errors="replace")
-    if sample.count("\ufffd") > len(sample) // 10:
-        return fail(name, "binary data, not a bookmarks export")
-    if offset == 0 and head.startswith(codecs.BOM_UTF8):
-        offset = len(codecs.BOM_UTF8)  # the decoder saw the bytes after the byte-order mark
-    return fail(name, f"not UTF-8 text (byte 0x{error.object[error.start]:02x} at offset {offset + error.start}); "
-                      "save it as UTF-8 and try again")
-
-
-def _codec(head: bytes, name: str) -> str:
-    """The codec of a file starting with ``head``: UTF-8 (with or without BOM), or UTF-16 with a BOM;
-    anything else is refused (other magic numbers, NUL bytes)."""
-    if head.startswith((b"\xff\xfe", b"\xfe\xff")):
-        return "utf-16"
-    for magic, what in _OTHER_MAGIC.items():
-        if head.startswith(magic):
-            raise fail(name, f"{what}, not a bookmarks export")
-    sniff = head[:SNIFF_CHARS]
-    if b"\x00" in sniff:
-        if _looks_like_utf16(sniff):
-            raise fail(name, "UTF-16 text without a byte-order mark; save it as UTF-8 and try again")
-        raise fail(name, "binary data, not a bookmarks export")
-    return "utf-8-sig"
 
 
 def _guarded(streamed: Streamed, name: str) -> Streamed:
@@ -254,32 +202,9 @@ def _parse_data(box: list[bytes], name: str) -> Streamed:
         raise fail(name, "empty file")
     if data.startswith(_ZIP_MAGIC):
         return _parse_zip(data, name)
-    text = _decode(data, name)
+    text = decode(data, name)
     del data
     return _parse_text(text, name)
-
-
-def _decode(data: bytes, name: str) -> str:
-    """UTF-8 (with or without BOM), or UTF-16 with a BOM; anything else is reported, not guessed."""
-    codec = _codec(data, name)
-    try:
-        return data.decode(codec)
-    except UnicodeDecodeError as error:
-        raise _decode_error(error, codec, data[:SNIFF_CHARS], 0, name) from None
-
-
-def _looks_like_utf16(head: bytes) -> bool:
-    """UTF-16 text of mostly Latin script: every other byte is NUL and the bytes between are not,
-    and it decodes to printable text. A program or other binary has NULs in both lanes."""
-    if len(head) < 16:
-        return False
-    head = head[: len(head) - len(head) % 2]
-    for codec, high, low in (("utf-16-le", head[1::2], head[0::2]), ("utf-16-be", head[0::2], head[1::2])):
-        if high.count(0) > len(high) * 0.6 and low.count(0) < len(low) * 0.02:
-            text = head.decode(codec, errors="replace")
-            printable = sum(char.isprintable() or char in "\t\r\n" for char in text)
-            return printable > len(text) * 0.95
-    return False
 
 
 def _parse_text(text: str, name: str) -> Streamed:
@@ -388,7 +313,7 @@ class _Unpacker:
         where = f"{self.name}/{info.filename}"
         if not data or data.isspace():
             raise fail(where, "empty file")
-        return _decode(data, where)
+        return decode(data, where)
 
 
 def _parse_zip(data: bytes, name: str) -> Streamed:
@@ -417,7 +342,7 @@ def _parse_zip(data: bytes, name: str) -> Streamed:
             raise fail(where, "a zip inside a zip; unpack the outer one first")
         if not inner or inner.isspace():
             raise fail(where, "empty file")
-        text = _decode(inner, where)
+        text = decode(inner, where)
         del inner
         return _parse_text(text, where)
     raise fail(name, "zip without a known export inside (expected part_*.csv, Bookmarks.html or metadata_*.json)")
@@ -431,7 +356,7 @@ def _parse_omnivore_zip(unpack: _Unpacker, metadata: list[zipfile.ZipInfo], memb
         if posixpath.basename(directory) == "highlights" and base.endswith(".md"):
             data = unpack.read(info)
             try:  # highlights are extras: one that isn't text doesn't sink the import
-                highlights[base[:-3]] = "" if data.isspace() or not data else _decode(data, name)
+                highlights[base[:-3]] = "" if data.isspace() or not data else decode(data, name)
             except ImportFailed:
                 continue
     combined = Streamed("omnivore")
