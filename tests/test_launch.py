@@ -332,7 +332,7 @@ def test_sigterm_to_the_wrapper_alone_is_forwarded_to_the_child(tmp_path):
     with Store.open(db) as store:
         record = launched(store, log)
     assert record.status == "failed"
-    assert record.error_kind == "killed"
+    assert record.error_kind == "terminated"
     assert record.exit_signal == 15 and record.exit_code is None
 
 

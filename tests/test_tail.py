@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import codecs
+
 import os
 import random
 from pathlib import Path
@@ -70,10 +72,35 @@ def test_a_utf8_character_split_across_writes_is_decoded_whole(log):
 
 
 def test_invalid_utf8_is_replaced(log):
-    log.write_bytes(b"caf\xe9 latin-1\n")
+    log.write_bytes("café ✓ utf-8 with one bad byte: \xff here\n".encode().replace(b"\xc3\xbf", b"\xff"))
     tail = Tail(log)
-    assert tail.read().text == "caf\ufffd latin-1\n"
+    assert tail.read().text == "café ✓ utf-8 with one bad byte: \ufffd here\n"
     tail.close()
+
+
+@pytest.mark.parametrize("encoding", ["cp1252", "gb18030", "utf-16-le", "utf-16-be"])
+def test_legacy_code_pages_and_utf16_are_decoded_not_refused(log, encoding):
+    # Windows consoles write the ANSI code page; PowerShell's Tee-Object and > write UTF-16LE.
+    text = "Époque 3/10 perte=0.25 café\r\n" if encoding == "cp1252" else "训练 epoch 3/10 loss=0.25 完成\r\n"
+    data = text.encode(encoding) * 40
+    if encoding == "utf-16-le":
+        data = codecs.BOM_UTF16_LE + data
+    log.write_bytes(data)
+    tail = Tail(log)
+    chunk = tail.read()
+    assert not chunk.binary
+    assert chunk.text == text * 40
+    tail.close()
+
+
+def test_utf16_read_from_the_middle_starts_on_a_whole_line(log):
+    lines = "".join(f"step {index}/500 loss={index / 1000:.3f}\r\n" for index in range(500))
+    log.write_bytes(codecs.BOM_UTF16_LE + lines.encode("utf-16-le"))
+    for start_from_end in (1001, 1002, 4097):
+        tail = Tail(log, start_from_end=start_from_end)
+        text = tail.read().text
+        tail.close()
+        assert text and lines.endswith(text) and text.startswith("step "), (start_from_end, text[:40])
 
 
 def test_max_bytes_limits_one_read_and_the_caller_loops(log):

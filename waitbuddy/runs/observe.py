@@ -21,7 +21,7 @@ WARNING = "warning"  # noted, but not a change of status (e.g. a failed Optuna t
 # Error kinds (Marker.error_kind) a run can fail with
 ERROR_KINDS = (
     "exception", "cuda_oom", "cuda_error", "nccl_timeout", "killed", "slurm_time_limit",
-    "slurm_cancelled", "slurm_oom", "nan", "interrupted", "exit_status",
+    "slurm_cancelled", "slurm_oom", "nan", "interrupted", "exit_status", "terminated",
 )
 
 _EMPTY: Mapping[str, float] = MappingProxyType({})
@@ -61,13 +61,22 @@ class Observation:
     # The number of the epoch in progress as printed ("epoch 2:" of a bar), when the line does not
     # say whether counting starts at 0 or 1; the run decides from the other epochs it has seen.
     epoch_label: float | None = None
+    # With epoch_label: the line sums up that epoch (it has ended), and how many epochs there are.
+    epoch_end: bool = False
+    label_total: float | None = None
+    # The plan a configuration line or banner tells ({"epochs": E, "steps": S}): totals the counters
+    # of the run may not print. A line with a plan has no metrics (configuration is not a metric).
+    plan: Mapping[str, float] = field(default_factory=lambda: _EMPTY)
+    # A new start of training in the same file (an appended or resumed run): a new segment.
+    start: bool = False
 
 
 def observation(**fields: object) -> Observation:
     """Build an Observation, freezing the metrics dict."""
-    metrics = fields.pop("metrics", None)
-    if metrics:
-        fields["metrics"] = MappingProxyType(dict(metrics))  # type: ignore[arg-type]
+    for name in ("metrics", "plan"):
+        value = fields.pop(name, None)
+        if value:
+            fields[name] = MappingProxyType(dict(value))  # type: ignore[arg-type,call-overload]
     return Observation(**fields)  # type: ignore[arg-type]
 
 
@@ -107,4 +116,6 @@ def parse_duration(text: str) -> float | None:
 
 def is_loss_like(name: str) -> bool:
     lowered = name.lower()
+    if "scale" in lowered or "scaling" in lowered:
+        return False  # fp16 "loss scale" is not a loss
     return "loss" in lowered or "grad_norm" in lowered or lowered.endswith("norm") or lowered in ("ppl", "perplexity")

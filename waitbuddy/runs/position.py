@@ -10,6 +10,7 @@ fraction rather than one epoch's share.
 from __future__ import annotations
 
 import math
+from collections.abc import Mapping
 
 from waitbuddy.runs import live
 from waitbuddy.runs.observe import Observation, Progress
@@ -28,6 +29,8 @@ class Position:
         self.epoch: tuple[float, float | None] | None = None  # (completed, total)
         self.epoch_total: float | None = None
         self.total_steps: float | None = None  # e.g. HF "Total optimization steps = 375"
+        self.plan_epochs: float | None = None  # from the configuration printed at the head
+        self.plan_steps: float | None = None
         self._epoch_base: int | None = None  # 0 once an "epoch 0" was seen: printed numbers start at 0
         self._progress_epoch = 0.0  # epochs done when the progress was last set
         self._count = 0.0  # for counted progress (scikit-learn fits)
@@ -44,7 +47,33 @@ class Position:
             if found.epoch_label == 0:
                 self._epoch_base = 0
             base = self._epoch_base if self._epoch_base is not None else 1
-            self.set_epoch(max(found.epoch_label - base, 0.0), None)
+            total = found.label_total if found.label_total and _finite(found.label_total) else None
+            if total is not None and base == 0 and found.epoch_label >= total:
+                total = None  # "[5/5]" counted from 1 after all
+            completed = found.epoch_label - base + (1 if found.epoch_end else 0)
+            self.set_epoch(max(completed, 0.0), total)
+        if found.plan:
+            self.apply_plan(found.plan)
+
+    def apply_plan(self, plan: Mapping[str, float]) -> None:
+        """Totals from the configuration at the head of the log; a counter's own total wins."""
+        if (epochs := plan.get("epochs")) and _finite(epochs):
+            self.plan_epochs = epochs
+            if self.epoch_total is None:
+                self.epoch_total = epochs
+                if self.epoch is not None:
+                    self.epoch = (self.epoch[0], epochs)
+        if (steps := plan.get("steps")) and _finite(steps):
+            self.plan_steps = steps
+            if self.total_steps is None:
+                self.total_steps = steps
+
+    def new_segment(self) -> None:
+        """Training starts again in the same file (a resumed run): the loops start over; totals
+        and the history's x stay until the new run says otherwise."""
+        self.progress = None
+        self.outer = ()
+        self._pace = Pace()
 
     def set_epoch(self, completed: float, total: float | None) -> None:
         if total:
@@ -113,6 +142,11 @@ class Position:
             return Progress(done=progress.done, total=progress.total or self.total_steps, unit="step",
                             per_epoch=False, remaining_seconds=progress.remaining_seconds,
                             elapsed_seconds=progress.elapsed_seconds)
+        if (progress.total is None and self.total_steps and progress.per_epoch is not True
+                and progress.unit in ("step", "iteration")):
+            # "iter: 3999" with the run's max_iter from the configuration at the head.
+            return Progress(done=progress.done, total=self.total_steps, unit=progress.unit, per_epoch=False,
+                            remaining_seconds=progress.remaining_seconds, elapsed_seconds=progress.elapsed_seconds)
         return progress
 
     def next_line(self) -> None:

@@ -70,7 +70,8 @@ def count_text(snapshot: dict) -> str:
     epoch = epoch_text(snapshot).replace("epoch ", "ep ", 1)
     progress = snapshot.get("progress")
     count = ""
-    if progress and not (epoch and progress.get("unit") == "epoch"):  # a bar over epochs: the epoch says it
+    if progress and progress.get("done") is not None and not (epoch and progress.get("unit") == "epoch"):
+        # (a bar over epochs: the epoch says it; a finished run of unknown length: no count)
         done, total = progress["done"], progress["total"]
         count = f"{number(done)}/{number(total)}" if total is not None else number(done)
         if not epoch or progress.get("unit") not in ("it", "step", "batch"):

@@ -17,10 +17,11 @@ does not depend on how the bytes were chunked.
 from __future__ import annotations
 
 import math
+import re
 from collections import deque
 
 from waitbuddy.runs import formats, live
-from waitbuddy.runs.formats import failures, hf, optuna
+from waitbuddy.runs.formats import failures, hf, lifecycle, optuna, table
 from waitbuddy.runs.observe import COMPLETED, FAILED, INTERRUPTED, WARNING, Marker, Progress, is_loss_like
 from waitbuddy.runs.position import Position
 from waitbuddy.runs.present import default_name, headline_name, iso, json_metric, json_number, short_duration
@@ -41,6 +42,8 @@ PIECE = 64 * 1024
 RECOVERY_STEPS = 3  # progress after an error that means it was handled
 # The most specific framework seen names the run; these only when nothing better shows up.
 WEAK_FRAMEWORKS = ("generic", "jsonl", "tqdm")  # weakest first
+_EARLY_STOP = re.compile(r"early|overfitting detector|shrink model|best iteration|signaling trainer to stop|"
+                         r"no improvement", re.IGNORECASE)
 
 
 class Run:
@@ -56,6 +59,7 @@ class Run:
         self.piece = PIECE  # see PIECE; a history scan of a small log sets it finer (sample_finely)
         self.view = TerminalView(until_cursor_up=1)
         self.tracebacks = failures.Tracebacks()
+        self.tables = table.Tables()  # column tables under a header row (YOLO)
         self.status = WAITING
         self.framework: str | None = None
         self.position = Position()  # loops, epochs, the fraction, the ETA, the history's x
@@ -77,6 +81,7 @@ class Run:
         self._unterminated = ""  # text written since the last \r or \n (the frame being drawn)
         self._error_position: tuple[float, float] | None = None
         self._nan_from_bar = False  # the failure is a NaN on a bar, not yet on a settled line
+        self._stopped_early = False  # completed by early stopping: the fraction is what the log shows
         self._version = 0  # bumped on every visible change
 
     # --- input -------------------------------------------------------------------------------
@@ -235,7 +240,10 @@ class Run:
         return self.position.progress
 
     def fraction(self) -> float | None:
-        """How much of the whole run is done (0..1), or None when the log does not tell."""
+        """How much of the whole run is done (0..1), or None when the log does not tell. A run
+        that completed is done, unless it stopped early: then what the log shows."""
+        if self.status == COMPLETED and not self._stopped_early:
+            return 1.0
         return self.position.fraction()
 
     def eta_seconds(self, now: float) -> float | None:
@@ -281,15 +289,23 @@ class Run:
         end = self.ended_at if self.ended_at is not None else now
         elapsed = None if self.started_at is None else max(end - self.started_at, 0.0)
         epoch = self.position.epoch_snapshot()
+        if progress is not None:
+            progress_json = {"unit": progress.unit, "done": json_number(progress.done),
+                             "total": json_number(progress.total)}
+        elif fraction is not None and epoch is not None:
+            progress_json = {"unit": "epoch", "done": epoch["done"], "total": json_number(epoch["total"])}
+        elif fraction is not None:
+            progress_json = {"unit": None, "done": None, "total": None}  # finished; its length unknown
+        else:
+            progress_json = None
+        if progress_json is not None:
+            progress_json["fraction"] = None if fraction is None else round(fraction, 4)
         return {
             "path": self.path,
             "name": self.name,
             "status": self.status,
             "framework": self.framework,
-            "progress": None if progress is None else {
-                "unit": progress.unit, "done": json_number(progress.done), "total": json_number(progress.total),
-                "fraction": None if fraction is None else round(fraction, 4),
-            },
+            "progress": progress_json,
             "epoch": None if epoch is None else {key: json_number(value) for key, value in epoch.items()},
             "eta_seconds": None if eta is None else round(eta, 1),
             "elapsed_seconds": None if elapsed is None else round(elapsed, 1),
@@ -308,6 +324,12 @@ class Run:
     # --- folding -----------------------------------------------------------------------------
 
     def _settled(self, line: str, now: float) -> None:
+        line = formats.strip_prefix(line)
+        if (event := lifecycle.recognize(line)) is not None:
+            if event.start:
+                self._new_segment()
+            elif event.marker is not None:
+                self._marker(event.marker)
         if marker := failures.recognize(line):
             self._marker(marker)
         was_inside = self.tracebacks.inside
@@ -319,13 +341,17 @@ class Run:
         if (steps := hf.total_steps(line)) is not None:
             position.total_steps = float(steps)
         position.next_line()
-        if (found := formats.recognize(line, self.extra_recognizers)) is None:
+        if self.tables.header(line):
+            return
+        if (found := self.tables.read(line) or formats.recognize(line, self.extra_recognizers)) is None:
             return
         if found.framework:
             self._framework(found.framework)
         position.epoch_from(found)
         if found.progress is not None and position.settled_bar(found, now):
             self.soft_complete = position.complete()
+        elif found.progress is None and (found.epoch is not None or found.epoch_end) and position.progress is None:
+            self.soft_complete = position.complete()  # "Epoch 1000 loss 0.05" of 1000 planned
         for name, value in found.metrics.items():
             name = safe_line(name, limit=64)  # JSON-line keys are arbitrary text
             self._settled_metrics[name] = value
@@ -346,7 +372,8 @@ class Run:
         ``tentative``: the cursor's row may be half a frame: show its progress and the values of
         metrics already known, and decide nothing from it."""
         rows, _cursor = self.view.held()
-        observations = [formats.recognize(row, self.extra_recognizers) for row in rows]
+        rows = [formats.strip_prefix(row) for row in rows]
+        observations = [self.tables.read(row) or formats.recognize(row, self.extra_recognizers) for row in rows]
         screen = live.combine(observations)
         position = self.position
         if tentative:
@@ -364,6 +391,10 @@ class Run:
             position.epoch_from(found)
             if found.marker is not None and found.marker.kind == COMPLETED:
                 self.soft_complete = True  # a completion line that may still change: decided when it settles
+        for row in rows[-2:]:
+            event = lifecycle.recognize(row)
+            if event is not None and event.marker is not None:
+                self.soft_complete = True  # "Training finished" right after the last frame, still on screen
         if position.screen(screen, now, tentative=False):
             self.soft_complete = position.complete()
         self._live_metrics = {safe_line(name, limit=64): value for name, value in screen.metrics.items()}
@@ -411,6 +442,8 @@ class Run:
         if marker.kind == WARNING:
             self.warnings.append(safe_line(marker.message))
         elif marker.kind == COMPLETED:
+            if _EARLY_STOP.search(marker.message):
+                self._stopped_early = True
             if marker.soft:
                 self.soft_complete = True
             elif self.status not in (FAILED, INTERRUPTED):
@@ -432,6 +465,20 @@ class Run:
         self._nan_from_bar = False
         self._error_position = self.position.marks()
         self._set_status(INTERRUPTED if marker.kind == INTERRUPTED else FAILED)
+
+    def _new_segment(self) -> None:
+        """Training starts again in the same file (an appended or resumed run): an ending or a
+        failure before it is history and does not decide today's status."""
+        if self.status == WAITING or self.exit_code is not None or self.exit_signal is not None:
+            return
+        if self.status in ENDED:
+            self.error = None
+            self._error_position = None
+            self._nan_from_bar = False
+            self._set_status(RUNNING)
+        self.soft_complete = False
+        self.position.new_segment()
+        self.tracebacks = failures.Tracebacks()
 
     def _recover(self) -> None:
         self.error = None

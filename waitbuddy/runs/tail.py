@@ -25,6 +25,9 @@ DEFAULT_MAX_BYTES = 4 * 1024 * 1024
 _SNIFF_BYTES = 8 * 1024
 _FINGERPRINT = 64  # bytes compared to notice a file rewritten in place
 _BINARY_FRACTION = 0.3
+# Up to this share of bad bytes a sample is still UTF-8 (a stray byte, a cut character); past
+# it, a legacy code page that decodes it cleanly is tried. Text has almost no stray controls.
+_LEGACY_FRACTION = 0.02
 # C0 controls a text log may contain: tab, LF, CR, backspace (Keras), ESC (colours), form feed.
 _NON_TEXT_BYTES = bytes(code for code in range(0x20) if code not in b"\t\n\r\b\x1b\x0c")
 
@@ -77,6 +80,7 @@ class Tail:
         self._offset = 0
         self._decoder = _new_decoder()
         self._binary: bool | None = None  # None until the first non-NUL bytes are seen
+        self._encoding: str | None = None  # sniffed with the first bytes read (sniff_encoding)
         self._skip = _Skip.NONE
         self._opened_before = False
         self._reset_pending = False
@@ -153,6 +157,7 @@ class Tail:
         self._head, self._mark, self._mtime_ns = b"", (0, b""), info.st_mtime_ns
         self._decoder = _new_decoder()
         self._binary = None
+        self._encoding: str | None = None
         self._skip = _Skip.NONE
         if self._opened_before:
             self._offset = 0
@@ -172,6 +177,7 @@ class Tail:
         self._head, self._mark = b"", (0, b"")
         self._decoder = _new_decoder()
         self._binary = None
+        self._encoding = None
         self._skip = _Skip.NONE
         self._reset_pending = True
 
@@ -209,7 +215,7 @@ class Tail:
                 start = self._offset
                 data = os.pread(fd, wanted, start)
                 self._remember(data, start, fd)
-                text = self._consume(data, size)
+                text = self._consume(data, size, self._head if start else b"")
             if wanted == max_bytes:
                 return self._chunk(text, reset)  # more may follow: the caller reads again
         moved, missing = self._path_moved_on()
@@ -242,19 +248,43 @@ class Tail:
     def _chunk(self, text: str, reset: bool) -> Chunk:
         return Chunk(text, reset=reset, binary=bool(self._binary))
 
-    def _consume(self, data: bytes, size: int) -> str:
-        """Advance past ``data`` and return its text (empty for a binary file)."""
-        self._offset += len(data)
+    def _consume(self, data: bytes, size: int, head: bytes = b"") -> str:
+        """Advance past ``data`` and return its text (empty for a binary file). ``head``: the
+        file's first bytes (a byte-order mark says the encoding wherever reading starts)."""
         if self._binary is None:
             sample = data.lstrip(b"\x00")[:_SNIFF_BYTES]  # a leading hole of NULs is not evidence
             if sample:
-                self._binary = _looks_binary(sample)
+                self._encoding = sniff_encoding(head, data[:_SNIFF_BYTES])
+                self._binary = self._encoding is None
+                if self._encoding is not None:
+                    self._decoder = _new_decoder(self._encoding)
+                    if self._encoding.startswith("utf-16") and self._offset % 2:
+                        data = data[1:]  # reading started mid-character: align on the code units
+                        self._offset += 1
+        self._offset += len(data)
         if self._binary:
             self._offset = max(self._offset, size)
             return ""
+        if self._encoding is not None and self._encoding.startswith("utf-16"):
+            # Line breaks are two bytes here: drop the partial first line from the text.
+            return self._skip_partial_text(self._decoder.decode(data)).replace("\x00", "").replace("\ufeff", "")
         data = self._skip_partial_line(data)
-        # NUL never occurs inside a UTF-8 sequence, so removing it before decoding is safe.
+        # NUL never occurs inside a UTF-8 (or GB18030, cp1252) sequence: removing it is safe.
         return self._decoder.decode(data.replace(b"\x00", b""))
+
+    def _skip_partial_text(self, text: str) -> str:
+        if self._skip is _Skip.LINE:
+            ends = [index for index in (text.find("\n"), text.find("\r")) if index >= 0]
+            if not ends:
+                return ""
+            end = min(ends)
+            self._skip = _Skip.LF_AFTER_CR if text[end] == "\r" else _Skip.NONE
+            text = text[end + 1 :]
+        if self._skip is _Skip.LF_AFTER_CR and text:
+            self._skip = _Skip.NONE
+            if text[0] == "\n":
+                text = text[1:]
+        return text
 
     def _skip_partial_line(self, data: bytes) -> bytes:
         """After starting mid-file, drop through the first line break (CR LF counts as one)."""
@@ -272,15 +302,56 @@ class Tail:
         return data
 
 
-def _new_decoder() -> codecs.IncrementalDecoder:
-    return codecs.getincrementaldecoder("utf-8")(errors="replace")
+def _new_decoder(encoding: str = "utf-8") -> codecs.IncrementalDecoder:
+    return codecs.getincrementaldecoder(encoding)(errors="replace")
 
 
-def _looks_binary(sample: bytes) -> bool:
-    stray_controls = len(sample) - len(sample.translate(None, _NON_TEXT_BYTES))
+def sniff_encoding(head: bytes, sample: bytes) -> str | None:
+    """The encoding of a log from its first bytes (``head``, for a byte-order mark) and a
+    sample of what is being read; None for a file that is not text.
+
+    UTF-8 first; UTF-16 (PowerShell's ``Tee-Object`` and ``>`` write UTF-16LE) by its mark or
+    its NUL in every other byte; then the legacy code pages Windows consoles write: GB18030
+    (a superset of GBK) when it decodes the sample cleanly, else cp1252. A sample with stray
+    control bytes (compressed data, executables) is binary whatever it decodes as.
+    """
+    mark = head or sample
+    if mark.startswith((codecs.BOM_UTF16_LE, codecs.BOM_UTF16_BE)) and not mark.startswith(codecs.BOM_UTF32_LE):
+        return "utf-16-le" if mark.startswith(codecs.BOM_UTF16_LE) else "utf-16-be"
+    if len(sample) >= 16:
+        even, odd = sample[0::2], sample[1::2]
+        for encoding, zeros, others in (("utf-16-le", odd, even), ("utf-16-be", even, odd)):
+            if zeros.count(0) > 0.4 * len(zeros) and others.count(0) < 0.05 * len(others) and _text_like(
+                    _new_decoder(encoding).decode(sample).encode("utf-8", "replace")):
+                return encoding
+    text_sample = sample.replace(b"\x00", b"")
+    if not text_sample:
+        return "utf-8"
+    stray_controls = _stray_controls(text_sample)
     # An incremental decode leaves a character cut at the end of the sample out of the count.
-    invalid = _new_decoder().decode(sample).count("\ufffd")
-    return stray_controls + invalid > _BINARY_FRACTION * len(sample)
+    decoded = _new_decoder().decode(text_sample)
+    invalid = decoded.count("\ufffd")
+    if stray_controls > _LEGACY_FRACTION * len(text_sample):
+        return None if stray_controls + invalid > _BINARY_FRACTION * len(text_sample) else "utf-8"
+    if invalid == 0:
+        return "utf-8"
+    # Characters that decoded as UTF-8 beyond ASCII are strong evidence of UTF-8 with a few bad
+    # bytes; invalid bytes and none of them, of a legacy code page.
+    multibyte = sum(1 for char in decoded if char > "\x7f" and char != "\ufffd")
+    if multibyte and multibyte * 4 >= invalid:
+        return "utf-8"
+    for legacy in ("gb18030", "cp1252"):
+        if _new_decoder(legacy).decode(text_sample).count("\ufffd") <= _LEGACY_FRACTION * len(text_sample):
+            return legacy
+    return None if stray_controls + invalid > _BINARY_FRACTION * len(text_sample) else "utf-8"
+
+
+def _stray_controls(data: bytes) -> int:
+    return len(data) - len(data.translate(None, _NON_TEXT_BYTES))
+
+
+def _text_like(data: bytes) -> bool:
+    return _stray_controls(data.replace(b"\x00", b"")) <= _LEGACY_FRACTION * max(len(data), 1)
 
 
 def _refuse_before_open(path: str) -> Chunk | None:

@@ -7,7 +7,24 @@ from __future__ import annotations
 import re
 from collections.abc import Callable
 
-from waitbuddy.runs.formats import generic, gbdt, hf, keras, lightning, optuna, sklearn, tqdm
+from waitbuddy.runs.formats import (
+    detectron2,
+    fairseq,
+    gbdt,
+    generic,
+    hf,
+    keras,
+    lifecycle,
+    lightning,
+    megatron,
+    metriclogger,
+    mmlab,
+    optuna,
+    sklearn,
+    timm,
+    tqdm,
+    yolo,
+)
 from waitbuddy.runs.observe import Observation
 
 Recognizer = Callable[[str], "Observation | None"]
@@ -20,16 +37,42 @@ RECOGNIZERS: tuple[tuple[str, Recognizer], ...] = (
     ("gbdt", gbdt.recognize),
     ("optuna", optuna.recognize),
     ("sklearn", sklearn.recognize),
+    ("detectron2", detectron2.recognize),
+    ("metriclogger", metriclogger.recognize),
+    ("timm", timm.recognize),
+    ("mmlab", mmlab.recognize),
+    ("megatron", megatron.recognize),
+    ("fairseq", fairseq.recognize),
+    ("yolo", yolo.recognize),
     ("tqdm", tqdm.recognize),
     ("generic", generic.recognize),
 )
 
-MODULES = (hf, keras, lightning, gbdt, optuna, sklearn, tqdm, generic)
+MODULES = (hf, keras, lightning, gbdt, optuna, sklearn, detectron2, metriclogger, timm, mmlab, megatron, fairseq, yolo,
+           tqdm, generic, lifecycle)
+
+
+# What launchers put before each line of a rank's output: torch's "[rank3]:", "rank0:", torchrun's
+# "[default0]:", mpirun's "[1,0]<stdout>:", srun --label's "0: ", pdsh's "worker-1: " / "gpu-node01: ".
+_RANK_PREFIX = re.compile(
+    r"(?:\[(?:rank|default)\d{1,5}\]:|rank\d{1,5}:|\[\d{1,5}(?:,\d{1,5})?\]<(?:stdout|stderr)>:|\d{1,4}: (?=\S)|"
+    r"(?:[A-Za-z][\w]{0,30}[-.][\w.-]{0,40}\d[\w.-]{0,20}|(?:node|gpu|worker|host|compute|nid|cn)\w{0,20}\d\w{0,10}|"
+    r"\d{1,3}(?:\.\d{1,3}){3}|localhost): (?=\S))"
+)
+
+
+def strip_prefix(line: str) -> str:
+    """The line without a launcher's rank or host prefix (``[rank0]: Traceback ...`` -> ``Traceback ...``)."""
+    match = _RANK_PREFIX.match(line)
+    if match is None:
+        return line
+    rest = line[match.end():]
+    return rest[1:] if rest.startswith(" ") and not rest.startswith("  ") else rest
 
 
 # Python warnings ("x.py:12: UserWarning: ... (status=1)") and traceback frames carry
 # key=value text that is not a metric.
-_NOT_PROGRESS = re.compile(r"\S+\.py:\d+: \w*Warning: |\s+File \"|\s+warnings\.warn\(")
+_NOT_PROGRESS = re.compile(r"\S+\.py:\d+: |\s+File \"|\s+warnings\.warn\(")
 
 
 def recognize(line: str, extra: tuple[Recognizer, ...] = ()) -> Observation | None:

@@ -17,7 +17,8 @@ _HINT = re.compile(
     r"exit status|exit code|exited with|finished with status|out of memory|Out Of Memory|CUDA error|CUBLAS_STATUS|cuDNN error|Watchdog caught|ProcessGroupNCCL|"
     r"DistBackendError|exitcode|Killed|killed by signal|Terminated|Segmentation fault|CANCELLED|oom[-_]kill|"
     r"exceeded memory limit|Invalid loss|is not finite|returned nan values|KeyboardInterrupt|SIGKILL|"
-    r"Minimum loss scale reached|loss scale already at minimum|bus error|COMMAND_EXIT_CODE"
+    r"Minimum loss scale reached|loss scale already at minimum|bus error|COMMAND_EXIT_CODE|return code|"
+    r"Error executing job|worker died|SIGTERM|death signal|Hangup|Aborted|Illegal instruction|Floating point exception"
 )
 # The footer `script` (util-linux) writes when the command it recorded ends.
 _SCRIPT_EXIT = re.compile(r'Script done on .*\[COMMAND_EXIT_CODE="?(-?\d+)"?\]')
@@ -47,13 +48,13 @@ def exit_marker(code: int | None, signal: int | None) -> Marker:
     if signal == 2 or code in (130, -2):
         return Marker(INTERRUPTED, "interrupted (SIGINT)", "interrupted")
     if signal == 15 or code in (143, -15):
-        return Marker(FAILED, "terminated (SIGTERM)", "killed")
+        return Marker(FAILED, "terminated (SIGTERM)", "terminated")
     if signal is not None:
         return Marker(FAILED, f"killed by signal {signal}", "killed")
     if code not in (None, 0):
         return Marker(FAILED, f"exited with status {code}", "exit_status")
     return Marker(COMPLETED, "the process exited normally")
-_CUDA_OOM = re.compile(r"CUDA out of memory\.?(?: Tried to allocate ([\d.]+ [KMGT]i?B))?")
+_CUDA_OOM = re.compile(r"(?:CUDA|HIP) out of memory\.?(?: Tried to allocate ([\d.]+ [KMGT]i?B))?")
 _CUDA_ERROR = re.compile(r"CUDA error: ([^\n]{1,200})|(CUBLAS_STATUS_\w+)|cuDNN error: ([^\n]{1,200})")
 _NCCL = re.compile(r"Watchdog caught collective operation timeout|WorkNCCL\([^)]{0,300}\) timed out|DistBackendError")
 _TORCHRUN_KILLED = re.compile(
@@ -62,8 +63,16 @@ _TORCHRUN_KILLED = re.compile(
 )
 # An interactive shell prints a bare "Killed" / "Terminated", possibly right after a bar frame.
 _SHELL_KILLED = re.compile(r"(?:line \d+: +\d+ Killed\b|(?:^|\]\s*)Killed\s*$|^Killed\b|killed by signal: Killed)")
-_TERMINATED = re.compile(r"(?:line \d+: +\d+ Terminated\b|(?:^|\]\s*)Terminated\s*$)")
+_TERMINATED = re.compile(
+    r"(?:line \d+: +\d+ Terminated\b|(?:^|\]\s*)Terminated\s*$|exitcode\s*:?\s*-15\b|Signals\.SIGTERM|"
+    r"Received SIGTERM|SIGTERM received|received signal 15\b|Signal 15 \(SIGTERM\) received)"
+)
+# Launchers that report a worker's end: DeepSpeed's, Hydra's, Ray's.
+_RETURN_CODE = re.compile(r"exits with return code = (-?\d+)")
+_LAUNCHER_FAILED = re.compile(r"Error executing job with overrides|A worker died or was killed")
 _SEGFAULT = re.compile(r"(?:line \d+: +\d+ Segmentation fault|^Segmentation fault)")
+# A shell reporting its child's death by another signal: "line 57: 3698895 Hangup   ( cd ... )".
+_SHELL_SIGNAL = re.compile(r"line \d+: +\d+ (Hangup|Aborted|Bus error|Illegal instruction|Floating point exception)\b")
 _SLURM = re.compile(
     r"\*\*\* (?:JOB|STEP) [\d.]+ (?:ON \S+ )?CANCELLED(?: AT \S+)?(?: DUE TO (?P<why>[A-Z ]+?))?(?:,[^*]*)? \*\*\*"
 )
@@ -101,12 +110,20 @@ def recognize(text: str) -> Marker | None:
         return Marker(FAILED, f"Slurm cancelled the job{' (' + why.lower() + ')' if why else ''}", "slurm_cancelled")
     if _SLURM_OOM.search(text):
         return Marker(FAILED, "Slurm killed the job: out of memory", "slurm_oom")
+    if (match := _RETURN_CODE.search(text)) and match.group(1) != "0":
+        code = int(match.group(1))
+        return exit_marker(None, -code) if code < 0 else exit_marker(code, None)
+    if match := _LAUNCHER_FAILED.search(text):
+        kind = "killed" if match.group(0).startswith("A worker") else "exception"
+        return Marker(FAILED, match.group(0), kind)
     if _TORCHRUN_KILLED.search(text) or _SHELL_KILLED.search(text):
         return Marker(FAILED, "killed (SIGKILL): probably out of host memory", "killed")
     if _TERMINATED.search(text):
-        return Marker(FAILED, "terminated (SIGTERM)", "killed")
+        return Marker(FAILED, "terminated (SIGTERM)", "terminated")
     if _SEGFAULT.search(text):
         return Marker(FAILED, "segmentation fault", "killed")
+    if match := _SHELL_SIGNAL.search(text):
+        return Marker(FAILED, f"killed by a signal ({match.group(1)})", "killed")
     if match := _NAN.search(text):
         return Marker(FAILED, f"NaN: {safe_line(match.group(0), limit=120)}", "nan")
     if _INTERRUPT.search(text):
@@ -117,7 +134,7 @@ def recognize(text: str) -> Marker | None:
 
 
 # "ValueError: boom", "torch.OutOfMemoryError: ...", "KeyboardInterrupt", "foo.ChildFailedError: "
-_EXCEPTION_LINE = re.compile(r"[A-Za-z_][\w.]{0,200}(?::(?: .*)?)?")
+_EXCEPTION_LINE = re.compile(r"[A-Za-z_][\w.]{0,200}(?:\([\w.]{1,100}\))?(?::(?: .*)?)?")
 _CHAIN = (
     "During handling of the above exception, another exception occurred:",
     "The above exception was the direct cause of the following exception:",
@@ -199,6 +216,15 @@ SAMPLES = [
     ("…| 90/1000 [00:00<00:09, 97.95it/s]runner.sh: line 2: 17706 Killed                  python3 -u loop.py",
      {"error_kind": "killed", "message": "killed (SIGKILL): probably out of host memory"}),
     ("Killed", {"error_kind": "killed"}),
+    ("torch.OutOfMemoryError: HIP out of memory. Tried to allocate 2.00 GiB. GPU 0 has a total capacity of 63.98 GiB",
+     {"error_kind": "cuda_oom"}),
+    ("[2026-01-01 12:00:00,000] [ERROR] [launch.py:321:sigkill_handler] ['python', 'train.py'] exits with return code = 1",
+     {"error_kind": "exit_status"}),
+    ("[launch.py:321:sigkill_handler] ['python', 'train.py'] exits with return code = -9", {"error_kind": "killed"}),
+    ("Process 12 exits with return code = 0", None),
+    ("  exitcode  : -15 (pid: 14750)", {"error_kind": "terminated"}),
+    ("Error executing job with overrides: ['trainer.max_epochs=3']", {"error_kind": "exception"}),
+    ("A worker died or was killed while executing a task by an unexpected system error.", {"error_kind": "killed"}),
     (" 45%|████▌     | 90/200 [00:09<00:11,  9.98it/s]Killed", {"error_kind": "killed"}),
     ("The process was not Killed here, carry on", None),
     ('Script done on 2026-11-22 13:40:01+00:00 [COMMAND_EXIT_CODE="130"]', {"kind": "interrupted"}),

@@ -50,10 +50,15 @@ def recognize(line: str) -> Observation | None:
         for name, value in _CAT_ITEM.findall(rest.split("\ttotal: ")[0]):
             if (number := parse_number(value)) is not None:
                 metrics[name] = number
-        remaining = None
+        remaining = elapsed = total = None
+        done = int(match.group(1)) + 1
         if timing := _CAT_REMAINING.search(rest):
-            remaining = parse_duration(timing.group(2))
-        progress = Progress(done=int(match.group(1)) + 1, unit="iteration", remaining_seconds=remaining)
+            elapsed, remaining = parse_duration(timing.group(1)), parse_duration(timing.group(2))
+        if elapsed and remaining is not None:
+            # CatBoost's "remaining" is its elapsed time per iteration times the iterations left.
+            total = float(round(done * (elapsed + remaining) / elapsed))
+        progress = Progress(done=done, total=total, unit="iteration", remaining_seconds=remaining,
+                            elapsed_seconds=elapsed)
         marker = Marker(COMPLETED, "last iteration", soft=True) if remaining == 0 else None
         return observation(framework="catboost", progress=progress, metrics=metrics, marker=marker)
     return None

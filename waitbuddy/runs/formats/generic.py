@@ -1,31 +1,57 @@
-"""Plain prints: ``epoch 3/10``, ``step 1200/5000``, ``key=value`` / ``key: value`` metrics, JSON lines."""
+"""Plain prints: counters (``epoch 3/10``, ``step:7151/20000``, `` iteration     5800/  500000 |``,
+``[Step 2/100]``, ``Train: [4/5][0/4]``, ``epoch 001:   2800 / 160368``, ``iter: 3999``), metrics in
+the syntaxes of ``fields``, JSON objects (alone or after a logging prefix), configuration (a plan,
+never metrics) and evaluation lines (metrics under evaluation names, not the run's progress).
+"""
 
 from __future__ import annotations
 
 import json
 import re
 
+from waitbuddy.runs.formats import fields, plan
 from waitbuddy.runs.observe import Observation, Progress, observation, parse_number
 
+_N = r"\d[\d,]*(?:\.\d+)?[KMB]?"
+# "epoch 3/10", "step:7151/20000", "iteration     5800/  500000", "[Step 2/100]", "Iter [50/9000]"
 _COUNTER = re.compile(
-    r"(?<![\w])(?P<what>epoch|step|iter(?:ation)?|batch|it)s?\b[\s:=#\[]{0,3}(?P<n>\d+)\s*/\s*(?P<total>\d+)",
+    rf"(?<![\w])(?P<what>epoch|step|iter(?:ation)?|batch|it|update|round)(?:e?s)?\b[\s:=#\[]{{0,16}}"
+    rf"(?P<n>{_N})\s{{0,8}}/\s{{0,8}}(?P<total>{_N})(?![\d/])",
     re.IGNORECASE,
 )
-_KEY_VALUE = re.compile(
-    r"(?<![\w.])(?P<key>[A-Za-z_][\w./-]{0,40}?)\s?(?:=|: )\s*"
-    r"(?P<value>[-+]?(?:\d+\.?\d*(?:[eE][-+]?\d+)?|\.\d+)|[-+]?(?:nan|inf)\b|tensor\([-+]?(?:nan|inf|[\d.e+-]+)\))"
-    r"(?![\w:/.]|\.\d)",
+# "[4/5][0/4]": an outer loop (epochs) around an inner one.
+_TWO_BRACKETS = re.compile(rf"\[\s*(?P<e>\d+)\s*/\s*(?P<et>\d+)\s*\]\s*\[\s*(?P<n>{_N})\s*/\s*(?P<total>{_N})\s*\]")
+# "epoch 001:   2800 / 160368", "Epoch 3 [100/200]", "Epoch: 3, Batch: 100/200": an epoch label, then
+# the count within it.
+_EPOCH_THEN_COUNT = re.compile(
+    rf"(?<![\w])epoch\b[\s:=#\[]{{0,3}}(?P<e>\d+)\]?[\s:,|\-\[]{{1,8}}(?:(?:batch|step|iter(?:ation)?|it)s?\b[\s:=#\[]{{0,3}})?"
+    rf"(?P<n>{_N})\s{{0,8}}/\s{{0,8}}(?P<total>{_N})(?![\d/])",
     re.IGNORECASE,
 )
-_PROGRESS_KEYS = {"epoch", "step", "iter", "iteration", "batch", "it", "global_step", "trial"}
-_TOTAL_KEYS = {"epochs": "epoch", "num_epochs": "epoch", "max_epochs": "epoch", "total_steps": "step", "max_steps": "step"}
+# "[  48/50]", "[   0/1251 (  0%)]": a count in brackets with no name.
+_BRACKET_COUNT = re.compile(rf"\[\s{{0,8}}(?P<n>{_N})\s{{0,8}}/\s{{0,8}}(?P<total>{_N})\s{{0,4}}(?:\(\s{{0,4}}\d+%\))?\]")
+# A counter without a total: "iter: 3999", "step 57350 |", "Iteration 100:", "global_step=200".
+_BARE_COUNT = re.compile(
+    r"(?<![\w])(?P<what>step|iter(?:ation)?|global_step|num_updates|updates?)s?\b\s?[:=#]?\s{0,8}(?P<n>\d[\d,]*)"
+    r"(?=\s*(?:[|,;:\]]|$)|\s+[A-Za-z(\[])",
+    re.IGNORECASE,
+)
+# An epoch without a total: "Epoch 001 loss ...", "epoch: 3", "[Epoch 12]", "Epoch 5 done".
+_BARE_EPOCH = re.compile(r"(?<![\w])epoch\b\s?[:=#]?\s{0,4}\[?\s{0,4}(?P<e>\d+)(?!\s*/|[\d.])", re.IGNORECASE)
+# Evaluation lines: their metrics are named for the phase and their counters are not the run's.
+# The phase is the first word of the message, after a logging prefix (time, level, logger name).
+_LOG_PREFIX = re.compile(
+    r"\s*(?:\[[^\]\n]{0,80}\]|\d{4}-\d\d-\d\d[ T_]\d\d:\d\d:\d\d(?:[.,]\d+)?(?:Z|[+-]\d\d:?\d\d)?|"
+    r"\d\d:\d\d:\d\d(?:[.,]\d+)?|(?:INFO|DEBUG|WARNING|WARN|ERROR|CRITICAL)\b|[-|:>*]+(?=\s)|"
+    r"[\w.]{1,40}(?= [-|] ))"
+)
+_PHASE = re.compile(r"\s*(?P<phase>test(?:ing)?|eval(?:uat(?:e|ion|ing))?|valid(?:ation|ating)?|val)\b", re.IGNORECASE)
+_PHASE_PREFIX = {"test": "test_", "eval": "eval_", "valid": "val_", "val": "val_"}
+_JSON_START = re.compile(r"[{]\s*\"")
 MAX_JSON_LENGTH = 64 * 1024
-# A lone "key=value" in prose ("... (max_iter=3).") is not a metric unless the key looks like one.
-_METRIC_NAME = re.compile(
-    r"loss|acc|lr$|learning_rate|score|f1|auc|ppl|perplexity|err|mse|mae|rmse|reward|return|grad|norm|"
-    r"bleu|rouge|wer|cer|precision|recall|map|iou|dice|kl|entropy",
-    re.IGNORECASE,
-)
+_BRACKETED = re.compile(r"\([^()]{0,2000}\)|\{[^{}]{0,2000}\}|\[[^\[\]]{0,2000}\]")
+_RESULT = re.compile(r"loss|score|acc", re.IGNORECASE)
+_UNITS = {"epoch": "epoch", "step": "step", "batch": "step", "update": "step", "round": "round"}
 
 
 def _json_line(text: str) -> Observation | None:
@@ -45,49 +71,149 @@ def _json_line(text: str) -> Observation | None:
         if number is None or not isinstance(key, str):
             continue
         lowered = key.lower()
-        if lowered in _PROGRESS_KEYS:
+        if lowered in ("epoch", "step", "iter", "iteration", "batch", "it", "global_step", "trial", "update",
+                       "num_updates", "iters"):
             counters[lowered] = number
-        elif lowered in _TOTAL_KEYS:
-            totals[_TOTAL_KEYS[lowered]] = number
+        elif lowered in plan.EPOCH_KEYS:
+            totals["epoch"] = number
+        elif lowered in plan.STEP_KEYS:
+            totals["step"] = number
         else:
             metrics[key] = float(number)
     if not metrics and not counters:
         return None
     epoch = (counters["epoch"], totals.get("epoch")) if "epoch" in counters else None
-    step = next((counters[key] for key in ("step", "global_step", "iteration", "iter", "it") if key in counters), None)
+    step = next((counters[key] for key in ("step", "global_step", "num_updates", "update", "iteration", "iter",
+                                           "iters", "it") if key in counters), None)
     progress = Progress(done=step, total=totals.get("step"), unit="step") if step is not None else None
     return observation(framework="jsonl", metrics=metrics, epoch=epoch, progress=progress)
 
 
-def recognize(line: str) -> Observation | None:
+def json_object(line: str) -> Observation | None:
+    """A JSON object alone on the line or after a logging prefix (``[...][INFO] - {"loss": ...}``)."""
     text = line.strip()
-    if text.startswith("{") and text.endswith("}") and '"' in text and len(text) <= MAX_JSON_LENGTH:
+    if not text.endswith("}") or len(text) > MAX_JSON_LENGTH:
+        return None
+    if text.startswith("{"):
         return _json_line(text)
-    epoch = progress = None
-    for match in _COUNTER.finditer(line[:2000]):
-        what, done, total = match["what"].lower(), float(match["n"]), float(match["total"])
+    match = _JSON_START.search(text, 0, 400)
+    return _json_line(text[match.start():]) if match else None
+
+
+def message_start(line: str) -> int:
+    """Where the message begins, after a logging prefix: '2026-01-01 12:00:00 | INFO | x | msg'."""
+    position = 0
+    for _ in range(8):
+        match = _LOG_PREFIX.match(line, position, position + 200)
+        if match is None or match.end() == position:
+            break
+        position = match.end()
+    return position
+
+
+def _eval_phase(line: str) -> str | None:
+    match = _PHASE.match(line, message_start(line), 400)
+    if match is None:
+        return None
+    phase = match["phase"].lower()
+    for key, prefix in _PHASE_PREFIX.items():
+        if phase.startswith(key):
+            return prefix
+    return None
+
+
+def _eval_names(metrics: dict[str, float], prefix: str) -> dict[str, float]:
+    named = {}
+    for name, value in metrics.items():
+        lowered = name.lower()
+        if lowered.startswith(("val", "eval", "test")) or "valid" in lowered:
+            named[name] = value
+        else:
+            named[prefix + lowered] = value
+    return named
+
+
+def _counts(line: str) -> tuple[tuple[float, float | None] | None, Progress | None, float | None, float | None]:
+    """(epoch as (done, total), the loop's progress, an epoch label, that label's total)."""
+    text = line[:2000]
+    epoch = progress = label = label_total = None
+    if match := _TWO_BRACKETS.search(text):
+        label, label_total = float(match["e"]), float(match["et"])
+        done, total = fields.count(match["n"]), fields.count(match["total"])
+        if done is not None and total:
+            progress = Progress(done=done, total=total, unit="step", per_epoch=True)
+        return None, progress, label, label_total
+    if match := _EPOCH_THEN_COUNT.search(text):
+        done, total = fields.count(match["n"]), fields.count(match["total"])
+        if done is not None and total:
+            return None, Progress(done=done, total=total, unit="step", per_epoch=True), float(match["e"]), None
+    for match in _COUNTER.finditer(text):
+        what = match["what"].lower()
+        done, total = fields.count(match["n"]), fields.count(match["total"])
+        if done is None or total is None:
+            continue
         if what == "epoch":
             epoch = (done, total)  # adjusted below once we know whether a step counter follows
         elif progress is None and total > 0:
-            progress = Progress(done=done, total=total, unit="step" if what in ("step", "batch") else "iteration")
+            progress = Progress(done=done, total=total, unit=_UNITS.get(what, "iteration"))
     if epoch is not None:
         # "epoch 3/10 step 200/500": the third epoch is in progress; "epoch 3/10 loss=...": it ended.
-        epoch = (epoch[0] - 1, epoch[1]) if progress is not None else epoch
         if progress is not None:
+            epoch = (epoch[0] - 1, epoch[1])
             progress = Progress(done=progress.done, total=progress.total, unit=progress.unit, per_epoch=True)
-    metrics = {}
-    for match in _KEY_VALUE.finditer(line[:2000]):
-        key = match["key"]
-        if key.lower() in _PROGRESS_KEYS or key.lower() in _TOTAL_KEYS:
-            continue
-        number = parse_number(match["value"])
-        if number is not None:
-            metrics[key] = number
-    if epoch is None and progress is None and len(metrics) == 1 and not _METRIC_NAME.search(next(iter(metrics))):
-        metrics = {}
-    if epoch is None and progress is None and not metrics:
-        return None
-    return observation(framework="generic", epoch=epoch, progress=progress, metrics=metrics)
+        return epoch, progress, None, None
+    if progress is None and (match := _BRACKET_COUNT.search(text)):
+        done, total = fields.count(match["n"]), fields.count(match["total"])
+        if done is not None and total:
+            progress = Progress(done=done, total=total, unit="step")
+    if progress is None and (match := _BARE_COUNT.search(text)):
+        done = fields.count(match["n"])
+        if done is not None:
+            what = match["what"].lower()
+            progress = Progress(done=done, total=None, unit="iteration" if what.startswith("iter") else "step")
+    if match := _BARE_EPOCH.search(text):
+        label = float(match["e"])
+        if progress is not None:
+            # A count with a total beside an epoch is the epoch's; one without is the run's step.
+            progress = Progress(done=progress.done, total=progress.total, unit=progress.unit,
+                                per_epoch=progress.total is not None)
+    return None, progress, label, None
+
+
+def recognize(line: str) -> Observation | None:
+    text = line.strip()
+    if text.endswith("}") and (text.startswith("{") or '{"' in text[:400]) and '"' in text:
+        if (found := json_object(text)) is not None:
+            return found
+    if plan.is_config(line):
+        # Settings are not metrics; a result printed beside them ("best params: {...}, best
+        # score: 0.957") still is.
+        found_plan = plan.read(line)
+        outside = _BRACKETED.sub(" ", line[:4000])
+        results = {name: value for name, value in fields.pairs(outside, spaced=False).items() if _RESULT.search(name)}
+        if not found_plan and not results:
+            return None
+        return observation(framework="generic", plan=found_plan, metrics=results)
+    if found_plan := plan.read(line):
+        return observation(framework="generic", plan=found_plan)
+    epoch, progress, label, label_total = _counts(line)
+    metrics = fields.pairs(line)
+    if epoch is None and progress is None and label is None:
+        if not any(fields.metric_like(name) for name in metrics):
+            return None  # a lone "key=value" in prose ("... (max_iter=3).") is not a metric
+    elif not metrics and progress is None and epoch is None:
+        return None  # "epoch 3" with nothing else: a header or prose, not a count
+    if (prefix := _eval_phase(line)) is not None:
+        metrics = _eval_names(metrics, prefix)
+        if progress is not None:
+            progress = Progress(done=progress.done, total=progress.total, unit=progress.unit, eval=True)
+        return observation(framework="generic", progress=progress, metrics=metrics)
+    if label is not None and progress is None:
+        # "Epoch 001 loss 22.07": a summary of the epoch: it has ended.
+        return observation(framework="generic", metrics=metrics, epoch_label=label, epoch_end=True,
+                           label_total=label_total)
+    return observation(framework="generic", epoch=epoch, progress=progress, metrics=metrics,
+                       epoch_label=label, label_total=label_total)
 
 
 SAMPLES = [
@@ -98,9 +224,26 @@ SAMPLES = [
     ("iter 40/100 train_loss=1.5e-01", {"done": 40, "unit": "iteration", "metrics": {"train_loss": 0.15}}),
     ('{"epoch": 2, "step": 300, "train_loss": 0.41, "lr": "1e-4", "tag": "x"}',
      {"framework": "jsonl", "epoch": (2, None), "done": 300, "metrics": {"train_loss": 0.41, "lr": 1e-4}}),
+    ('[2026-01-01 12:00:00][INFO] - {"loss": "0.209", "step": 40}', {"framework": "jsonl", "done": 40,
+                                                                      "metrics": {"loss": 0.209}}),
     ("[2026-11-22 12:00:00] loading data at 12:00", None),
-    ("time: 0.705s, data_time: 0.002, memory: 7239", {"metrics": {"data_time": 0.002, "memory": 7239}}),
+    ("time: 0.705s, data_time: 0.002, memory: 7239", None),
     ('  File "train.py", line 46, in <module>', None),
     ("Increase the number of iterations to improve the convergence (max_iter=3).", None),
     ("loss=0.25", {"metrics": {"loss": 0.25}}),
+    (" iteration     5800/  500000 | consumed samples:        43408 | lm loss: 2.345E+00 |",
+     {"done": 5800, "total": 500000, "metrics": {"lm_loss": 2.345}}),
+    ("step:7151/20000 train_loss:3.2214", {"done": 7151, "total": 20000, "metrics": {"train_loss": 3.2214}}),
+    ("[Step 2/100] loss 0.5", {"done": 2, "total": 100}),
+    ("Train: [4/5][0/4] Loss 0.4053 (0.4272)", {"epoch_label": 4, "done": 0, "total": 4, "metrics": {"Loss": 0.4053}}),
+    ("epoch 001:   2800 / 160368 loss=9.255, ppl=611.12, wps=57.3", {"epoch_label": 1, "done": 2800, "total": 160368}),
+    ("iter: 3999  total_loss: 0.512", {"done": 3999, "total": None, "metrics": {"total_loss": 0.512}}),
+    ("step 57350 | loss 2.31", {"done": 57350, "total": None}),
+    ("Epoch 001 loss  22.0703 | train 2.5s", {"epoch_label": 1, "metrics": {"loss": 22.0703}}),
+    ("step 100,000/200,000 loss 1.5", {"done": 100000, "total": 200000}),
+    ("Namespace(batch_size=128, epoches=1000, lr=0.001)", {"metrics": {}}),
+    ("hyperparameters: lr0=0.01, lrf=0.01, momentum=0.937, weight_decay=0.0005, box=0.05, cls=0.5", None),
+    ("Validation loss: 0.634", {"metrics": {"validation_loss": 0.634}}),
+    ("Test: [ 48/50]  Loss: 0.9 (0.95)  Acc@1: 76.1 (75.2)", {"eval": True, "metrics": {"test_loss": 0.9}}),
+    ("step 2000: train loss 1.2345, val loss 1.4567", {"done": 2000, "metrics": {"train_loss": 1.2345, "val_loss": 1.4567}}),
 ]

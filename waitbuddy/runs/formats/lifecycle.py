@@ -1,0 +1,63 @@
+"""Where training starts and where it ends, in plain words.
+
+Endings: ``Training finished``, ``Training complete(d)``, ``End of training``, ``Total training
+time``, ``N epochs completed in``, ``Results saved to``, ``done training in``, a launcher's
+``Process N exits successfully.``; they may arrive mid-line right after a progress frame.
+
+Starts: a training banner (``***** Running training *****``, ``Starting training``, a printed
+argparse ``Namespace``). A start after an ending or a failure in the same file is a new segment
+(an appended or resumed run): what went before is history.
+"""
+
+from __future__ import annotations
+
+import re
+
+from waitbuddy.runs.observe import COMPLETED, Marker, Observation, observation
+
+_HINT = re.compile(r"train|Train|TRAIN|complet|saved to|exits success|Optimization Finished|Namespace\(", re.ASCII)
+_ENDING = re.compile(
+    r"\b(?:training (?:is )?(?:finished|complete[d]?|done|ended|over)\b(?! in (?:epoch|step))|"
+    r"finished training\b|end of training\b|total training time\b|done training\b|"
+    r"training completed? (?:in|after)\b|after training is done\b|"
+    r"\d+ epochs? completed in\b|results saved to\b|optimization finished\b|"
+    r"process \d+ exits successfully|stopping training early|training stopped early)",
+    re.IGNORECASE,
+)
+_TRAINING_TIME = re.compile(r"^\W{0,3}training time:? \d", re.IGNORECASE)
+_START = re.compile(
+    r"\*{3,} ?Running training ?\*{3,}|^\W{0,3}(?:start(?:ing)?|begin(?:ning)?) (?:the )?training\b|"
+    r"Starting training from iteration|^Namespace\(",
+    re.IGNORECASE,
+)
+# Not the end of the whole run: an epoch's, a stage's, a warm-up's.
+_PARTIAL = re.compile(r"\b(?:epoch|stage|phase|warm-?up|pre-?training|trial|fold|round|pretrain)\b[^.]{0,20}$", re.I)
+
+
+def recognize(line: str) -> Observation | None:
+    if not _HINT.search(line, 0, 4000):
+        return None
+    text = line[:4000]
+    if _START.search(text):
+        return observation(start=True)
+    match = _ENDING.search(text) or _TRAINING_TIME.match(text)
+    if match and not _PARTIAL.search(text, 0, match.start()):
+        return observation(marker=Marker(COMPLETED, text[match.start() : match.start() + 60].strip()))
+    return None
+
+
+SAMPLES = [
+    ("Training finished.", {"marker": "completed"}),
+    ("2026-01-01 12:00:00 - INFO - Training complete. Best val acc 0.91", {"marker": "completed"}),
+    ("Total training time: 1:02:03", {"marker": "completed"}),
+    ("Training time 0:10:01", {"marker": "completed"}),
+    ("300 epochs completed in 12.512 hours.", {"marker": "completed"}),
+    ("Results saved to runs/train/exp3", {"marker": "completed"}),
+    ("done training in 1234.5 seconds", {"marker": "completed"}),
+    ("Epoch 3: 100%|██████████| 8/8 [00:01<00:00,  6.1it/s]Training finished", {"marker": "completed"}),
+    ("[2026-01-01 12:00:00,000] [INFO] [launch.py:351:main] Process 1234 exits successfully.", {"marker": "completed"}),
+    ("Epoch 3 training finished, validating", None),
+    ("***** Running training *****", {}),
+    ("Namespace(epochs=10, lr=0.1)", {}),
+    ("training loss 0.5", None),
+]
