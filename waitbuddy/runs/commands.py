@@ -91,10 +91,24 @@ def add_parsers(commands: argparse._SubParsersAction, common: argparse.ArgumentP
     sub.add_argument("paths", nargs="*", metavar="PATH|GLOB|DIR",
                      help="training logs, or directories and globs as for watch (default: every watched run)")
     sub.add_argument("--json", action="store_true", help="one JSON object per line")
+    sub.add_argument("--explain", action="store_true",
+                     help="say where each reading comes from: the line, its number and the recognizer that read "
+                     "it (reads the whole log)")
     sub.add_argument("--wait", action="store_true",
                      help="wait for a PATH that does not exist yet, or for the first log in an empty DIR or GLOB "
                      "(without it, those are errors: exit status 1)")
     sub.set_defaults(func=cmd_status)
+
+    sub = commands.add_parser(
+        "formats", parents=[common], help="try log formats on a log",
+        description="`formats test LOG`: show what each [[runs.formats]] entry of the config reads in LOG "
+        "(the lines it matches and the values it takes), to write or fix a format; with --builtin, the "
+        "built-in recognizers too.",
+    )
+    sub.add_argument("action", choices=["test"], help="test: try the formats on LOG")
+    sub.add_argument("log", metavar="LOG", help="a training log")
+    sub.add_argument("--builtin", action="store_true", help="also show what each built-in recognizer reads")
+    sub.set_defaults(func=cmd_formats)
 
     sub = commands.add_parser(
         "runs", parents=[common], help="list the run history",
@@ -250,11 +264,58 @@ def cmd_status(args: argparse.Namespace, where: Paths, config: Config) -> int:
     records = _records(where, [path for path, _name in targets])
     for path, name in targets:
         record = records.get(os.path.abspath(path))
+        explain = getattr(args, "explain", False)
         run = read_once(path, name=name or (record.name if record else None), stall_floor=floor,
-                        extra_recognizers=extra, record=record)
-        snapshot = run.snapshot(time.time())
+                        extra_recognizers=extra, record=record, explain=explain)
+        now = time.time()
+        snapshot = run.snapshot(now)
+        if explain:
+            from waitbuddy.runs.explain import explain_lines
+
+            for line in explain_lines(run, now):
+                _print(line)
+            continue
         _print(json_line(snapshot) if args.json else one_line(snapshot))
     return status
+
+
+def cmd_formats(args: argparse.Namespace, where: Paths, config: Config) -> int:
+    from waitbuddy.runs import formats
+    from waitbuddy.runs.explain import format_matches
+    from waitbuddy.runs.formats.user import compile_formats
+    from waitbuddy.runs.screen import TerminalView
+    from waitbuddy.runs.tail import Tail
+    from waitbuddy.runs.targets import unfollowable
+
+    path = _absolute(args.log)
+    if (problem := unfollowable(path, missing_ok=False, empty_ok=False)) is not None:
+        _error(problem.message)
+        return _exit_status(problem)
+    recognizers = dict(zip((f"format {user.name}" for user in config.runs.formats),
+                           compile_formats(config.runs.formats), strict=True))
+    if args.builtin:
+        recognizers.update((f"built-in {name}", recognizer) for name, recognizer in formats.RECOGNIZERS)
+    if not recognizers:
+        _print("no [[runs.formats]] in the config: add one (see config.toml.example), or use --builtin")
+        return EXIT_OK
+    view, lines = TerminalView(until_cursor_up=1), []
+    tail = Tail(path, start_from_end=None)
+    try:
+        while True:
+            offset = tail.offset
+            chunk = tail.read()
+            if chunk.binary or chunk.error:
+                _error(f"{visible(path)}: {chunk.error or 'not a text log'}")
+                return EXIT_FAILED
+            lines += [formats.strip_prefix(line) for line in view.feed(chunk.text)]
+            if tail.offset == offset or chunk.missing:
+                break
+    finally:
+        tail.close()
+    lines += view.flush()
+    for line in format_matches(lines, recognizers):
+        _print(line)
+    return EXIT_OK
 
 
 def _records(where: Paths, paths: list[str]) -> dict[str, registry.RunRecord]:

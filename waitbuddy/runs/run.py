@@ -83,6 +83,11 @@ class Run:
         self._nan_from_bar = False  # the failure is a NaN on a bar, not yet on a settled line
         self._stopped_early = False  # completed by early stopping: the fraction is what the log shows
         self._version = 0  # bumped on every visible change
+        self.lines_read = 0  # settled lines so far (line numbers for explanations)
+        # With explain on: where each reading came from, {"status"|"progress"|"plan"|"epoch"|
+        # "error"|"metric:NAME": (line number or None, text, recognizer)} (runs/explain.py).
+        self.explained: dict[str, tuple[int | None, str, str]] | None = None
+        self._source: tuple[int | None, str, str] | None = None
 
     # --- input -------------------------------------------------------------------------------
 
@@ -185,6 +190,7 @@ class Run:
         """The process writing this log ended (code/signal None: a watched PID, outcome unknown),
         ``at`` that time if it is known (an exit recorded by `waitbuddy run`), else ``now``."""
         self.end_of_content(now)
+        self._source = (None, f"the process ended (exit code {code}, signal {signal})", "process exit")
         self.exit_code, self.exit_signal = code, signal
         self.ended_at = now if at is None else at
         if self.status in (FAILED, INTERRUPTED):
@@ -206,6 +212,9 @@ class Run:
     def decide_idle(self, idle_seconds: float) -> None:
         """For a log nobody is writing any more: decide from content and how long it has been idle."""
         self.end_of_content(self.updated_at or 0.0)
+        if self.explained is not None and self.soft_complete:
+            self._note("status", self.explained.get("progress") or self.explained.get("epoch"))
+            self._source = None
         if self.status in ENDED or self.status == WAITING:
             return
         if self.soft_complete:
@@ -323,15 +332,30 @@ class Run:
 
     # --- folding -----------------------------------------------------------------------------
 
+    def explain(self) -> None:
+        """Remember where each reading comes from (for `status --explain`; off by default)."""
+        self.explained = {}
+
+    def _note(self, key: str, source: tuple[int | None, str, str] | None = None) -> None:
+        if self.explained is not None and (source or self._source) is not None:
+            self.explained[key] = source or self._source  # type: ignore[assignment]
+
     def _settled(self, line: str, now: float) -> None:
+        self.lines_read += 1
         line = formats.strip_prefix(line)
+        if self.explained is not None:
+            self._source = (self.lines_read, line, "ending or start (lifecycle)")
         if (event := lifecycle.recognize(line)) is not None:
             if event.start:
                 self._new_segment()
             elif event.marker is not None:
                 self._marker(event.marker)
+        if self.explained is not None:
+            self._source = (self.lines_read, line, "failure (failures)")
         if marker := failures.recognize(line):
             self._marker(marker)
+        if self.explained is not None:
+            self._source = (self.lines_read, line, "traceback (failures)")
         was_inside = self.tracebacks.inside
         if marker := self.tracebacks.feed(line, handled=optuna.starts_trial_failure(line)):
             self._marker(marker)
@@ -343,12 +367,22 @@ class Run:
         position.next_line()
         if self.tables.header(line):
             return
-        if (found := self.tables.read(line) or formats.recognize(line, self.extra_recognizers)) is None:
+        name: str | None = "table"
+        if (found := self.tables.read(line)) is None:
+            name, found = formats.recognize_named(line, self.extra_recognizers)
+        if found is None:
             return
+        if self.explained is not None:
+            self._source = (self.lines_read, line, name or "")
+            if found.plan:
+                self._note("plan")
+            if found.epoch is not None or found.epoch_label is not None:
+                self._note("epoch")
         if found.framework:
             self._framework(found.framework)
         position.epoch_from(found)
         if found.progress is not None and position.settled_bar(found, now):
+            self._note("progress")
             self.soft_complete = position.complete()
         elif found.progress is None and (found.epoch is not None or found.epoch_end) and position.progress is None:
             self.soft_complete = position.complete()  # "Epoch 1000 loss 0.05" of 1000 planned
@@ -362,6 +396,7 @@ class Run:
                 if current is None or (value - current) * direction > 0:
                     self.best[name] = value
             self.history.setdefault(name, History()).add(position.x, value)
+            self._note(f"metric:{name}")
             self._check_finite(name, value, settled=True)
         if found.marker is not None:
             self._marker(found.marker)
@@ -373,7 +408,9 @@ class Run:
         metrics already known, and decide nothing from it."""
         rows, _cursor = self.view.held()
         rows = [formats.strip_prefix(row) for row in rows]
-        observations = [self.tables.read(row) or formats.recognize(row, self.extra_recognizers) for row in rows]
+        named = [("table", found) if (found := self.tables.read(row)) is not None
+                 else formats.recognize_named(row, self.extra_recognizers) for row in rows]
+        observations = [found for _name, found in named]
         screen = live.combine(observations)
         position = self.position
         if tentative:
@@ -397,7 +434,16 @@ class Run:
                 self.soft_complete = True  # "Training finished" right after the last frame, still on screen
         if position.screen(screen, now, tentative=False):
             self.soft_complete = position.complete()
+            if self.explained is not None:
+                for index, (name, found) in enumerate(named):
+                    if found is not None and found.progress is not None:
+                        self._note("progress", (self.lines_read + 1 + index, rows[index], f"{name} (on screen)"))
         self._live_metrics = {safe_line(name, limit=64): value for name, value in screen.metrics.items()}
+        if self.explained is not None:
+            for index, (name, found) in enumerate(named):
+                for metric in found.metrics if found is not None else ():
+                    self._note(f"metric:{safe_line(metric, limit=64)}",
+                               (self.lines_read + 1 + index, rows[index], f"{name} (on screen)"))
         for name, value in self._live_metrics.items():
             history = self.history.setdefault(name, History())
             if not history.points or history.points[-1][0] != position.x:  # a bar's postfix: once per step
@@ -409,7 +455,9 @@ class Run:
         """Failure lines among the rows on screen count now, not once they settle: after nested
         bars, the last lines of a traceback may stay on screen until the log ends."""
         tracebacks = self.tracebacks.copy()
-        for row in rows:
+        for index, row in enumerate(rows):
+            if self.explained is not None:
+                self._source = (self.lines_read + 1 + index, row, "failure (failures, on screen)")
             marker = failures.recognize(row)
             in_traceback = tracebacks.feed(row, handled=optuna.starts_trial_failure(row))
             for found in (marker, in_traceback):
@@ -462,6 +510,7 @@ class Run:
             ):
                 return
         self.error = marker
+        self._note("error")
         self._nan_from_bar = False
         self._error_position = self.position.marks()
         self._set_status(INTERRUPTED if marker.kind == INTERRUPTED else FAILED)
@@ -496,6 +545,11 @@ class Run:
     def _set_status(self, status: str) -> None:
         if status != self.status:
             self.status = status
+            if self.explained is not None:
+                if status == STALLED:
+                    self.explained["status"] = (None, self.stall_message or "no output", "time")
+                elif status != RUNNING or self.explained.get("status") is None:
+                    self._note("status")
             # A run ends with its last output (not when a quiet spell confirmed it), unless the
             # process exit says when (exited() sets it first).
             if status not in ENDED:

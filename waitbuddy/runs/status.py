@@ -17,6 +17,14 @@ from waitbuddy.runs.tail import Tail
 
 HEAD_BYTES = 64 * 1024
 TAIL_BYTES = 1024 * 1024
+EXPLAIN_WHOLE_BYTES = 256 * 1024 * 1024
+
+
+def _size(path: Path) -> int:
+    try:
+        return path.stat().st_size
+    except OSError:
+        return 0
 
 
 def prime(run: Run, path: Path, now: float) -> Tail:
@@ -76,13 +84,21 @@ def idle_since_modified(run: Run, path: str, now: float) -> None:
 def read_once(
     path: str | os.PathLike[str], *, name: str | None = None, now: float | None = None,
     stall_floor: float = DEFAULT_STALL_FLOOR, extra_recognizers: tuple = (), record: RunRecord | None = None,
+    explain: bool = False,
 ) -> Run:
     """The state of a log nobody may be writing any more: content plus how long it has been idle,
-    and the exit `waitbuddy run` recorded for it (``record``) or left beside it, as the watcher reads it."""
+    and the exit `waitbuddy run` recorded for it (``record``) or left beside it, as the watcher reads it.
+    ``explain``: remember where each reading came from, reading the whole log (up to
+    EXPLAIN_WHOLE_BYTES) so that line numbers are the file's."""
     now = time.time() if now is None else now
     path = Path(path)
     run = Run(str(path.absolute()), name, stall_floor=stall_floor, extra_recognizers=extra_recognizers)
-    tail = prime(run, path, now)
+    if explain:
+        run.explain()
+    whole = explain and _size(path) <= EXPLAIN_WHOLE_BYTES
+    tail = Tail(path, start_from_end=None) if whole else prime(run, path, now)
+    if explain and not whole:
+        run.lines_read = -1_000_000_000  # the middle is not read: line numbers are not the file's
     try:
         drain(run, tail, now)
     finally:

@@ -77,12 +77,17 @@ _NOT_PROGRESS = re.compile(r"\S+\.py:\d+: |\s+File \"|\s+warnings\.warn\(")
 
 def recognize(line: str, extra: tuple[Recognizer, ...] = ()) -> Observation | None:
     """What ``line`` (one line of the terminal view) says, by the first recognizer that knows."""
+    return recognize_named(line, extra)[1]
+
+
+def recognize_named(line: str, extra: tuple[Recognizer, ...] = ()) -> tuple[str | None, Observation | None]:
+    """(the recognizer's name, what it read) for ``line``; a user's format is "format: NAME"."""
     if _NOT_PROGRESS.match(line):
-        return None
+        return None, None
     for user_recognizer in extra:
         if (found := user_recognizer(line)) is not None:
-            return found
-    for _name, recognizer in RECOGNIZERS:
+            return f"format: {found.framework}", found
+    for name, recognizer in RECOGNIZERS:
         if (found := recognizer(line)) is not None:
-            return found
-    return None
+            return name, found
+    return None, None

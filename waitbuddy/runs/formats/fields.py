@@ -111,8 +111,9 @@ def pairs(line: str, *, spaced: bool = True) -> dict[str, float]:
 
 
 def _not_a_metric(key: str) -> bool:
-    """An environment variable or a constant (ALL_CAPS), an fp16 loss scale: not a metric."""
-    return (key.isupper() and len(key) > 3) or "scale" in key.lower()
+    """An environment variable or a constant (ALL_CAPS), an fp16 loss scale, a one-letter name
+    (``T= 80``): not a metric."""
+    return (key.isupper() and len(key) > 3) or "scale" in key.lower() or len(key) == 1
 
 
 def _overlaps(span: tuple[int, int], taken: list[tuple[int, int]]) -> bool:

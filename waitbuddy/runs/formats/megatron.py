@@ -25,8 +25,7 @@ def _segments(text: str) -> dict[str, float]:
             continue
         number = fields.count(value.strip()) if value.strip().replace(",", "").replace(".", "").isdigit() else None
         if number is None:
-            pairs = fields.pairs(f"x: {value.strip()}", spaced=False)
-            number = pairs.get("x")
+            number = fields.pairs(f"value: {value.strip()}", spaced=False).get("value")
         if number is not None:
             metrics[fields.normalize(name.replace("-", " "))] = number
     return metrics
