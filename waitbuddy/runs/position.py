@@ -168,6 +168,8 @@ class Position:
         if progress is None or not progress.total:
             if self.epoch_total and self.epoch:
                 return _clamp(self.epoch[0] / self.epoch_total)
+            if progress is None and self.epoch is None and (self.plan_epochs or self.plan_steps):
+                return 0.0  # the plan is known and no loop has started (loading data, building the model)
             return None
         within = _clamp(progress.done / progress.total)
         if not math.isfinite(within):

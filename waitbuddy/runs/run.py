@@ -19,10 +19,12 @@ from __future__ import annotations
 import math
 import re
 from collections import deque
+from dataclasses import replace
+from types import MappingProxyType
 
 from waitbuddy.runs import formats, live
 from waitbuddy.runs.formats import failures, hf, lifecycle, optuna, table
-from waitbuddy.runs.observe import COMPLETED, FAILED, INTERRUPTED, WARNING, Marker, Progress, is_loss_like
+from waitbuddy.runs.observe import COMPLETED, FAILED, INTERRUPTED, WARNING, Marker, Observation, Progress, is_loss_like
 from waitbuddy.runs.position import Position
 from waitbuddy.runs.present import default_name, headline_name, iso, json_metric, json_number, short_duration
 from waitbuddy.runs.screen import TerminalView
@@ -42,6 +44,8 @@ PIECE = 64 * 1024
 RECOVERY_STEPS = 3  # progress after an error that means it was handled
 # The most specific framework seen names the run; these only when nothing better shows up.
 WEAK_FRAMEWORKS = ("generic", "jsonl", "tqdm")  # weakest first
+# How specific a failure's reason is: a later marker replaces the reason only if at least as specific.
+_SPECIFICITY = {"exit_status": 0, "killed": 1, "terminated": 1, "interrupted": 1, "exception": 2}
 _EARLY_STOP = re.compile(r"early|overfitting detector|shrink model|best iteration|signaling trainer to stop|"
                          r"no improvement", re.IGNORECASE)
 
@@ -82,6 +86,7 @@ class Run:
         self._error_position: tuple[float, float] | None = None
         self._nan_from_bar = False  # the failure is a NaN on a bar, not yet on a settled line
         self._stopped_early = False  # completed by early stopping: the fraction is what the log shows
+        self._evaluating = False  # between "Eval begin..." and the next epoch: lines are evaluation's
         self._version = 0  # bumped on every visible change
         self.lines_read = 0  # settled lines so far (line numbers for explanations)
         # With explain on: where each reading came from, {"status"|"progress"|"plan"|"epoch"|
@@ -345,6 +350,8 @@ class Run:
         line = formats.strip_prefix(line)
         if self.explained is not None:
             self._source = (self.lines_read, line, "ending or start (lifecycle)")
+        if (phase := lifecycle.phase(line)) is not None:
+            self._evaluating = phase == "eval"
         if (event := lifecycle.recognize(line)) is not None:
             if event.start:
                 self._new_segment()
@@ -372,6 +379,8 @@ class Run:
             name, found = formats.recognize_named(line, self.extra_recognizers)
         if found is None:
             return
+        if self._evaluating:
+            found = _as_evaluation(found)
         if self.explained is not None:
             self._source = (self.lines_read, line, name or "")
             if found.plan:
@@ -410,7 +419,8 @@ class Run:
         rows = [formats.strip_prefix(row) for row in rows]
         named = [("table", found) if (found := self.tables.read(row)) is not None
                  else formats.recognize_named(row, self.extra_recognizers) for row in rows]
-        observations = [found for _name, found in named]
+        observations = [_as_evaluation(found) if self._evaluating and found is not None else found
+                        for _name, found in named]
         screen = live.combine(observations)
         position = self.position
         if tentative:
@@ -503,11 +513,10 @@ class Run:
         if marker == self.error and self.status in (FAILED, INTERRUPTED):
             return  # seen again (a line on screen, then settled): the run failed once, at the first
         if self.error is not None and self.status in (FAILED, INTERRUPTED):
-            # Keep the most specific reason: a traceback's exception names the cause better
-            # than a later "exit status 1", but "CUDA out of memory" beats a generic exception.
-            if marker.error_kind in ("exit_status",) or (
-                marker.error_kind == "exception" and self.error.error_kind not in ("exception", "exit_status")
-            ):
+            # Keep the most specific reason: "CUDA out of memory", an NCCL timeout or Slurm's time
+            # limit beat the exception they raise, which beats the kills and the exit status that
+            # follow (a launcher killing the other ranks).
+            if _SPECIFICITY.get(marker.error_kind, 3) < _SPECIFICITY.get(self.error.error_kind, 3):
                 return
         self.error = marker
         self._note("error")
@@ -557,6 +566,14 @@ class Run:
             elif self.ended_at is None:
                 self.ended_at = self.updated_at
             self._version += 1
+
+
+def _as_evaluation(found: Observation) -> Observation:
+    """A line of an evaluation pass: its metrics under evaluation names, its count not the run's."""
+    metrics = {name if name.lower().startswith(("val", "eval", "test")) else f"eval_{name}": value
+               for name, value in found.metrics.items()}
+    progress = None if found.progress is None else replace(found.progress, eval=True)
+    return replace(found, metrics=MappingProxyType(metrics), progress=progress, epoch=None, epoch_label=None)
 
 
 def _rank(framework: str) -> int:

@@ -15,10 +15,10 @@ from waitbuddy.text import safe_line
 # One cheap search decides whether a piece of text needs the detailed patterns at all.
 _HINT = re.compile(
     r"exit status|exit code|exited with|finished with status|out of memory|Out Of Memory|CUDA error|CUBLAS_STATUS|cuDNN error|Watchdog caught|ProcessGroupNCCL|"
-    r"DistBackendError|exitcode|Killed|killed by signal|Terminated|Segmentation fault|CANCELLED|oom[-_]kill|"
+    r"DistBackendError|unhandled cuda error|exitcode|Killed|killed by signal|Terminated|Segmentation fault|CANCELLED|oom[-_]kill|"
     r"exceeded memory limit|Invalid loss|is not finite|returned nan values|KeyboardInterrupt|SIGKILL|"
     r"Minimum loss scale reached|loss scale already at minimum|bus error|COMMAND_EXIT_CODE|return code|"
-    r"Error executing job|worker died|SIGTERM|death signal|Hangup|Aborted|Illegal instruction|Floating point exception"
+    r"Error executing job|worker died|SIGTERM|death signal|got signal|\.py: error: |Hangup|Aborted|Illegal instruction|Floating point exception"
 )
 # The footer `script` (util-linux) writes when the command it recorded ends.
 _SCRIPT_EXIT = re.compile(r'Script done on .*\[COMMAND_EXIT_CODE="?(-?\d+)"?\]')
@@ -48,7 +48,7 @@ def exit_marker(code: int | None, signal: int | None) -> Marker:
     if signal == 2 or code in (130, -2):
         return Marker(INTERRUPTED, "interrupted (SIGINT)", "interrupted")
     if signal == 15 or code in (143, -15):
-        return Marker(FAILED, "terminated (SIGTERM)", "terminated")
+        return Marker(INTERRUPTED, "terminated (SIGTERM)", "terminated")
     if signal is not None:
         return Marker(FAILED, f"killed by signal {signal}", "killed")
     if code not in (None, 0):
@@ -65,8 +65,11 @@ _TORCHRUN_KILLED = re.compile(
 _SHELL_KILLED = re.compile(r"(?:line \d+: +\d+ Killed\b|(?:^|\]\s*)Killed\s*$|^Killed\b|killed by signal: Killed)")
 _TERMINATED = re.compile(
     r"(?:line \d+: +\d+ Terminated\b|(?:^|\]\s*)Terminated\s*$|exitcode\s*:?\s*-15\b|Signals\.SIGTERM|"
-    r"Received SIGTERM|SIGTERM received|received signal 15\b|Signal 15 \(SIGTERM\) received)"
+    r"Received SIGTERM|SIGTERM received|received signal 15\b|Signal 15 \(SIGTERM\) received|got signal: 15\b|"
+    r"Received 15 death signal)"
 )
+# argparse refusing the command line: the script never started training.
+_USAGE = re.compile(r"^\S{1,80}\.py: error: (.{1,200})")
 # Launchers that report a worker's end: DeepSpeed's, Hydra's, Ray's.
 _RETURN_CODE = re.compile(r"exits with return code = (-?\d+)")
 _LAUNCHER_FAILED = re.compile(r"Error executing job with overrides|A worker died or was killed")
@@ -98,6 +101,8 @@ def recognize(text: str) -> Marker | None:
         return Marker(FAILED, f"CUDA out of memory{detail}", "cuda_oom")
     if "CUDA error: out of memory" in text:
         return Marker(FAILED, "CUDA out of memory", "cuda_oom")
+    if "unhandled cuda error" in text:
+        return Marker(FAILED, "NCCL: unhandled CUDA error", "cuda_error")
     if match := _NCCL.search(text):
         return Marker(FAILED, "NCCL collective timed out (a rank hung or died)", "nccl_timeout")
     if match := _CUDA_ERROR.search(text):
@@ -107,7 +112,8 @@ def recognize(text: str) -> Marker | None:
         why = (match["why"] or "").strip()
         if why == "TIME LIMIT":
             return Marker(FAILED, "Slurm time limit reached", "slurm_time_limit")
-        return Marker(FAILED, f"Slurm cancelled the job{' (' + why.lower() + ')' if why else ''}", "slurm_cancelled")
+        kind = FAILED if why else INTERRUPTED  # cancelled by someone (scancel), not by a failure
+        return Marker(kind, f"Slurm cancelled the job{' (' + why.lower() + ')' if why else ''}", "slurm_cancelled")
     if _SLURM_OOM.search(text):
         return Marker(FAILED, "Slurm killed the job: out of memory", "slurm_oom")
     if (match := _RETURN_CODE.search(text)) and match.group(1) != "0":
@@ -119,7 +125,9 @@ def recognize(text: str) -> Marker | None:
     if _TORCHRUN_KILLED.search(text) or _SHELL_KILLED.search(text):
         return Marker(FAILED, "killed (SIGKILL): probably out of host memory", "killed")
     if _TERMINATED.search(text):
-        return Marker(FAILED, "terminated (SIGTERM)", "terminated")
+        return Marker(INTERRUPTED, "terminated (SIGTERM)", "terminated")
+    if match := _USAGE.search(text):
+        return Marker(FAILED, f"usage error: {safe_line(match.group(1), limit=120)}", "exception")
     if _SEGFAULT.search(text):
         return Marker(FAILED, "segmentation fault", "killed")
     if match := _SHELL_SIGNAL.search(text):
@@ -197,8 +205,8 @@ class Tracebacks:
         if last.split(":", 1)[0].endswith("KeyboardInterrupt"):
             return Marker(INTERRUPTED, "interrupted (KeyboardInterrupt)", "interrupted")
         known = recognize(last)
-        if known is not None and known.error_kind in ("cuda_oom", "cuda_error", "nccl_timeout", "nan"):
-            return Marker(FAILED, known.message, known.error_kind)
+        if known is not None and known.error_kind in ("cuda_oom", "cuda_error", "nccl_timeout", "nan", "terminated"):
+            return Marker(known.kind, known.message, known.error_kind)
         message = safe_line(last, limit=200)
         if len(self._chain) > 1 and self._chain[0] != last:
             message += f" (root cause: {safe_line(self._chain[0], limit=120)})"

@@ -53,9 +53,20 @@ def normalize(name: str) -> str:
     return "_".join(name.lower().split())
 
 
+_METRIC_PART = re.compile(r"loss|accuracy|perplex|reward|bleu|rouge", re.IGNORECASE)
+# A logging prefix ends at its level word: "2025-12-12 11:03:38.634\trun:0\ttrain:417\tINFO\t...".
+_LEVEL = re.compile(r"(?<![\w])(?:INFO|DEBUG|WARNING|WARN|ERROR|CRITICAL)(?![\w])[\]:|\s-]*")
+
+
 def metric_like(name: str) -> bool:
-    return _METRIC_WORD.fullmatch(name) is not None or any(
+    return _METRIC_WORD.fullmatch(name) is not None or _METRIC_PART.search(name) is not None or any(
         _METRIC_WORD.fullmatch(part) for part in re.split(r"[_/.\s-]", name) if part)
+
+
+def message_start(line: str) -> int:
+    """Where the message starts after a logging prefix that ends in a level word, else 0."""
+    match = _LEVEL.search(line, 0, 160)
+    return match.end() if match else 0
 
 
 def _whole_name(text: str, start: int, key: str) -> str:
@@ -81,7 +92,7 @@ def _whole_name(text: str, start: int, key: str) -> str:
 
 def pairs(line: str, *, spaced: bool = True) -> dict[str, float]:
     """Every ``name -> value`` the line prints, names normalized; progress counters left out."""
-    text = line[:_MAX_SCAN]
+    text = line[message_start(line):_MAX_SCAN]
     found: dict[str, float] = {}
     taken: list[tuple[int, int]] = []
     for match in _PAIR.finditer(text):

@@ -32,7 +32,7 @@ _EPOCH_THEN_COUNT = re.compile(
 _BRACKET_COUNT = re.compile(rf"\[\s{{0,8}}(?P<n>{_N})\s{{0,8}}/\s{{0,8}}(?P<total>{_N})\s{{0,4}}(?:\(\s{{0,4}}\d+%\))?\]")
 # A counter without a total: "iter: 3999", "step 57350 |", "Iteration 100:", "global_step=200".
 _BARE_COUNT = re.compile(
-    r"(?<![\w])(?P<what>step|iter(?:ation)?|global_step|num_updates|updates?)s?\b\s?[:=#]?\s{0,8}(?P<n>\d[\d,]*)"
+    r"(?<![\w])(?P<what>step|iter(?:ation)?|global_step|num_updates|update)\b\s?[:=#]?\s{0,8}(?P<n>\d[\d,]*)"
     r"(?=\s*(?:[|,;:\]]|$)|\s+[A-Za-z(\[])",
     re.IGNORECASE,
 )
@@ -111,8 +111,16 @@ def message_start(line: str) -> int:
     return position
 
 
+# "epoch:[ 25/25 ] val step:100 loss: ...", "END epoch:25  val loss_avg: ..." (not after "train": "train
+# loss 1.2, val loss 1.4" is a training line that also reports validation).
+_PHASE_INLINE = re.compile(
+    r"^(?:(?!train)[^|]){0,120}?(?<![\w])(?P<phase>val|valid|validation|eval|evaluation|test) (?:step|iter|batch|"
+    r"\w*loss|\w*acc|top)", re.IGNORECASE)
+_STARTING = re.compile(r"(?:start(?:ing)?|begin(?:ning)?|running)\s+epoch\b", re.IGNORECASE)
+
+
 def _eval_phase(line: str) -> str | None:
-    match = _PHASE.match(line, message_start(line), 400)
+    match = _PHASE.match(line, message_start(line), 400) or _PHASE_INLINE.match(line, 0, 200)
     if match is None:
         return None
     phase = match["phase"].lower()
@@ -157,7 +165,10 @@ def _counts(line: str) -> tuple[tuple[float, float | None] | None, Progress | No
         elif progress is None and total > 0:
             progress = Progress(done=done, total=total, unit=_UNITS.get(what, "iteration"))
     if epoch is not None:
-        # "epoch 3/10 step 200/500": the third epoch is in progress; "epoch 3/10 loss=...": it ended.
+        # "epoch 3/10 step 200/500": the third epoch is in progress; "epoch 3/10 loss=...": it ended;
+        # "Starting epoch 3/10": it begins.
+        if progress is None and _STARTING.search(text):
+            return (epoch[0] - 1, epoch[1]), None, None, None
         if progress is not None:
             epoch = (epoch[0] - 1, epoch[1])
             progress = Progress(done=progress.done, total=progress.total, unit=progress.unit, per_epoch=True)

@@ -13,15 +13,16 @@ from __future__ import annotations
 
 import re
 
+from waitbuddy.runs.formats.fields import message_start
 from waitbuddy.runs.observe import COMPLETED, Marker, Observation, observation
 
-_HINT = re.compile(r"train|Train|TRAIN|complet|saved to|exits success|Optimization Finished|Namespace\(", re.ASCII)
+_HINT = re.compile(r"arly stopping|train|Train|TRAIN|complet|saved to|exits success|Optimization Finished|Namespace\(", re.ASCII)
 _ENDING = re.compile(
     r"\b(?:training (?:is )?(?:finished|complete[d]?|done|ended|over)\b(?! in (?:epoch|step))|"
     r"finished training\b|end of training\b|total training time\b|done training\b|"
     r"training completed? (?:in|after)\b|after training is done\b|"
     r"\d+ epochs? completed in\b|results saved to\b|optimization finished\b|"
-    r"process \d+ exits successfully|stopping training early|training stopped early)",
+    r"process \d+ exits successfully|stopping training early|training stopped early|epoch \d+: early stopping)",
     re.IGNORECASE,
 )
 _TRAINING_TIME = re.compile(r"^\W{0,3}training time:? \d", re.IGNORECASE)
@@ -31,7 +32,21 @@ _START = re.compile(
     re.IGNORECASE,
 )
 # Not the end of the whole run: an epoch's, a stage's, a warm-up's.
+# An evaluation pass between epochs (Keras-like loops print its steps like training's).
+# (Only where an end is printed too: paddle's hapi "Eval begin..." ... "Eval samples: N". HF's
+# "***** Running Evaluation *****" has no end line, and its bars and dicts say what they are.)
+_EVAL_BEGINS = re.compile(r"^\s{0,8}\W{0,3}Eval begin\.\.\.", re.IGNORECASE)
+_TRAIN_RESUMES = re.compile(r"^\s{0,8}\W{0,3}Epoch \d+/\d+\s*$|^\s{0,8}\W{0,3}Eval samples:", re.IGNORECASE)
 _PARTIAL = re.compile(r"\b(?:epoch|stage|phase|warm-?up|pre-?training|trial|fold|round|pretrain)\b[^.]{0,20}$", re.I)
+
+
+def phase(line: str) -> str | None:
+    """"eval" where an evaluation pass begins, "train" where training resumes, else None."""
+    if _EVAL_BEGINS.match(line):
+        return "eval"
+    if _TRAIN_RESUMES.match(line):
+        return "train"
+    return None
 
 
 def recognize(line: str) -> Observation | None:
@@ -40,7 +55,7 @@ def recognize(line: str) -> Observation | None:
     text = line[:4000]
     if _START.search(text):
         return observation(start=True)
-    match = _ENDING.search(text) or _TRAINING_TIME.match(text)
+    match = _ENDING.search(text) or _TRAINING_TIME.match(text, message_start(text))
     if match and not _PARTIAL.search(text, 0, match.start()):
         return observation(marker=Marker(COMPLETED, text[match.start() : match.start() + 60].strip()))
     return None

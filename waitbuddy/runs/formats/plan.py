@@ -11,7 +11,7 @@ from __future__ import annotations
 
 import re
 
-from waitbuddy.runs.formats.fields import NUMBER
+from waitbuddy.runs.formats.fields import NUMBER, message_start
 
 EPOCH_KEYS = (
     "epochs", "num_epochs", "n_epochs", "nepochs", "max_epochs", "max_epoch", "total_epochs", "num_train_epochs",
@@ -27,7 +27,7 @@ STEP_KEYS = (
 _KEYS = "|".join(sorted({*EPOCH_KEYS, *STEP_KEYS}, key=len, reverse=True))
 # "epochs=80", "max_iter: 90000", "'num_train_epochs': 3", '"max_steps": 100', "MAX_ITER: 90000"
 _PLAN_PAIR = re.compile(
-    rf"(?<![\w.])['\"]?(?P<key>{_KEYS})['\"]?\s*[=:]\s*['\"]?(?P<value>\d[\d,_]*(?:\.0+)?(?:[eE]\+?\d+)?)(?![\w.])",
+    rf"(?<![\w.])['\"]?(?P<key>{_KEYS})['\"]?\s*(?:[=:]|\.{{3,}})\s*['\"]?(?P<value>\d[\d,_]*(?:\.0+)?(?:[eE]\+?\d+)?)(?![\w.])",
     re.IGNORECASE,
 )
 # Banners: "Max steps : 100,000", "Total optimization steps = 375", "Scheduled epochs: 300",
@@ -42,14 +42,14 @@ _BANNERS = (
 # What marks a whole line as configuration: a printed namespace or config object, a hyperparameter
 # banner, a config file assignment ("max_iters = 5000"), an environment dump.
 _CONFIG_LINE = re.compile(
-    r"Namespace\(|\b(?:args|arguments|hyperparameters|hyper-parameters|hparams|config|cfg|opt|options|"
+    r"Namespace\(|\b\w*(?:Config|Arguments|Args)\(\w+=|\b(?:args|arguments|hyperparameters|hyper-parameters|hparams|config|cfg|opt|options|"
     r"settings|params|parameters)\s*[:=]\s*[\[{(]|\bdict\(type=|^\s*(?:hyperparameters|Hyperparameters|"
     r"Arguments|arguments|args|Args|Config|config|Overrides|overrides|Options|options)\s*:|"
-    r"^\s*[A-Za-z_]\w*\s+=\s+\S",
+    r"^\s*[A-Za-z_]\w*\s+=\s+\S|^\s+\w+ \.{3,} \S|(?:'\w+': [^,]{1,80}, ){5}",
 )
 _ENV_PAIR = re.compile(r"(?<![\w])[A-Z][A-Z0-9_]{2,}=")
 _ASSIGN = re.compile(r"(?<![\w./@-])[A-Za-z_][\w.]{0,40}['\"]?\s?[=:]\s?(?P<value>[^\s,)\]}]+)")
-_NUMERIC = re.compile(NUMBER + r"$|[-+]?(?:nan|inf)$", re.IGNORECASE)
+_NUMERIC = re.compile(NUMBER + r"%?$|[-+]?(?:nan|inf)$|\d[\d,.]*/\d[\d,.]*$|\[?[\d.e+-]+\]?$", re.IGNORECASE)
 # An indented lone "key: value" (a YAML dump) is configuration unless the key is a loss.
 _YAML = re.compile(r"[ \t]{1,40}(?:- )?['\"]?(?P<key>[A-Za-z_][\w.-]{0,60})['\"]?[ \t]?:[ \t]{1,40}\S[^:]{0,200}$")
 
@@ -63,7 +63,7 @@ def is_config(line: str) -> bool:
         upper = _ENV_PAIR.findall(head)
         if len(upper) >= 2 or head.strip().startswith(tuple(name for name in upper)):
             return True
-    values = [match["value"] for match in _ASSIGN.finditer(head)]
+    values = [match["value"] for match in _ASSIGN.finditer(head, message_start(head))]
     if len(values) >= 3:
         words = sum(1 for value in values if not _NUMERIC.match(value.strip("'\"")))
         if words * 4 >= len(values) and not _has_loss(head):  # strings, True/None: settings
