@@ -355,8 +355,8 @@ def test_handled_traceback_followed_by_clearly_more_progress_returns_to_running(
         (None, 9, "failed", "killed", "probably out of host memory"),
         (130, None, "interrupted", "interrupted", "SIGINT"),
         (None, 2, "interrupted", "interrupted", "SIGINT"),
-        (143, None, "failed", "terminated", "SIGTERM"),
-        (None, 15, "failed", "terminated", "SIGTERM"),
+        (143, None, "interrupted", "terminated", "SIGTERM"),
+        (None, 15, "interrupted", "terminated", "SIGTERM"),
     ],
 )
 def test_exit_status(code, signal, status, kind, words):

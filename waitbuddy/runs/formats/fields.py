@@ -149,7 +149,7 @@ SAMPLES = [
     ("Loss 0.4053 (0.4272)", {"Loss": 0.4053}),
     ("Training loss: 0.512  Validation loss: 0.634", {"training_loss": 0.512, "validation_loss": 0.634}),
     ("| lm loss: 2.496638E+00 | loss scale: 1.0 | grad norm: 0.512 |",
-     {"lm_loss": 2.496638, "loss_scale": 1.0, "grad_norm": 0.512}),
+     {"lm_loss": 2.496638, "grad_norm": 0.512}),
     ("Task Loss 0.25, KD Loss 0.125", {"task_loss": 0.25, "kd_loss": 0.125}),
     ("tokens: 25,816 loss=6.580660e-02", {"tokens": 25816, "loss": 0.0658066}),
     ("2024-01-01 12:00:00 INFO train loss 0.5", {"train_loss": 0.5}),

@@ -23,6 +23,12 @@ _UNKNOWN_TOTAL = re.compile(
 _EPOCH_IN_DESC = re.compile(r"\bepoch\s*(\d+)(?:\s*/\s*(\d+))?", re.IGNORECASE)
 _EPOCHS_LOOP = re.compile(r"\bepoch(?:s|es)?\b", re.IGNORECASE)
 _EVAL_DESC = re.compile(r"valid|sanity|eval|test|predict", re.IGNORECASE)
+# Bars of setup work, not training: a run that died while loading is at 0, not at 100 %.
+_SETUP_DESC = re.compile(
+    r"load|download|fetch|map\b|tokeniz|scann|extract|preprocess|generat\w* \w* ?split|resolv|cach|filter|shard|"
+    r"convert|build|compil|upload|sav(?:e|ing)\b|index|shuffl|read(?:ing)? (?:data|files)|prepar|packing|grouping",
+    re.IGNORECASE,
+)
 _POSTFIX_ITEM = re.compile(r"([^\s=,][^=,]*)=([^,]*)")
 _IGNORED_POSTFIX = frozenset({"v_num"})
 
@@ -60,7 +66,8 @@ def _describe(desc: str, postfix: str | None) -> tuple[dict, bool | None, str | 
             epoch["epoch_label"] = float(number)  # "epoch 2": 0- or 1-based, the run decides
     elif _EPOCHS_LOOP.search(tail):
         loop = "epoch"  # `for epoch in tqdm(range(5), desc="epochs")`: the bar counts epochs
-    return epoch, per_epoch, loop, bool(_EVAL_DESC.search(tail)), framework
+    not_training = bool(_EVAL_DESC.search(tail)) or (not epoch and loop is None and bool(_SETUP_DESC.search(tail)))
+    return epoch, per_epoch, loop, not_training, framework
 
 
 def recognize(line: str) -> Observation | None:
@@ -110,4 +117,6 @@ SAMPLES = [
      {"epoch": (2, 10), "metrics": {"loss": float("nan")}}),
     ("Best trial: 0. Best value: 2:   0%|          | 0/3 [00:00<?, ?it/s]", {"done": 0, "total": 3}),
     ("no bar here: 50% | of the way", None),
+    ("Loading checkpoint shards: 100%|██████████| 2/2 [00:03<00:00,  1.52s/it]", {"eval": True}),
+    ("Map (num_proc=4):  40%|████      | 400/1000 [00:01<00:01, 350.2 examples/s]", {"eval": True}),
 ]
