@@ -45,7 +45,8 @@ RECOVERY_STEPS = 3  # progress after an error that means it was handled
 # The most specific framework seen names the run; these only when nothing better shows up.
 WEAK_FRAMEWORKS = ("generic", "jsonl", "tqdm")  # weakest first
 # How specific a failure's reason is: a later marker replaces the reason only if at least as specific.
-_SPECIFICITY = {"exit_status": 0, "killed": 1, "terminated": 1, "interrupted": 1, "exception": 2}
+_SPECIFICITY = {"exit_status": 0, "killed": 1, "terminated": 1, "interrupted": 1, "nan": 1, "exception": 2}
+_AFTER_TRAIN = re.compile(r"total training time|overall training speed", re.IGNORECASE)
 _EARLY_STOP = re.compile(r"early|overfitting detector|shrink model|best iteration|signaling trainer to stop|"
                          r"no improvement", re.IGNORECASE)
 
@@ -87,6 +88,7 @@ class Run:
         self._nan_from_bar = False  # the failure is a NaN on a bar, not yet on a settled line
         self._stopped_early = False  # completed by early stopping: the fraction is what the log shows
         self._evaluating = False  # between "Eval begin..." and the next epoch: lines are evaluation's
+        self._loop_ended = False  # the training loop said it ended: later progress is no recovery
         self._version = 0  # bumped on every visible change
         self.lines_read = 0  # settled lines so far (line numbers for explanations)
         # With explain on: where each reading came from, {"status"|"progress"|"plan"|"epoch"|
@@ -493,13 +495,22 @@ class Run:
             self._recover()
 
     def _maybe_recovered(self) -> None:
-        if self.error is not None and self.error.error_kind != "nan" and self._advanced_since_error():
+        if (self.error is not None and self.error.error_kind != "nan" and not self._loop_ended
+                and self._advanced_since_error()):
             self._recover()
 
     def _marker(self, marker: Marker) -> None:
         if marker.kind == WARNING:
             self.warnings.append(safe_line(marker.message))
         elif marker.kind == COMPLETED:
+            fraction = self.position.fraction()
+            if (self.framework == "detectron2" and _AFTER_TRAIN.match(marker.message) and fraction is not None
+                    and fraction < 0.98):
+                # detectron2's after-train hook prints its summary however the loop ended.
+                self._fail(Marker(INTERRUPTED, f"training stopped at {fraction:.0%} of its iterations "
+                                               "(no error in the log)", "interrupted"))
+                self._loop_ended = True  # the hook's last metrics that follow are not recovery
+                return
             if _EARLY_STOP.search(marker.message):
                 self._stopped_early = True
             if marker.soft:
@@ -516,8 +527,9 @@ class Run:
             # Keep the most specific reason: "CUDA out of memory", an NCCL timeout or Slurm's time
             # limit beat the exception they raise, which beats the kills and the exit status that
             # follow (a launcher killing the other ranks).
-            if _SPECIFICITY.get(marker.error_kind, 3) < _SPECIFICITY.get(self.error.error_kind, 3):
-                return
+            new, old = _SPECIFICITY.get(marker.error_kind, 3), _SPECIFICITY.get(self.error.error_kind, 3)
+            if new < old or new == old == 3:
+                return  # (of two specific reasons, the first: the cause comes before its echoes)
         self.error = marker
         self._note("error")
         self._nan_from_bar = False
@@ -534,6 +546,7 @@ class Run:
             self._error_position = None
             self._nan_from_bar = False
             self._set_status(RUNNING)
+        self._loop_ended = self._stopped_early = False
         self.soft_complete = False
         self.position.new_segment()
         self.tracebacks = failures.Tracebacks()

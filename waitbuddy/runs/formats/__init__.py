@@ -57,7 +57,7 @@ MODULES = (hf, keras, lightning, gbdt, optuna, sklearn, detectron2, metriclogger
 _RANK_PREFIX = re.compile(
     r"(?:\[(?:rank|default)\d{1,5}\]:|rank\d{1,5}:|\[\d{1,5}(?:,\d{1,5})?\]<(?:stdout|stderr)>:|\d{1,4}: (?=\S)|"
     r"(?:[A-Za-z][\w]{0,30}[-.][\w.-]{0,40}\d[\w.-]{0,20}|(?:node|gpu|worker|host|compute|nid|cn)\w{0,20}\d\w{0,10}|"
-    r"\d{1,3}(?:\.\d{1,3}){3}|localhost): (?=\S))"
+    r"\d{1,3}(?:\.\d{1,3}){3}|localhost): )"
 )
 
 

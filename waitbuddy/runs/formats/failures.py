@@ -18,7 +18,7 @@ _HINT = re.compile(
     r"DistBackendError|unhandled cuda error|exitcode|Killed|killed by signal|Terminated|Segmentation fault|CANCELLED|oom[-_]kill|"
     r"exceeded memory limit|Invalid loss|is not finite|returned nan values|KeyboardInterrupt|SIGKILL|"
     r"Minimum loss scale reached|loss scale already at minimum|bus error|COMMAND_EXIT_CODE|return code|"
-    r"Error executing job|worker died|SIGTERM|death signal|got signal|\.py: error: |Hangup|Aborted|Illegal instruction|Floating point exception"
+    r"SIGINT|Error executing job|worker died|submitit ERROR|SIGTERM|death signal|got signal|\.py: error: |Hangup|Aborted|Illegal instruction|Floating point exception"
 )
 # The footer `script` (util-linux) writes when the command it recorded ends.
 _SCRIPT_EXIT = re.compile(r'Script done on .*\[COMMAND_EXIT_CODE="?(-?\d+)"?\]')
@@ -72,7 +72,8 @@ _TERMINATED = re.compile(
 _USAGE = re.compile(r"^\S{1,80}\.py: error: (.{1,200})")
 # Launchers that report a worker's end: DeepSpeed's, Hydra's, Ray's.
 _RETURN_CODE = re.compile(r"exits with return code = (-?\d+)")
-_LAUNCHER_FAILED = re.compile(r"Error executing job with overrides|A worker died or was killed")
+_LAUNCHER_FAILED = re.compile(
+    r"Error executing job with overrides|A worker died or was killed|submitit ERROR .{0,60}triggered an exception")
 _SEGFAULT = re.compile(r"(?:line \d+: +\d+ Segmentation fault|^Segmentation fault)")
 # A shell reporting its child's death by another signal: "line 57: 3698895 Hangup   ( cd ... )".
 _SHELL_SIGNAL = re.compile(r"line \d+: +\d+ (Hangup|Aborted|Bus error|Illegal instruction|Floating point exception)\b")
@@ -86,7 +87,8 @@ _NAN = re.compile(
     r"Function '(\w+)' returned nan values|Minimum loss scale reached|loss scale already at minimum",
     re.IGNORECASE,
 )
-_INTERRUPT = re.compile(r"^KeyboardInterrupt\b|Detected KeyboardInterrupt, attempting graceful shutdown")
+_INTERRUPT = re.compile(r"^KeyboardInterrupt\b|Detected KeyboardInterrupt, attempting graceful shutdown|"
+                        r"got signal: 2\b|Received 2 death signal|Signals\.SIGINT")
 _SHM = re.compile(r"Unexpected bus error encountered in worker")
 
 
@@ -205,7 +207,8 @@ class Tracebacks:
         if last.split(":", 1)[0].endswith("KeyboardInterrupt"):
             return Marker(INTERRUPTED, "interrupted (KeyboardInterrupt)", "interrupted")
         known = recognize(last)
-        if known is not None and known.error_kind in ("cuda_oom", "cuda_error", "nccl_timeout", "nan", "terminated"):
+        if known is not None and known.error_kind in ("cuda_oom", "cuda_error", "nccl_timeout", "nan", "terminated",
+                                                      "interrupted"):
             return Marker(known.kind, known.message, known.error_kind)
         message = safe_line(last, limit=200)
         if len(self._chain) > 1 and self._chain[0] != last:

@@ -49,7 +49,6 @@ _PHASE = re.compile(r"\s*(?P<phase>test(?:ing)?|eval(?:uat(?:e|ion|ing))?|valid(
 _PHASE_PREFIX = {"test": "test_", "eval": "eval_", "valid": "val_", "val": "val_"}
 _JSON_START = re.compile(r"[{]\s*\"")
 MAX_JSON_LENGTH = 64 * 1024
-_BRACKETED = re.compile(r"\([^()]{0,2000}\)|\{[^{}]{0,2000}\}|\[[^\[\]]{0,2000}\]")
 _RESULT = re.compile(r"loss|score|acc", re.IGNORECASE)
 _UNITS = {"epoch": "epoch", "step": "step", "batch": "step", "update": "step", "round": "round"}
 
@@ -130,6 +129,14 @@ def _eval_phase(line: str) -> str | None:
     return None
 
 
+def _outside_config(text: str) -> str:
+    """The text of a configuration line around its settings: 'best params: {...}, best score: 0.9'
+    keeps ', best score: 0.9'; a Namespace(...) leaves nothing."""
+    start = plan.config_start(text)
+    end = max(text.rfind(")"), text.rfind("}"), text.rfind("]")) + 1
+    return text[:start] + " " + (text[end:] if end > start else "")
+
+
 def _eval_names(metrics: dict[str, float], prefix: str) -> dict[str, float]:
     named = {}
     for name, value in metrics.items():
@@ -145,6 +152,7 @@ def _counts(line: str) -> tuple[tuple[float, float | None] | None, Progress | No
     """(epoch as (done, total), the loop's progress, an epoch label, that label's total)."""
     text = line[:2000]
     epoch = progress = label = label_total = None
+    word: str | None = None  # the word that named the loop's count ("step", "batch"), if any
     if match := _TWO_BRACKETS.search(text):
         label, label_total = float(match["e"]), float(match["et"])
         done, total = fields.count(match["n"]), fields.count(match["total"])
@@ -164,6 +172,7 @@ def _counts(line: str) -> tuple[tuple[float, float | None] | None, Progress | No
             epoch = (done, total)  # adjusted below once we know whether a step counter follows
         elif progress is None and total > 0:
             progress = Progress(done=done, total=total, unit=_UNITS.get(what, "iteration"))
+            word = what
     if epoch is not None:
         # "epoch 3/10 step 200/500": the third epoch is in progress; "epoch 3/10 loss=...": it ended;
         # "Starting epoch 3/10": it begins.
@@ -185,9 +194,11 @@ def _counts(line: str) -> tuple[tuple[float, float | None] | None, Progress | No
     if match := _BARE_EPOCH.search(text):
         label = float(match["e"])
         if progress is not None:
-            # A count with a total beside an epoch is the epoch's; one without is the run's step.
-            progress = Progress(done=progress.done, total=progress.total, unit=progress.unit,
-                                per_epoch=progress.total is not None)
+            # A count without a total beside an epoch is the run's step; a batch count is the
+            # epoch's; a step count with a total may be either ("[step=1010/15000,epoch=0]"): the
+            # run decides from whether it knows how many epochs there are.
+            per_epoch = False if progress.total is None else (True if word in ("batch", None) else None)
+            progress = Progress(done=progress.done, total=progress.total, unit=progress.unit, per_epoch=per_epoch)
     return None, progress, label, None
 
 
@@ -200,7 +211,7 @@ def recognize(line: str) -> Observation | None:
         # Settings are not metrics; a result printed beside them ("best params: {...}, best
         # score: 0.957") still is.
         found_plan = plan.read(line)
-        outside = _BRACKETED.sub(" ", line[:4000])
+        outside = _outside_config(line[:4000])
         results = {name: value for name, value in fields.pairs(outside, spaced=False).items() if _RESULT.search(name)}
         if not found_plan and not results:
             return None

@@ -19,13 +19,13 @@ from waitbuddy.runs.observe import COMPLETED, Marker, Observation, observation
 _HINT = re.compile(r"arly stopping|train|Train|TRAIN|complet|saved to|exits success|Optimization Finished|Namespace\(", re.ASCII)
 _ENDING = re.compile(
     r"\b(?:training (?:is )?(?:finished|complete[d]?|done|ended|over)\b(?! in (?:epoch|step))|"
-    r"finished training\b|end of training\b|total training time\b|done training\b|"
+    r"finished training\b|end of training\b|total training time\b|done training\b|overall training speed\b|"
     r"training completed? (?:in|after)\b|after training is done\b|"
     r"\d+ epochs? completed in\b|results saved to\b|optimization finished\b|"
     r"process \d+ exits successfully|stopping training early|training stopped early|epoch \d+: early stopping)",
     re.IGNORECASE,
 )
-_TRAINING_TIME = re.compile(r"^\W{0,3}training time:? \d", re.IGNORECASE)
+_TRAINING_TIME = re.compile(r"\W{0,3}training time:? \d", re.IGNORECASE)
 _START = re.compile(
     r"\*{3,} ?Running training ?\*{3,}|^\W{0,3}(?:start(?:ing)?|begin(?:ning)?) (?:the )?training\b|"
     r"Starting training from iteration|^Namespace\(",

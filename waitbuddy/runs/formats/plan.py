@@ -54,6 +54,12 @@ _NUMERIC = re.compile(NUMBER + r"%?$|[-+]?(?:nan|inf)$|\d[\d,.]*/\d[\d,.]*$|\[?[
 _YAML = re.compile(r"[ \t]{1,40}(?:- )?['\"]?(?P<key>[A-Za-z_][\w.-]{0,60})['\"]?[ \t]?:[ \t]{1,40}\S[^:]{0,200}$")
 
 
+def config_start(text: str) -> int:
+    """Where the settings of a configuration line begin (0 when they are not marked)."""
+    match = _CONFIG_LINE.search(text)
+    return match.start() if match else 0
+
+
 def is_config(line: str) -> bool:
     """Is this line configuration (to read a plan from), not metrics?"""
     head = line[:4000]
