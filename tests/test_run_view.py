@@ -156,3 +156,24 @@ async def test_the_x_axis_is_labelled_with_its_unit(unit):
         chart.series = {"loss": [(1, 2.0), (2, 1.0), (3, 0.5)]}
         await pilot.pause()
         assert re.search(rf"{unit} 1 … 3", chart.render().plain)
+
+
+async def test_e_explains_the_reading_and_escape_closes_it(store: Store, tmp_path: Path):
+    from waitbuddy.tui.screens.explain import ExplainScreen
+
+    log = tmp_path / "train.log"
+    log.write_text("Namespace(epochs=10, lr=0.1)\n"
+                   + "".join(f"Epoch {n:03d} loss {1 / n:.4f} | train 2.5s\x1b]2;pwned\x07\n" for n in range(1, 4)))
+    registry.add_watch(store, str(log))
+    app = make_app(store)
+    async with app.run_test(size=(100, 30)) as pilot:
+        screen = await open_run(pilot, app)
+        await pilot.press("e")
+        await wait_for(pilot, lambda: isinstance(app.screen, ExplainScreen))
+        text = lambda: str(app.screen.query_one("#explain-text", Static).content)  # noqa: E731
+        await wait_for(pilot, lambda: "plan" in text())
+        assert "10 epochs" in text() and 'line 1: "Namespace(epochs=10, lr=0.1)"' in text()
+        assert "line 4:" in text() and "[generic]" in text()
+        assert "\x1b" not in text() and "\x07" not in text()
+        await pilot.press("escape")
+        await wait_for(pilot, lambda: app.screen is screen)

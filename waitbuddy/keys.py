@@ -76,6 +76,9 @@ APP_KEYS: tuple[KeySpec, ...] = (
             scope="backlog"),
     KeySpec("close-run", "escape,q", "close", "Back to the dashboard", "Back", scope="run"),
     KeySpec("next-metric", "tab,c", "next_metric", "Chart the next metric", "Metric", scope="run"),
+    KeySpec("explain-run", "e", "explain", "Explain the reading: the line and recognizer behind each value",
+            "Explain", scope="run"),
+    KeySpec("close-explain", "escape,q,e", "dismiss", "Close the explanation", "Close", scope="explain"),
 )
 
 BINDING_IDS: frozenset[str] = frozenset(spec.id for spec in APP_KEYS)

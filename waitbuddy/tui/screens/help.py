@@ -21,7 +21,7 @@ BUILT_IN = (
 )
 
 
-SCOPE_TITLES = {"runs": "In Runs", "run": "In a run's view", "backlog": "In Backlog"}
+SCOPE_TITLES = {"runs": "In Runs", "run": "In a run's view", "explain": "In a run's explanation", "backlog": "In Backlog"}
 
 
 class HelpScreen(ModalScreen[None]):

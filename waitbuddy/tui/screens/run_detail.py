@@ -237,5 +237,10 @@ class RunScreen(Screen[None]):
             current = names.index(chart.metric) if chart.metric in names else 0
             chart.metric = names[(current + 1) % len(names)]
 
+    def action_explain(self) -> None:
+        from waitbuddy.tui.screens.explain import ExplainScreen
+
+        self.app.push_screen(ExplainScreen(self.path, self.run_name, self.stall_floor, self.extra_recognizers))
+
     def action_close(self) -> None:
         self.app.pop_screen()
