@@ -294,3 +294,18 @@ async def test_a_link_saved_by_another_process_appears(store: Store, monkeypatch
         with Store.open(store.path) as other:  # e.g. `waitbuddy add` in another tmux pane
             backlog.add_url(other, "https://example.com/from-elsewhere", fetch=False)
         await wait_for(pilot, lambda: [item.url for item in area.shown] == ["https://example.com/from-elsewhere"])
+
+
+async def test_a_file_broken_past_its_first_records_imports_nothing_from_the_key(store: Store, tmp_path):
+    # The key streams the file like `waitbuddy import`: an error at its end rolls everything back.
+    broken = tmp_path / "export.json"
+    records = ",".join(f'{{"url": "https://example.com/{n}", "title": "t{n}"}}' for n in range(3000))
+    broken.write_text(f"[{records}, {{\"url\": ")
+    app = make_app(store)
+    async with app.run_test(size=(100, 30)) as pilot:
+        await open_backlog(app, pilot)
+        await pilot.press("I")
+        app.screen.query_one(Input).value = str(broken)
+        await pilot.press("enter")
+        await pilot.pause(1.0)
+        assert backlog.load_items(store) == []

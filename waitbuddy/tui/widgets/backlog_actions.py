@@ -151,15 +151,17 @@ class BacklogActions:
     def _import(self, path: str) -> backlog.Undo | str:  # on the store thread
         from pathlib import Path
 
-        from waitbuddy.reading.importers import parse_file
+        from waitbuddy.reading.importers import stream_file
         from waitbuddy.reading.model import ImportFailed
 
         try:
-            parsed = parse_file(Path(path))
+            # As `waitbuddy import` does: bookmarks are read as they are stored, in one
+            # transaction (a problem further into the file writes nothing).
+            parsed = stream_file(Path(path))
+            report = backlog.import_bookmarks(self.store, parsed, source=parsed.format,
+                                              fetch=self.config.backlog.fetch == "all")
         except ImportFailed as exc:
             raise ValueError(str(exc)) from None
-        report = backlog.import_bookmarks(self.store, parsed, source=parsed.format,
-                                          fetch=self.config.backlog.fetch == "all")
         lines = [f"{Path(path).name} ({parsed.format}): {report.summary()}"]
         lines += [f"line {invalid.line}: {invalid.reason}" for invalid in report.invalid[:3]]
         self.app.call_from_thread(self.notify, "\n".join(lines), markup=False, timeout=15)
