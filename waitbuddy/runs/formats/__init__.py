@@ -8,6 +8,7 @@ import re
 from collections.abc import Callable
 
 from waitbuddy.runs.formats import (
+    deepspeed,
     detectron2,
     fairseq,
     gbdt,
@@ -42,14 +43,15 @@ RECOGNIZERS: tuple[tuple[str, Recognizer], ...] = (
     ("timm", timm.recognize),
     ("mmlab", mmlab.recognize),
     ("megatron", megatron.recognize),
+    ("deepspeed", deepspeed.recognize),
     ("fairseq", fairseq.recognize),
     ("yolo", yolo.recognize),
     ("tqdm", tqdm.recognize),
     ("generic", generic.recognize),
 )
 
-MODULES = (hf, keras, lightning, gbdt, optuna, sklearn, detectron2, metriclogger, timm, mmlab, megatron, fairseq, yolo,
-           tqdm, generic, lifecycle)
+MODULES = (hf, keras, lightning, gbdt, optuna, sklearn, detectron2, metriclogger, timm, mmlab, megatron, deepspeed,
+           fairseq, yolo, tqdm, generic, lifecycle)
 
 
 # What launchers put before each line of a rank's output: torch's "[rank3]:", "rank0:", torchrun's
