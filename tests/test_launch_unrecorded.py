@@ -142,7 +142,7 @@ def test_the_exit_file_holds_the_outcome(tmp_path, read_only, capsys):
     assert [path.name for path in tmp_path.iterdir() if path.name.startswith(".")] == [
         ".train.log.waitbuddy-exit.json"]  # no temporary file left behind
     snapshot = read_once(log).snapshot(time.time())
-    assert snapshot["status"] == "failed" and snapshot["exit_signal"] == 15
+    assert snapshot["status"] == "interrupted" and snapshot["exit_signal"] == 15  # SIGTERM: terminated
 
 
 def test_a_command_that_cannot_start_leaves_its_exit_too(tmp_path, read_only, capsys):

@@ -16,6 +16,7 @@ does not depend on how the bytes were chunked.
 
 from __future__ import annotations
 
+import functools
 import math
 import re
 from collections import deque
@@ -397,17 +398,17 @@ class Run:
             self.soft_complete = position.complete()
         elif found.progress is None and (found.epoch is not None or found.epoch_end) and position.progress is None:
             self.soft_complete = position.complete()  # "Epoch 1000 loss 0.05" of 1000 planned
-        for name, value in found.metrics.items():
-            name = safe_line(name, limit=64)  # JSON-line keys are arbitrary text
+        for raw_name, value in found.metrics.items():
+            name, direction = _metric_name(raw_name)
             self._settled_metrics[name] = value
             self._live_metrics.pop(name, None)
-            direction = best_direction(name)
             if direction and math.isfinite(value):
                 current = self.best.get(name)
                 if current is None or (value - current) * direction > 0:
                     self.best[name] = value
             self.history.setdefault(name, History()).add(position.x, value)
-            self._note(f"metric:{name}")
+            if self.explained is not None:
+                self._note(f"metric:{name}")
             self._check_finite(name, value, settled=True)
         if found.marker is not None:
             self._marker(found.marker)
@@ -579,6 +580,13 @@ class Run:
             elif self.ended_at is None:
                 self.ended_at = self.updated_at
             self._version += 1
+
+
+@functools.lru_cache(maxsize=1024)
+def _metric_name(name: str) -> tuple[str, int]:
+    """The name as shown (JSON-line keys are arbitrary text) and which way is better."""
+    shown = safe_line(name, limit=64)
+    return shown, best_direction(shown)
 
 
 def _as_evaluation(found: Observation) -> Observation:

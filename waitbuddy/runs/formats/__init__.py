@@ -38,6 +38,8 @@ RECOGNIZERS: tuple[tuple[str, Recognizer], ...] = (
     ("gbdt", gbdt.recognize),
     ("optuna", optuna.recognize),
     ("sklearn", sklearn.recognize),
+    # tqdm's bar (the bulk of most logs) before the families whose lines never carry one.
+    ("tqdm", tqdm.recognize),
     ("detectron2", detectron2.recognize),
     ("metriclogger", metriclogger.recognize),
     ("timm", timm.recognize),
@@ -46,7 +48,6 @@ RECOGNIZERS: tuple[tuple[str, Recognizer], ...] = (
     ("deepspeed", deepspeed.recognize),
     ("fairseq", fairseq.recognize),
     ("yolo", yolo.recognize),
-    ("tqdm", tqdm.recognize),
     ("generic", generic.recognize),
 )
 
@@ -82,6 +83,14 @@ def recognize(line: str, extra: tuple[Recognizer, ...] = ()) -> Observation | No
     return recognize_named(line, extra)[1]
 
 
+# A log repeats a few shapes of line with different numbers ("step 120/5000 loss=0.31"): which
+# recognizer read a shape last time is tried first (the ones before it did not know the shape).
+_DIGITS = re.compile(r"\d+")
+_SHAPES: dict[str, int] = {}
+_SHAPES_LIMIT = 4096
+_SHAPE_COLUMNS = 160
+
+
 def recognize_named(line: str, extra: tuple[Recognizer, ...] = ()) -> tuple[str | None, Observation | None]:
     """(the recognizer's name, what it read) for ``line``; a user's format is "format: NAME"."""
     if _NOT_PROGRESS.match(line):
@@ -89,7 +98,18 @@ def recognize_named(line: str, extra: tuple[Recognizer, ...] = ()) -> tuple[str 
     for user_recognizer in extra:
         if (found := user_recognizer(line)) is not None:
             return f"format: {found.framework}", found
-    for name, recognizer in RECOGNIZERS:
+    shape = _DIGITS.sub("0", line[:_SHAPE_COLUMNS]) if len(line) <= _SHAPE_COLUMNS else None
+    start = _SHAPES.get(shape, 0) if shape is not None else 0
+    if start:
+        name, recognizer = RECOGNIZERS[start]
         if (found := recognizer(line)) is not None:
             return name, found
+    for index, (name, recognizer) in enumerate(RECOGNIZERS):
+        if index != start or not start:
+            if (found := recognizer(line)) is not None:
+                if shape is not None and index:
+                    if len(_SHAPES) >= _SHAPES_LIMIT:
+                        _SHAPES.clear()
+                    _SHAPES[shape] = index
+                return name, found
     return None, None

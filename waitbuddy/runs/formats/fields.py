@@ -107,7 +107,9 @@ def pairs(line: str, *, spaced: bool = True) -> dict[str, float]:
         if _not_a_metric(key):
             continue
         found[normalize(_whole_name(text, match.start("key"), key))] = number
-    if spaced:
+    if spaced and not any("loss" in name.lower() for name in found):
+        # (a line that writes its loss as key=value or key: value writes its other metrics so too;
+        # one that does not may write "loss 0.41" beside "train accuracy: 80.4%")
         for match in _SPACED.finditer(text):
             key = match["key"]
             if (key.lower() in PROGRESS_KEYS or not metric_like(key) or _overlaps(match.span(), taken)

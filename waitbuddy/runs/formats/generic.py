@@ -118,7 +118,12 @@ _PHASE_INLINE = re.compile(
 _STARTING = re.compile(r"(?:start(?:ing)?|begin(?:ning)?|running)\s+epoch\b", re.IGNORECASE)
 
 
+_PHASE_HINT = re.compile(r"val|eval|test", re.IGNORECASE)
+
+
 def _eval_phase(line: str) -> str | None:
+    if not _PHASE_HINT.search(line, 0, 400):
+        return None
     match = _PHASE.match(line, message_start(line), 400) or _PHASE_INLINE.match(line, 0, 200)
     if match is None:
         return None
@@ -153,6 +158,8 @@ def _counts(line: str) -> tuple[tuple[float, float | None] | None, Progress | No
     text = line[:2000]
     epoch = progress = label = label_total = None
     word: str | None = None  # the word that named the loop's count ("step", "batch"), if any
+    if "/" not in text:
+        return _bare_counts(text)
     if match := _TWO_BRACKETS.search(text):
         label, label_total = float(match["e"]), float(match["et"])
         done, total = fields.count(match["n"]), fields.count(match["total"])
@@ -186,12 +193,26 @@ def _counts(line: str) -> tuple[tuple[float, float | None] | None, Progress | No
         done, total = fields.count(match["n"]), fields.count(match["total"])
         if done is not None and total:
             progress = Progress(done=done, total=total, unit="step")
-    if progress is None and (match := _BARE_COUNT.search(text)):
+    if progress is None:
+        return _bare_counts(text)
+    return _with_epoch_label(text, progress, word)
+
+
+def _bare_counts(text: str) -> tuple[None, Progress | None, float | None, None]:
+    """Counters without a total: "iter: 3999", "step 57350 |", and an epoch label."""
+    progress = None
+    if match := _BARE_COUNT.search(text):
         done = fields.count(match["n"])
         if done is not None:
             what = match["what"].lower()
             progress = Progress(done=done, total=None, unit="iteration" if what.startswith("iter") else "step")
-    if match := _BARE_EPOCH.search(text):
+    return _with_epoch_label(text, progress, None)
+
+
+def _with_epoch_label(text: str, progress: Progress | None, word: str | None
+                      ) -> tuple[None, Progress | None, float | None, None]:
+    label = None
+    if ("poch" in text or "POCH" in text) and (match := _BARE_EPOCH.search(text)):
         label = float(match["e"])
         if progress is not None:
             # A count without a total beside an epoch is the run's step; a batch count is the
@@ -207,18 +228,20 @@ def recognize(line: str) -> Observation | None:
     if text.endswith("}") and (text.startswith("{") or '{"' in text[:400]) and '"' in text:
         if (found := json_object(text)) is not None:
             return found
-    if plan.is_config(line):
+    epoch, progress, label, label_total = _counts(line)
+    counted = (epoch is not None and epoch[1] is not None) or (progress is not None and progress.total is not None)
+    # A line with an N/M counter is the run's, not its configuration (which never counts).
+    if not counted and plan.is_config(line):
         # Settings are not metrics; a result printed beside them ("best params: {...}, best
         # score: 0.957") still is.
-        found_plan = plan.read(line)
+        found_plan = plan.read(line, config=True)
         outside = _outside_config(line[:4000])
         results = {name: value for name, value in fields.pairs(outside, spaced=False).items() if _RESULT.search(name)}
         if not found_plan and not results:
             return None
         return observation(framework="generic", plan=found_plan, metrics=results)
-    if found_plan := plan.read(line):
+    if not counted and (found_plan := plan.read(line, config=False)):
         return observation(framework="generic", plan=found_plan)
-    epoch, progress, label, label_total = _counts(line)
     metrics = fields.pairs(line)
     if epoch is None and progress is None and label is None:
         if not any(fields.metric_like(name) for name in metrics):

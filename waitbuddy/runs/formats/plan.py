@@ -63,6 +63,8 @@ def config_start(text: str) -> int:
 def is_config(line: str) -> bool:
     """Is this line configuration (to read a plan from), not metrics?"""
     head = line[:4000]
+    if "=" not in head and ":" not in head and "." not in head:
+        return False
     if _CONFIG_LINE.search(head):
         return True
     if len(_ENV_PAIR.findall(head)) >= 1 and not _has_loss(head):
@@ -83,17 +85,23 @@ def _has_loss(text: str) -> bool:
     return "loss" in text.lower()
 
 
-def read(line: str) -> dict[str, float]:
-    """The plan a configuration line or banner tells: {"epochs": E, "steps": S}, maybe empty."""
+_BANNER_HINT = re.compile(r"epoch|step|iter|update", re.IGNORECASE)
+
+
+def read(line: str, *, config: bool | None = None) -> dict[str, float]:
+    """The plan a configuration line or banner tells: {"epochs": E, "steps": S}, maybe empty.
+    ``config``: whether the line is configuration, when the caller knows already."""
     plan: dict[str, float] = {}
     head = line[:8000]
+    if not _BANNER_HINT.search(head):
+        return plan
     for pattern, what in _BANNERS:
         if match := pattern.search(head):
             kind = what or ("epochs" if match.group(2).lower().startswith("epoch") else "steps")
             value = _int(match.group(1))
             if value:
                 plan.setdefault(kind, value)
-    if plan or is_config(line):
+    if plan or (is_config(line) if config is None else config):
         for match in _PLAN_PAIR.finditer(head):
             key = match["key"].lower()
             value = _int(match["value"])

@@ -38,6 +38,8 @@ class Tables:
 
     def header(self, line: str) -> bool:
         """A settled line: remember it if it is a table's header."""
+        if line.lstrip()[:5].lower() not in ("epoch", "class"):
+            return False
         cells = _cells(_before_bar(line))
         if not 3 <= len(cells) <= 16 or not all(_WORD.fullmatch(cell) for cell in cells):
             return False

@@ -6,6 +6,7 @@ is then matched at a fixed position; no pattern scans the free-text description.
 
 from __future__ import annotations
 
+import functools
 import re
 
 from waitbuddy.runs.observe import Observation, Progress, observation, parse_duration, parse_number
@@ -50,11 +51,17 @@ def _unit_of(rate_unit: str) -> str:
 
 def _describe(desc: str, postfix: str | None) -> tuple[dict, bool | None, str | None, bool, str]:
     """From the description: epoch fields, per-epoch flag, loop kind, eval flag, framework."""
+    framework = "lightning" if postfix and "v_num=" in postfix else "tqdm"
+    epoch, per_epoch, loop, not_training = _read_description(desc[-200:], framework)
+    return dict(epoch), per_epoch, loop, not_training, framework
+
+
+@functools.lru_cache(maxsize=512)
+def _read_description(tail: str, framework: str) -> tuple[dict, bool | None, str | None, bool]:
+    """A bar's description is redrawn unchanged with every frame: read it once."""
     epoch: dict = {}
     per_epoch = None
     loop = None
-    framework = "lightning" if postfix and "v_num=" in postfix else "tqdm"
-    tail = desc[-200:]
     if match := _EPOCH_IN_DESC.search(tail):
         number, total = int(match.group(1)), match.group(2)
         per_epoch = True
@@ -67,7 +74,7 @@ def _describe(desc: str, postfix: str | None) -> tuple[dict, bool | None, str | 
     elif _EPOCHS_LOOP.search(tail):
         loop = "epoch"  # `for epoch in tqdm(range(5), desc="epochs")`: the bar counts epochs
     not_training = bool(_EVAL_DESC.search(tail)) or (not epoch and loop is None and bool(_SETUP_DESC.search(tail)))
-    return epoch, per_epoch, loop, not_training, framework
+    return epoch, per_epoch, loop, not_training
 
 
 def recognize(line: str) -> Observation | None:
