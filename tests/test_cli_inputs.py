@@ -159,6 +159,28 @@ def test_status_of_an_empty_directory_is_an_error(tmp_path: Path, data: Path, ca
                                        "--wait waits for one\n")
 
 
+def test_status_of_a_directory_it_cannot_list_is_one_line_and_the_others_are_read(
+    tmp_path: Path, data: Path, capsys, monkeypatch,
+):
+    locked, ok = tmp_path / "locked", tmp_path / "ok"
+    locked.mkdir()
+    (locked / "train.log").write_text(FAILED_LOG)
+    ok.mkdir()
+    (ok / "train.log").write_text(FAILED_LOG)
+    real = os.scandir
+
+    def scandir(path="."):  # chmod 0 does not stop root, which CI runs as
+        if os.fspath(path) == str(locked):
+            raise PermissionError(13, "Permission denied", os.fspath(path))
+        return real(path)
+
+    monkeypatch.setattr(os, "scandir", scandir)
+    assert main(["status", "--json", str(locked), str(ok)]) == 1
+    captured = capsys.readouterr()
+    assert captured.err == f"waitbuddy: {locked}: cannot list the directory: Permission denied\n"
+    assert [json.loads(line)["path"] for line in captured.out.splitlines()] == [str(ok / "train.log")]
+
+
 def appear_later(path: Path, text: str, seconds: float = 0.6) -> threading.Thread:
     def write() -> None:
         time.sleep(seconds)

@@ -338,17 +338,22 @@ def _absolute(pattern: str) -> str:
 def _status_targets(patterns: list[str]) -> tuple[list[tuple[str, str | None]], int]:
     """The logs each PATH, DIR or GLOB names now, and the exit status its problems call for
     (each problem is reported on stderr; the other paths are still read)."""
-    from waitbuddy.runs.targets import unfollowable
+    from waitbuddy.runs.targets import cannot_list, unfollowable
     from waitbuddy.runs.watcher import expand
 
     targets: list[tuple[str, str | None]] = []
     status = EXIT_OK
     for pattern in patterns:
-        if (problem := unfollowable(pattern, missing_ok=False, empty_ok=False)) is not None:
+        try:
+            problem = unfollowable(pattern, missing_ok=False, empty_ok=False)
+            found = [] if problem is not None else expand(pattern)
+        except OSError as exc:  # made unreadable between the two looks
+            problem = cannot_list(pattern, exc)
+        if problem is not None:
             _error(problem.message)
             status = max(status, _exit_status(problem))
             continue
-        targets += [(path, None) for path in expand(pattern)]
+        targets += [(path, None) for path in found]
     return targets, status
 
 

@@ -58,6 +58,12 @@ class Unfollowable:
     permanent: bool  # a FIFO never becomes a log; a missing path or an empty directory may fill later
 
 
+def cannot_list(pattern: str, exc: OSError) -> Unfollowable:
+    """A directory (or a glob's) that cannot be listed (no read permission, a symlink loop)."""
+    where = safe_line(exc.filename if isinstance(exc.filename, str) else pattern, limit=500)
+    return Unfollowable(f"{where}: cannot list the directory: {exc.strerror or exc}", False)
+
+
 def unfollowable(pattern: str, *, missing_ok: bool, empty_ok: bool) -> Unfollowable | None:
     """Why ``pattern`` (absolute) cannot be followed, or None.
 
@@ -71,8 +77,11 @@ def unfollowable(pattern: str, *, missing_ok: bool, empty_ok: bool) -> Unfollowa
     if (reason := check_target(pattern)) is not None:
         return Unfollowable(f"{shown}: {reason}; only log files, directories and globs can be watched", True)
     if is_pattern(pattern) or os.path.isdir(pattern):
-        if empty_ok or expand(pattern):
-            return None
+        try:
+            if empty_ok or expand(pattern):
+                return None
+        except OSError as exc:  # a directory we may not list: may change, like a missing log
+            return cannot_list(pattern, exc)
         where = f"match {shown}" if is_pattern(pattern) else f"in {shown}"
         kinds = ", ".join(f"*{suffix}" for suffix in LOG_SUFFIXES)
         return Unfollowable(f"no logs {where} ({kinds}); --wait waits for one", False)
