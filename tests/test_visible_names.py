@@ -40,3 +40,30 @@ def test_a_newline_in_a_file_name_cannot_fake_a_status_line(tmp_path):
     assert "job\\n✔ other" in plain.stdout
     (item,) = [json.loads(line) for line in run_cli("status", "--json", str(log)).stdout.splitlines()]
     assert item["path"] == str(log)  # the JSON keeps the real name (json escapes it)
+
+
+@pytest.mark.parametrize("value", [
+    {"path": "/runs/\x9b2J\x85x\x7f.log", "name": "ünïcode ✓ \x80\x9f"},
+    {"path": b"/runs/\x9b\xff.log".decode("utf-8", "surrogateescape")},  # C1 beside bytes that are not UTF-8
+])
+def test_json_lines_escape_c1_controls_and_read_back_the_same(value):
+    from waitbuddy.runs.commands import json_line
+
+    line = json_line(value)
+    assert not any("\x7f" <= char <= "\x9f" for char in line), line
+    assert json.loads(line) == value
+
+
+def test_an_8_bit_csi_in_a_name_never_reaches_json_output_raw(tmp_path):
+    log = tmp_path / "job\x9b2J\x85.log"
+    log.write_text("step 5/10 loss=0.5\nTraceback (most recent call last):\n  File \"t.py\", line 1\nValueError: x\n")
+    env = {"WAITBUDDY_DATA_DIR": str(tmp_path / "data")}
+    status = run_cli("status", "--json", str(log), env=env)
+    assert status.returncode == 0, status.stderr
+    assert "\\u009b2J\\u0085" in status.stdout and "\x9b" not in status.stdout
+    assert json.loads(status.stdout)["path"] == str(log)
+    watched = run_cli("watch", "--json", "--until-done", "--remember", str(log), env=env)
+    assert "\x9b" not in watched.stdout and json.loads(watched.stdout.splitlines()[0])["path"] == str(log)
+    runs = run_cli("runs", "--json", env=env)
+    assert runs.returncode == 0, runs.stderr
+    assert "\x9b" not in runs.stdout and json.loads(runs.stdout)["path"] == str(log)

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import argparse
-import json
 import os
 import sys
 import tempfile
@@ -15,6 +14,7 @@ from waitbuddy.reading import backlog
 from waitbuddy.reading.model import KINDS, PRIORITY_MAX, STATUSES, Item
 from waitbuddy.reading.present import describe, item_json, item_line
 from waitbuddy.reading.query import SORTS, QueryError, parse_query, select
+from waitbuddy.runs.commands import json_line  # the one JSON writer of the CLI
 from waitbuddy.store import Store
 from waitbuddy.text import safe_line
 
@@ -165,7 +165,7 @@ def cmd_backlog(args: argparse.Namespace, where: Paths, config: Config) -> int:
     now = backlog.utc_now()
     chosen = select(items, query, sort=args.sort, now=now)[: args.limit]
     for item in chosen:
-        _print(json.dumps(item_json(item), ensure_ascii=False) if args.json else item_line(item, now))
+        _print(json_line(item_json(item)) if args.json else item_line(item, now))
     if not chosen and not args.json:
         print("no items match" if items else "the backlog is empty: `waitbuddy add URL` or `waitbuddy import FILE`",
               file=sys.stderr)

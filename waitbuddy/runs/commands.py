@@ -131,13 +131,20 @@ def _interval(value: str) -> float:
 
 
 _SURROGATE = re.compile("[\ud800-\udfff]")
+# json.dumps escapes only C0 controls; DEL and C1 (U+0080-U+009F, such as the 8-bit CSI U+009B)
+# would reach a terminal raw. In JSON text they can only stand inside strings, so escaping them
+# anywhere in the text is safe.
+_RAW_CONTROLS = re.compile("[\x7f-\x9f]")
 
 
 def json_line(value: object) -> str:
-    """One JSON object as text any terminal or pipe takes: UTF-8 text as itself, but a path that
-    is not UTF-8 (its bytes held as surrogates) as \\udcXX escapes, which read back the same."""
+    """One JSON object as text any terminal or pipe takes: UTF-8 text as itself, but DEL and C1
+    controls as \\u0080..\\u009f, and a path that is not UTF-8 (its bytes held as surrogates) as
+    \\udcXX escapes; every value reads back the same."""
     text = json.dumps(value, ensure_ascii=False)
-    return json.dumps(value) if _SURROGATE.search(text) else text
+    if _SURROGATE.search(text):
+        text = json.dumps(value)
+    return _RAW_CONTROLS.sub(lambda match: f"\\u{ord(match.group()):04x}", text)
 
 
 def _error(message: str) -> None:
