@@ -12,19 +12,24 @@ import re
 from waitbuddy.runs.observe import COMPLETED, FAILED, INTERRUPTED, Marker
 from waitbuddy.text import safe_line
 
-# One cheap search decides whether a piece of text needs the detailed patterns at all: literal
-# words, looked for with str.find (far faster than one regex of many alternatives over the raw
-# text of a long read), then the regex only around the words found.
+# Two cheap searches decide whether a piece of text needs the detailed patterns at all: a few
+# literal words every marker contains, looked for with str.find (far faster than one regex of
+# many alternatives over the raw text of a long read); then the hint regex, only if one is there.
 _HINT_WORDS = (
-    "exit status", "exit code", "exited with", "finished with status", "out of memory", "Out Of Memory", "CUDA error",
-    "CUBLAS_STATUS", "cuDNN error", "Watchdog caught", "ProcessGroupNCCL", "DistBackendError", "unhandled cuda error",
-    "exitcode", "Killed", "killed by signal", "Terminated", "Segmentation fault", "CANCELLED", "oom-kill", "oom_kill",
-    "exceeded memory limit", "Invalid loss", "is not finite", "returned nan values", "KeyboardInterrupt", "SIGKILL",
-    "Minimum loss scale reached", "loss scale already at minimum", "bus error", "COMMAND_EXIT_CODE", "return code",
-    "SIGINT", "Error executing job", "worker died", "submitit ERROR", "SIGTERM", "death signal", "got signal",
-    ".py: error: ", "Hangup", "Aborted", "Illegal instruction", "Floating point exception",
+    "exit", "EXIT", "with status", "emory", "CUDA", "cuda", "CUBLAS", "cuDNN", "Watchdog", "NCCL", "DistBackend", "Kill",
+    "kill", "SIG", "Terminated", "Segmentation", "CANCELLED", "Invalid loss", "not finite", "nan values", "Interrupt",
+    "loss scale", "bus error", "return code", "Error executing", "worker died", "submitit", "signal", ".py: error: ",
+    "Hangup", "Aborted", "Illegal instruction", "Floating point",
 )
-_HINT = re.compile("|".join(re.escape(word) for word in _HINT_WORDS))
+_HINT = re.compile(
+    r"exit status|exit code|exited with|finished with status|out of memory|Out Of Memory|CUDA error|CUBLAS_STATUS|"
+    r"cuDNN error|Watchdog caught|ProcessGroupNCCL|DistBackendError|unhandled cuda error|exitcode|Killed|"
+    r"killed by signal|Terminated|Segmentation fault|CANCELLED|oom[-_]kill|exceeded memory limit|Invalid loss|"
+    r"is not finite|returned nan values|KeyboardInterrupt|SIGKILL|Minimum loss scale reached|"
+    r"loss scale already at minimum|bus error|COMMAND_EXIT_CODE|return code|SIGINT|Error executing job|worker died|"
+    r"submitit ERROR|SIGTERM|death signal|got signal|\.py: error: |Hangup|Aborted|Illegal instruction|"
+    r"Floating point exception"
+)
 
 
 def _hinted(text: str) -> bool:
