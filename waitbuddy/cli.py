@@ -13,6 +13,7 @@ from collections.abc import Sequence
 
 from waitbuddy import __version__, config, keys, paths
 from waitbuddy.store import THEME_SETTING, Store, StoreError
+from waitbuddy.text import safe_line
 
 EXIT_OK = 0
 EXIT_USAGE = 2  # bad config, bad arguments, unusable database: the user has to fix something
@@ -242,7 +243,8 @@ def check_theme(loaded: config.Config) -> None:
     if loaded.ui.theme not in BUILTIN_THEMES:
         raise config.ConfigError.for_key(
             loaded.path, "ui", "theme",
-            f'unknown theme "{loaded.ui.theme}"' + config.suggest(loaded.ui.theme, BUILTIN_THEMES)
+            f"unknown theme {json.dumps(safe_line(loaded.ui.theme, limit=60), ensure_ascii=False)}"
+            + config.suggest(loaded.ui.theme, BUILTIN_THEMES)
             + f" (themes: {', '.join(sorted(BUILTIN_THEMES))})",
         )
 

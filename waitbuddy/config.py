@@ -13,7 +13,9 @@ from __future__ import annotations
 import difflib
 import json
 import math
+import os
 import re
+import stat
 import tomllib
 from collections.abc import Mapping
 from dataclasses import dataclass, field, fields, is_dataclass
@@ -23,6 +25,15 @@ from typing import Any
 
 from waitbuddy import keys
 from waitbuddy.text import openable_url, safe_line
+
+# Real configs are a few KB. A file past MAX_FILE_BYTES is refused unread; within it, more than
+# MAX_SETTINGS_CHARS besides comments and blank lines is refused before tomllib sees it (a 10 MB
+# string costs it ~0.5 GB). A dotted key deeper than MAX_KEY_DEPTH (nothing in the schema nests
+# past three) is refused first too: tomllib's cost grows with the square of the depth.
+MAX_FILE_BYTES = 64 << 20
+MAX_SETTINGS_CHARS = 1 << 20
+MAX_KEY_DEPTH = 64
+MESSAGE_LIMIT = 1000  # a problem's message, whatever it quotes
 
 LAYOUTS = ("auto", "stacked", "side-by-side")
 SIDE_BY_SIDE_MIN_WIDTH = 160
@@ -227,8 +238,8 @@ class ConfigError(Exception):
     def for_key(cls, path: Path, table: str, key: str, message: str) -> ConfigError:
         """A problem found after loading (e.g. a theme Textual lacks), located in the file."""
         try:
-            line = _Locator(path.read_text(encoding="utf-8"))(table, key)
-        except (OSError, UnicodeDecodeError):
+            line = _Locator(_read(path).decode("utf-8"))(table, key)
+        except (OSError, UnicodeDecodeError, ConfigError):
             line = None
         return cls(path, [Problem(f"[{table}] {key}", message, line)])
 
@@ -237,14 +248,16 @@ class ConfigError(Exception):
         for problem in self.problems:
             place = f"{self.path}:{problem.line}" if problem.line else f"{self.path}"
             where = f" {problem.where}:" if problem.where else ""
-            lines.append(f"{place}:{where} {problem.message}")
+            message = problem.message if len(problem.message) <= MESSAGE_LIMIT else \
+                problem.message[: MESSAGE_LIMIT - 1] + "\u2026"
+            lines.append(f"{place}:{where} {message}")
         return "\n".join(lines)
 
 
 def load(path: Path, *, must_exist: bool = False) -> Config:
     """Read and validate ``path``. A missing file means defaults unless ``must_exist``."""
     try:
-        data = path.read_bytes()
+        data = _read(path)
     except FileNotFoundError:
         if must_exist:
             raise ConfigError(path, [Problem("", "config file not found")]) from None
@@ -254,6 +267,66 @@ def load(path: Path, *, must_exist: bool = False) -> Config:
     except OSError as exc:
         raise ConfigError(path, [Problem("", f"cannot read: {exc.strerror or exc}")]) from None
     return parse(data, path)
+
+
+def _read(path: Path) -> bytes:
+    """The bytes of a config file. Anything but a regular file is refused without being opened
+    (a FIFO blocks until a writer comes, /dev/zero never ends), and a file too big to be a config
+    without being read; raises OSError for the caller to word."""
+    from waitbuddy.runs.targets import special_kind
+
+    info = os.stat(path)
+    if stat.S_ISDIR(info.st_mode):
+        raise IsADirectoryError(path)
+    if kind := special_kind(info.st_mode):
+        raise ConfigError(path, [Problem("", f"not a regular file ({kind}), expected a TOML file")])
+    if info.st_size > MAX_FILE_BYTES:
+        raise ConfigError(path, [_too_big(info.st_size)])
+    # O_NONBLOCK: should a FIFO be swapped in after the stat, opening it does not wait for a writer.
+    fd = os.open(path, os.O_RDONLY | os.O_NONBLOCK | getattr(os, "O_CLOEXEC", 0))
+    with os.fdopen(fd, "rb") as file:
+        if kind := special_kind(os.fstat(fd).st_mode):
+            raise ConfigError(path, [Problem("", f"not a regular file ({kind}), expected a TOML file")])
+        data = file.read(MAX_FILE_BYTES + 1)
+    if len(data) > MAX_FILE_BYTES:
+        raise ConfigError(path, [_too_big(len(data))])
+    return data
+
+
+def _too_big(size: int) -> Problem:
+    return Problem("", f"{size / (1 << 20):.0f} MiB is too big to be a config (at most {MAX_FILE_BYTES >> 20} MiB, "
+                       "comments included); a config is a few KB")
+
+
+_NOT_SETTINGS = re.compile(r"^[ \t]*(?:#[^\n]*)?(?:\n|\Z)", re.MULTILINE)  # blank and comment lines
+
+
+def _precheck(text: str) -> Problem | None:
+    """What tomllib should not be given: too much text besides comments, or a dotted key so deep
+    it costs seconds and gigabytes. Cheap scans; the line is found only when something is wrong."""
+    if len(text) > MAX_SETTINGS_CHARS and len(_NOT_SETTINGS.sub("", text)) > MAX_SETTINGS_CHARS:
+        total = 0
+        for number, line in enumerate(text.split("\n"), start=1):
+            if not _NOT_SETTINGS.fullmatch(line):
+                total += len(line) + 1
+            if total > MAX_SETTINGS_CHARS:
+                return Problem("", f"too big to be a config: past {MAX_SETTINGS_CHARS >> 20} MiB of settings by this "
+                                   "line (comments aside); a config is a few KB", number)
+    if text.count(".") > MAX_KEY_DEPTH:
+        for number, line in enumerate(text.split("\n"), start=1):
+            if line.count(".") <= MAX_KEY_DEPTH:
+                continue
+            stripped = line.lstrip()
+            if stripped.startswith("["):  # a [table.header] or [[array.header]]
+                head = stripped.split("]", 1)[0]
+            elif "=" in stripped and not stripped.startswith("#"):
+                head = stripped.split("=", 1)[0]  # a dotted.key = value
+            else:
+                continue
+            if (depth := head.count(".") + 1) > MAX_KEY_DEPTH:
+                return Problem("", f"a key {depth} levels deep (at most {MAX_KEY_DEPTH}); nothing in a config "
+                                   "nests that deep", number)
+    return None
 
 
 def parse(data: bytes | str, path: Path | str = "config.toml") -> Config:
@@ -267,6 +340,8 @@ def parse(data: bytes | str, path: Path | str = "config.toml") -> Config:
             raise ConfigError(path, [Problem("", "not UTF-8 text (TOML files must be UTF-8)", line)]) from None
     else:
         text = data
+    if (problem := _precheck(text)) is not None:
+        raise ConfigError(path, [problem])
     try:
         raw = tomllib.loads(text)
     except tomllib.TOMLDecodeError as exc:
@@ -291,7 +366,7 @@ def parse(data: bytes | str, path: Path | str = "config.toml") -> Config:
     for name, cls in _SECTIONS.items():
         table = raw.get(name, {})
         if not isinstance(table, dict):
-            problems.append(Problem(f"[{name}]", f"expected a table, got {_show(table)}", locate(None, name)))
+            problems.append(Problem(f"[{name}]", f"expected a table, got {_show(table)}", locate.table(None, name)))
             continue
         sections[name] = _build(cls, name, table, problems, locate)
 
@@ -316,7 +391,7 @@ def _build(cls: Any, section: str, table: dict[str, Any], problems: list[Problem
             continue
         if is_dataclass(spec.default_factory() if callable(spec.default_factory) else None):
             if not isinstance(value, dict):
-                problems.append(Problem(where, f"expected a table, got {_show(value)}", locate(section, key)))
+                problems.append(Problem(where, f"expected a table, got {_show(value)}", locate.table(section, key)))
                 continue
             values[key] = _build(spec.default_factory(), f"{section}.{key}", value, problems, locate)
             continue
@@ -345,7 +420,7 @@ def _build_formats(value: Any, table: str, problems: list[Problem], locate: _Loc
         line = locate.nth_array_table(table, index)
         unknown = set(item) - {"name", "pattern", "samples"}
         if unknown:
-            key = sorted(unknown)[0]
+            key = min(unknown)
             problems.append(Problem(f"{where} {_show_key(key)}", "unknown key" + suggest(key, ("name", "pattern", "samples")), line))
             continue
         name, pattern, samples = item.get("name"), item.get("pattern"), item.get("samples")
@@ -371,7 +446,7 @@ def format_problem(pattern: str, samples: list[str]) -> str | None:
     try:
         compiled = re.compile(pattern)
     except re.error as exc:
-        return f"not a valid regular expression: {exc}"
+        return f"not a valid regular expression: {safe_line(str(exc), limit=200)}"
     if not compiled.groupindex:
         return "needs named groups: (?P<done>...), (?P<total>...), (?P<epoch>...), (?P<epochs>...) or a metric such as (?P<loss>...)"
     if _nested_repetition(pattern):
@@ -478,7 +553,7 @@ def _url_problem(value: Any, spec: Any) -> str | None:
 
 def _build_keymap(table: Any, problems: list[Problem], locate: _Locator) -> dict[str, str]:
     if not isinstance(table, dict):
-        problems.append(Problem("[keymap]", f"expected a table, got {_show(table)}", locate(None, "keymap")))
+        problems.append(Problem("[keymap]", f"expected a table, got {_show(table)}", locate.table(None, "keymap")))
         return {}
     keymap = {}
     for binding_id, value in table.items():
@@ -490,7 +565,7 @@ def _build_keymap(table: Any, problems: list[Problem], locate: _Locator) -> dict
         elif not isinstance(value, str):
             problems.append(Problem(where, f'expected keys as a string such as "ctrl+q" or "x,f2", got {_show(value)}', line))
         elif problem := keys.invalid_key_list(value):
-            problems.append(Problem(where, f"{problem} in {_show(value)}", line))
+            problems.append(Problem(where, f"{safe_line(problem, limit=200)} in {_show(value)}", line))
         else:
             keymap[binding_id] = ",".join(key.strip() for key in value.split(","))
     for binding_id, message in _key_collisions(keymap):
@@ -539,6 +614,8 @@ def _key_collisions(keymap: dict[str, str]) -> list[tuple[str, str]]:
 
 
 def suggest(word: str, options: Any, before: str = '"', after: str = '"') -> str:
+    if len(word) > 100:  # no option is that long, and difflib's cost grows with it
+        return ""
     matches = difflib.get_close_matches(word, sorted(options), n=1, cutoff=0.6)
     return f"; did you mean {before}{matches[0]}{after}?" if matches else ""
 
@@ -578,6 +655,10 @@ class _Locator:
 
     def __init__(self, text: str) -> None:
         self.lines = text.splitlines()
+
+    def table(self, section: str | None, key: str) -> int | None:
+        """Line of a value that should have been a table: ``key = ...``, or ``[[section.key]]``."""
+        return self(section, key) or self.nth_array_table(f"{section}.{key}" if section else key, 1)
 
     def nth_array_table(self, table: str, index: int) -> int | None:
         """Line of the index-th (1-based) ``[[table]]`` header."""
