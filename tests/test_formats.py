@@ -132,3 +132,20 @@ def test_every_failure_kind_is_a_documented_kind():
     kinds = {expected["error_kind"] for _, expected in failures.SAMPLES if expected and "error_kind" in expected}
     kinds |= {failures.exit_marker(code, None).error_kind for code in (1, 130, 137, 143)}
     assert kinds <= set(ERROR_KINDS), kinds - set(ERROR_KINDS)
+
+
+def test_the_memory_of_line_shapes_never_changes_a_reading():
+    # Lines of one shape with other numbers, and lines of different shapes in between: tried from
+    # the recognizer that read the shape before, each still reads as it would alone.
+    from pathlib import Path
+
+    lines = [line for module in formats.MODULES for line, _expected in module.SAMPLES]
+    real = Path(__file__).parent / "data" / "logs" / "real"
+    for name in ("noprop_cifar100_two_runs_completed.log", "megatron_deepspeed_gpt_completed.log",
+                 "detectron2_fasterrcnn_stops_after_eval.log"):
+        lines += (real / name).read_text(encoding="utf-8", errors="replace").splitlines()[:400]
+    shapes: dict[str, int] = {}
+    for _ in range(2):
+        for line in lines:
+            assert formats.recognize_named(line, (), shapes) == formats.recognize_named(line), line
+    assert shapes

@@ -66,6 +66,7 @@ class Run:
         self.view = TerminalView(until_cursor_up=1)
         self.tracebacks = failures.Tracebacks()
         self.tables = table.Tables()  # column tables under a header row (YOLO)
+        self._shapes: dict[str, int] = {}  # which recognizer read each shape of line (formats.recognize_named)
         self.status = WAITING
         self.framework: str | None = None
         self.position = Position()  # loops, epochs, the fraction, the ETA, the history's x
@@ -379,7 +380,7 @@ class Run:
             return
         name: str | None = "table"
         if (found := self.tables.read(line)) is None:
-            name, found = formats.recognize_named(line, self.extra_recognizers)
+            name, found = formats.recognize_named(line, self.extra_recognizers, self._shapes)
         if found is None:
             return
         if self._evaluating:
@@ -421,7 +422,7 @@ class Run:
         rows, _cursor = self.view.held()
         rows = [formats.strip_prefix(row) for row in rows]
         named = [("table", found) if (found := self.tables.read(row)) is not None
-                 else formats.recognize_named(row, self.extra_recognizers) for row in rows]
+                 else formats.recognize_named(row, self.extra_recognizers, self._shapes) for row in rows]
         observations = [_as_evaluation(found) if self._evaluating and found is not None else found
                         for _name, found in named]
         screen = live.combine(observations)

@@ -85,21 +85,23 @@ def recognize(line: str, extra: tuple[Recognizer, ...] = ()) -> Observation | No
 
 # A log repeats a few shapes of line with different numbers ("step 120/5000 loss=0.31"): which
 # recognizer read a shape last time is tried first (the ones before it did not know the shape).
+# The caller keeps that memory (one per run): recognizers stay pure, no module holds state.
 _DIGITS = re.compile(r"\d+")
-_SHAPES: dict[str, int] = {}
-_SHAPES_LIMIT = 4096
+SHAPES_LIMIT = 4096
 _SHAPE_COLUMNS = 160
 
 
-def recognize_named(line: str, extra: tuple[Recognizer, ...] = ()) -> tuple[str | None, Observation | None]:
-    """(the recognizer's name, what it read) for ``line``; a user's format is "format: NAME"."""
+def recognize_named(line: str, extra: tuple[Recognizer, ...] = (), shapes: dict[str, int] | None = None,
+                    ) -> tuple[str | None, Observation | None]:
+    """(the recognizer's name, what it read) for ``line``; a user's format is "format: NAME".
+    ``shapes``: the caller's memory of which recognizer read each shape of line."""
     if _NOT_PROGRESS.match(line):
         return None, None
     for user_recognizer in extra:
         if (found := user_recognizer(line)) is not None:
             return f"format: {found.framework}", found
-    shape = _DIGITS.sub("0", line[:_SHAPE_COLUMNS]) if len(line) <= _SHAPE_COLUMNS else None
-    start = _SHAPES.get(shape, 0) if shape is not None else 0
+    shape = _DIGITS.sub("0", line) if shapes is not None and len(line) <= _SHAPE_COLUMNS else None
+    start = shapes.get(shape, 0) if shapes is not None and shape is not None else 0
     if start:
         name, recognizer = RECOGNIZERS[start]
         if (found := recognizer(line)) is not None:
@@ -107,9 +109,9 @@ def recognize_named(line: str, extra: tuple[Recognizer, ...] = ()) -> tuple[str 
     for index, (name, recognizer) in enumerate(RECOGNIZERS):
         if index != start or not start:
             if (found := recognizer(line)) is not None:
-                if shape is not None and index:
-                    if len(_SHAPES) >= _SHAPES_LIMIT:
-                        _SHAPES.clear()
-                    _SHAPES[shape] = index
+                if shapes is not None and shape is not None and index:
+                    if len(shapes) >= SHAPES_LIMIT:
+                        shapes.clear()
+                    shapes[shape] = index
                 return name, found
     return None, None
