@@ -138,3 +138,44 @@ def test_an_array_of_tables_for_a_table_is_located(text, where):
     with pytest.raises(config.ConfigError) as caught:
         config.parse(text)
     assert str(caught.value) == where
+
+
+@pytest.mark.parametrize("pattern", [r"(a|a)*b(?P<loss>\d)", r"(a|aa)+$(?P<loss>\d)", r"((?:x|xy)z){11,}(?P<loss>\d)",
+                                     r"(?i)(?:ab|Ab)+(?P<loss>\d)"])
+def test_a_repeated_choice_that_can_match_the_same_text_is_refused(tmp_path, pattern):
+    path = tmp_path / "config.toml"
+    path.write_text(f"[[runs.formats]]\nname = \"mine\"\npattern = '{pattern}'\nsamples = [\"aab1 aaab2 xyz3\"]\n")
+    started = time.monotonic()
+    result = run_cli("config", "check", env={"WAITBUDDY_CONFIG": str(path)})
+    assert time.monotonic() - started < 10
+    assert result.returncode == 2, result.stdout
+    assert result.stderr.startswith(f'{path}:1: [[runs.formats]] "mine" pattern: repeats a choice whose alternatives '
+                                    "can match the same text"), result.stderr
+    assert "character class" in result.stderr and "possessive" in result.stderr
+
+
+@pytest.mark.parametrize(("pattern", "sample"), [
+    (r"(?:ab|cd)+ (?P<loss>\d)", "abcd 1"),  # each alternative starts differently: the line decides
+    (r"(?:train|val|test)+ (?P<loss>\d)", "val 1"),
+    (r"(?:\s|,)+(?P<loss>\d)", ", 1"),  # the parser makes single characters a class
+    (r"(?:a|ab)*+(?P<loss>\d)", "ab1"),  # possessive: never backtracks into the repeat
+    (r"(?>a|ab)*(?P<loss>\d)", "a1"),  # atomic choice
+    (r"(a|aa){2,3}(?P<loss>\d)", "aa1"),  # a few turns cost a few tries
+])
+def test_a_repeated_choice_the_line_decides_is_accepted(pattern, sample):
+    assert config.format_problem(pattern, [sample]) is None
+
+
+@pytest.mark.parametrize("command", [("config", "check"), ("status", "--json"), ("keys",)])
+def test_a_repeat_count_past_what_re_can_count_is_a_config_error(tmp_path, command):
+    path = tmp_path / "config.toml"
+    path.write_text("[ui]\n[[runs.formats]]\nname = \"huge\"\npattern = 'a{4294967296}(?P<loss>\\d)'\n"
+                    "samples = [\"a1\"]\n")
+    env = {"WAITBUDDY_CONFIG": str(path), "WAITBUDDY_DATA_DIR": str(tmp_path / "data")}
+    result = run_cli(*command, env=env)
+    assert result.returncode == 2 and "Traceback" not in result.stderr, result.stderr
+    assert result.stderr == (f'{path}:2: [[runs.formats]] "huge" pattern: not a usable regular expression: '
+                             "a repeat count too large (at most 4294967294)\n")
+    if command == ("keys",):
+        ran = run_cli("run", "--log", str(tmp_path / "r.log"), "--", "sh", "-c", "echo ran; exit 3", env=env)
+        assert ran.returncode == 3 and ran.stdout == "ran\n", ran.stderr
