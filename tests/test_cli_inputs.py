@@ -364,3 +364,25 @@ def test_import_of_a_fifo_or_a_program_is_one_line_and_never_hangs(tmp_path: Pat
     assert result.returncode == 2
     assert result.stderr.startswith(f"waitbuddy: {program.name}: a program (")
     assert result.stderr.endswith("executable), not a bookmarks export\n")
+
+
+# --- the adversarial pass (issue 10): a data dir path longer than PATH_MAX --------------------------
+
+
+@pytest.mark.parametrize("command", [["runs"], ["backlog"], ["status"], ["export", "-"], ["fetch"],
+                                     ["add", "--no-fetch", "https://example.org/x"]])
+def test_a_data_dir_path_past_path_max_is_one_line_exit_2(tmp_path: Path, monkeypatch, capsys, command):
+    data_dir = str(tmp_path / ("d" * 250)) * 20
+    monkeypatch.setenv("WAITBUDDY_DATA_DIR", data_dir)
+    assert main(command) == 2
+    captured = capsys.readouterr()
+    assert captured.out == ""
+    (line,) = captured.err.splitlines()
+    assert line.startswith(f"waitbuddy: cannot use the data directory {data_dir[:100]}")
+    assert line.endswith(": File name too long") and len(line) < 300
+
+
+def test_paths_shows_a_data_dir_past_path_max_without_a_traceback(tmp_path: Path, monkeypatch, capsys):
+    monkeypatch.setenv("WAITBUDDY_DATA_DIR", str(tmp_path / ("d" * 250)) * 20)
+    assert main(["paths", "--json"]) == 0
+    assert json.loads(capsys.readouterr().out)["database_exists"] is False

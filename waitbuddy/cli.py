@@ -13,7 +13,7 @@ from collections.abc import Sequence
 
 from waitbuddy import __version__, config, keys, paths
 from waitbuddy.store import THEME_SETTING, Store, StoreError
-from waitbuddy.text import safe_line
+from waitbuddy.text import safe_line, visible
 
 EXIT_OK = 0
 EXIT_USAGE = 2  # bad config, bad arguments, unusable database: the user has to fix something
@@ -88,7 +88,8 @@ def build_parser() -> argparse.ArgumentParser:
 
     reading_commands.add_parsers(commands, common)
     for name in ("demo", "watch", "notify", "status", "formats", "runs", "add", "backlog", "import", "export", "fetch"):
-        commands.choices[name].set_defaults(func=_with_config(commands.choices[name].get_default("func")))
+        commands.choices[name].set_defaults(func=_with_config(commands.choices[name].get_default("func"),
+                                                              database=name in _DATABASE_COMMANDS))
     # Never refuse to start someone's training over a typo in the config.
     commands.choices["run"].set_defaults(func=_with_config(commands.choices["run"].get_default("func"), lenient=True))
 
@@ -130,15 +131,23 @@ def _load_config(where: paths.Paths) -> config.Config:
     return config.load(where.config, must_exist=where.config_explicit)
 
 
-def _with_config(command, *, lenient: bool = False):
+# Commands that read or write the database: an unusable database path is their error (exit 2).
+_DATABASE_COMMANDS = frozenset({"watch", "status", "runs", "add", "backlog", "import", "export", "fetch"})
+
+
+def _with_config(command, *, lenient: bool = False, database: bool = False):
     """Adapt a domain command taking (args, paths, config) to argparse's func(args).
 
     ``lenient``: a broken config is reported on stderr and the defaults are used, for `run`,
-    whose job is to start the training command whatever else is wrong."""
+    whose job is to start the training command whatever else is wrong. ``database``: a database
+    path that can never be used is refused first, in one line."""
 
     def run(args: argparse.Namespace) -> int:
         where = _paths(args)
-        return command(args, where, _load_lenient(where) if lenient else _load_config(where))
+        loaded = _load_lenient(where) if lenient else _load_config(where)
+        if database and (problem := where.database_problem()) is not None:
+            raise StoreError(f"cannot use the data directory {visible(str(where.data_dir), limit=200)}: {problem}")
+        return command(args, where, loaded)
 
     return run
 
@@ -176,11 +185,11 @@ def cmd_paths(args: argparse.Namespace) -> int:
     info = {
         "config": str(where.config),
         "config_source": where.config_source,
-        "config_exists": where.config.is_file(),
+        "config_exists": _is_file(where.config),
         "data_dir": str(where.data_dir),
         "data_dir_source": where.data_dir_source,
         "database": str(where.database),
-        "database_exists": where.database.is_file(),
+        "database_exists": _is_file(where.database),
     }
     if args.json:
         print(json.dumps(info, indent=2))
@@ -190,6 +199,14 @@ def cmd_paths(args: argparse.Namespace) -> int:
     print(f"data dir  {where.data_dir}  ({where.data_dir_source})")
     print(f"database  {where.database}" + ("" if info["database_exists"] else "  (created on first use)"))
     return EXIT_OK
+
+
+def _is_file(path) -> bool:
+    """Path.is_file, but False for a path that cannot even be looked at (a name too long)."""
+    try:
+        return path.is_file()
+    except (OSError, ValueError):
+        return False
 
 
 def cmd_keys(args: argparse.Namespace) -> int:

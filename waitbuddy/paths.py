@@ -24,6 +24,20 @@ class Paths:
     def database(self) -> Path:
         return self.data_dir / DATABASE_NAME
 
+    def database_problem(self) -> str | None:
+        """Why the database's path can never be used (a name past PATH_MAX, a loop of links),
+        or None. A database not there yet is no problem: it is created on first use; what
+        else stops it (a read-only directory) is for opening it to say."""
+        try:
+            os.stat(self.database)
+        except (FileNotFoundError, NotADirectoryError):
+            return None
+        except OSError as exc:  # Path.exists() raises these, e.g. ENAMETOOLONG
+            return exc.strerror or str(exc)
+        except ValueError as exc:  # a NUL in the name
+            return str(exc)
+        return None
+
     @property
     def config_explicit(self) -> bool:
         """True when the user named the config file on the command line."""
