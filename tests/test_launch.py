@@ -455,6 +455,36 @@ def test_an_unwritable_log_exits_2_without_starting_the_command(tmp_path, db, ca
     assert registry.get(db, path=str(log.absolute())) is None
 
 
+@pytest.mark.parametrize("kind", ["fifo", "device", "directory"])
+def test_a_log_that_is_not_a_regular_file_is_refused_before_the_command_starts(tmp_path, kind):
+    log = {"fifo": tmp_path / "train.log", "device": Path("/dev/null"), "directory": tmp_path}[kind]
+    if kind == "fifo":
+        os.mkfifo(log)
+    marker = tmp_path / "started"
+    env = {**os.environ, "WAITBUDDY_DATA_DIR": str(tmp_path / "data")}
+    try:  # opening a FIFO for writing blocks until a reader comes: the command would never start
+        result = subprocess.run([sys.executable, "-m", "waitbuddy", "run", "--log", str(log), "--", "touch", str(marker)],
+                                capture_output=True, text=True, timeout=15, env=env, check=False)
+    except subprocess.TimeoutExpired:
+        pytest.fail(f"run --log {kind} blocked")
+    reason = {"fifo": "not a regular file (a FIFO)", "device": "not a regular file (a character device)",
+              "directory": "is a directory"}[kind]
+    assert result.returncode == 2
+    assert result.stderr == f"waitbuddy: cannot write log {log}: {reason}; give --log a file\n"
+    assert not marker.exists()
+
+
+def test_a_missing_command_whose_name_is_not_utf8_exits_127_and_says_so(tmp_path, db, capsys):
+    log = tmp_path / "train.log"
+    program = os.fsdecode(os.fsencode(str(tmp_path)) + b"/tr\xffain\x1b[2J")
+    status = run_command([program], log_path=log, store=db, out=io.BytesIO())
+    assert status == 127
+    message = f"waitbuddy: cannot run '{tmp_path}/tr\\xffain\\e[2J': No such file or directory\n"
+    assert capsys.readouterr().err == message
+    assert log.read_bytes() == message.encode()
+    assert launched(db, log).exit_code == 127
+
+
 def test_a_broken_store_warns_once_and_the_command_still_runs(tmp_path, capsys):
     store = Store.open(tmp_path / "w.db")
     store.close()

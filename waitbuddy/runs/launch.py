@@ -13,6 +13,7 @@ import queue
 import re
 import selectors
 import signal
+import stat
 import subprocess
 import sys
 import threading
@@ -22,7 +23,9 @@ from pathlib import Path
 from typing import BinaryIO
 
 from waitbuddy.runs import registry, status
+from waitbuddy.runs.targets import not_regular
 from waitbuddy.store import Store, StoreBusy
+from waitbuddy.text import visible
 
 CHUNK_BYTES = 65536
 EXIT_CANNOT_LOG = 2
@@ -62,6 +65,9 @@ def run_command(
     log_path = Path(log_path)
     try:
         log = _open_log(log_path)
+    except _NotALogFile as exc:
+        _say(f"cannot write log {visible(str(log_path), limit=500)}: {exc}; give --log a file")
+        return EXIT_CANNOT_LOG
     except OSError as exc:
         _say(f"cannot write log {log_path}: {_reason(exc)}")
         return EXIT_CANNOT_LOG
@@ -121,7 +127,8 @@ def _supervise(argv: list[str], tee: _Tee, guard: _SignalGuard, recorder: _Recor
         child = _spawn(argv)
     except OSError as exc:
         code = EXIT_NOT_FOUND if isinstance(exc, FileNotFoundError) else EXIT_CANNOT_EXECUTE
-        message = f"cannot run '{argv[0]}': {_reason(exc)}"
+        # A name that is not UTF-8 (its bytes held as surrogates) or holds escapes is shown visibly.
+        message = f"cannot run '{visible(argv[0], limit=4096)}': {_reason(exc)}"
         _say(message)
         tee.write_log(f"waitbuddy: {message}\n".encode())  # so the log explains the failed run
         recorder.exited(code, time.time())
@@ -222,10 +229,37 @@ class _Tee:
             self.log = None
 
 
+class _NotALogFile(OSError):
+    """The log path is there and is not a regular file: a FIFO would block the open (the command
+    would never start), a device or socket is no log to read back."""
+
+
 def _open_log(path: Path) -> BinaryIO:
     path.parent.mkdir(parents=True, exist_ok=True)
+    try:
+        mode = os.stat(path).st_mode
+    except FileNotFoundError:
+        mode = None
+    if mode is not None:
+        _refuse_not_regular(mode)
+    # O_NONBLOCK: a FIFO swapped in after the stat fails or opens at once instead of blocking.
+    fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_NONBLOCK | os.O_CLOEXEC, 0o666)
+    try:
+        _refuse_not_regular(os.fstat(fd).st_mode)
+        os.ftruncate(fd, 0)
+        os.set_blocking(fd, True)
+    except BaseException:
+        os.close(fd)
+        raise
     # Unbuffered: every chunk is on disk for the dashboard at once, and closing never has to flush.
-    return open(path, "wb", buffering=0)  # noqa: SIM115 - closed by run_command
+    return open(fd, "wb", buffering=0)
+
+
+def _refuse_not_regular(mode: int) -> None:
+    if stat.S_ISDIR(mode):
+        raise _NotALogFile("is a directory")
+    if (reason := not_regular(mode)) is not None:
+        raise _NotALogFile(reason)
 
 
 def _write_all(stream: BinaryIO, chunk: bytes) -> None:
