@@ -85,7 +85,7 @@ def test_a_config_file_too_big_to_be_one_is_refused_unread(tmp_path):
         sparse.truncate(config.MAX_FILE_BYTES + 1)
     with pytest.raises(config.ConfigError) as caught:
         config.load(path)
-    assert str(caught.value) == f"{path}: 64 MiB is too big to be a config (at most 64 MiB, comments included); " \
+    assert str(caught.value) == f"{path}: too big to be a config: 67,108,865 bytes, over 64 MiB even with comments; " \
                                 "a config is a few KB"
 
 

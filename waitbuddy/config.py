@@ -294,8 +294,8 @@ def _read(path: Path) -> bytes:
 
 
 def _too_big(size: int) -> Problem:
-    return Problem("", f"{size / (1 << 20):.0f} MiB is too big to be a config (at most {MAX_FILE_BYTES >> 20} MiB, "
-                       "comments included); a config is a few KB")
+    return Problem("", f"too big to be a config: {size:,} bytes, over {MAX_FILE_BYTES >> 20} MiB even with comments; "
+                       "a config is a few KB")
 
 
 _NOT_SETTINGS = re.compile(r"^[ \t]*(?:#[^\n]*)?(?:\n|\Z)", re.MULTILINE)  # blank and comment lines
