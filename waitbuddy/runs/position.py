@@ -31,6 +31,7 @@ class Position:
         self.total_steps: float | None = None  # e.g. HF "Total optimization steps = 375"
         self.plan_epochs: float | None = None  # from the configuration printed at the head
         self.plan_steps: float | None = None
+        self._replan = False  # training started again in the file: the next plan is the new run's
         self._epoch_base: int | None = None  # 0 once an "epoch 0" was seen: printed numbers start at 0
         self._progress_epoch = 0.0  # epochs done when the progress was last set
         self._count = 0.0  # for counted progress (scikit-learn fits)
@@ -57,16 +58,19 @@ class Position:
 
     def apply_plan(self, plan: Mapping[str, float]) -> None:
         """Totals from the configuration at the head of the log; a counter's own total wins."""
-        if (epochs := plan.get("epochs")) and _finite(epochs):
-            self.plan_epochs = epochs
-            if self.epoch_total is None:
+        # The first plan of a run is its own: a later dump is often a loaded model's config. After
+        # a new start in the same file, the next plan replaces it.
+        replan, self._replan = self._replan, False
+        if (epochs := plan.get("epochs")) and _finite(epochs) and (self.plan_epochs is None or replan):
+            if self.epoch_total is None or self.epoch_total == self.plan_epochs:  # not a counter's own
                 self.epoch_total = epochs
                 if self.epoch is not None:
                     self.epoch = (self.epoch[0], epochs)
-        if (steps := plan.get("steps")) and _finite(steps):
-            self.plan_steps = steps
-            if self.total_steps is None:
+            self.plan_epochs = epochs
+        if (steps := plan.get("steps")) and _finite(steps) and (self.plan_steps is None or replan):
+            if self.total_steps is None or self.total_steps == self.plan_steps:
                 self.total_steps = steps
+            self.plan_steps = steps
 
     def new_segment(self) -> None:
         """Training starts again in the same file (a resumed run): the loops start over; totals
@@ -74,6 +78,7 @@ class Position:
         self.progress = None
         self.outer = ()
         self._pace = Pace()
+        self._replan = True  # a plan printed from here on is the new run's
 
     def set_epoch(self, completed: float, total: float | None) -> None:
         if total:

@@ -44,7 +44,7 @@ MAX_FRAME = 8192  # longest frame judged whole by its closing "]"
 PIECE = 64 * 1024
 RECOVERY_STEPS = 3  # progress after an error that means it was handled
 # The most specific framework seen names the run; these only when nothing better shows up.
-WEAK_FRAMEWORKS = ("generic", "jsonl", "tqdm")  # weakest first
+WEAK_FRAMEWORKS = ("generic", "jsonl", "tqdm", "deepspeed")  # weakest first (the launcher before the trainer)
 # How specific a failure's reason is: a later marker replaces the reason only if at least as specific.
 _SPECIFICITY = {"exit_status": 0, "killed": 1, "terminated": 1, "interrupted": 1, "nan": 1, "exception": 2}
 _AFTER_TRAIN = re.compile(r"total training time|overall training speed", re.IGNORECASE)
@@ -91,6 +91,7 @@ class Run:
         self._stopped_early = False  # completed by early stopping: the fraction is what the log shows
         self._evaluating = False  # between "Eval begin..." and the next epoch: lines are evaluation's
         self._loop_ended = False  # the training loop said it ended: later progress is no recovery
+        self._segment_started = False  # a new run started in the piece being read
         self._version = 0  # bumped on every visible change
         self.lines_read = 0  # settled lines so far (line numbers for explanations)
         # With explain on: where each reading came from, {"status"|"progress"|"plan"|"epoch"|
@@ -120,6 +121,7 @@ class Run:
 
     def _feed(self, text: str, now: float, *, last: bool = True) -> None:
         """One piece of a read; ``last``: nothing follows it for now (its half frame may show)."""
+        self._segment_started = False
         # A frame is known to be whole only up to the last \r or \n. What follows may be half a
         # frame ("loss: 0." of "loss: 0.0989", or a new frame's start over an old frame's end):
         # the rows are read before it is drawn, and again only once it is whole (a tqdm frame
@@ -138,8 +140,9 @@ class Run:
         else:
             self._unterminated = ""
         # Markers in the raw text last, so that the frames of this same read are not taken for
-        # progress made after the failure.
-        if self.scan_raw:
+        # progress made after the failure; not when a new run started in this piece (the raw
+        # text still holds the earlier run's failure).
+        if self.scan_raw and not self._segment_started:
             for marker in failures.scan(text):  # markers that later frames overwrote on screen
                 self._marker(marker)
 
@@ -552,6 +555,7 @@ class Run:
         self.soft_complete = False
         self.position.new_segment()
         self.tracebacks = failures.Tracebacks()
+        self._segment_started = True
 
     def _recover(self) -> None:
         self.error = None

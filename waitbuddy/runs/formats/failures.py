@@ -106,7 +106,7 @@ _NAN = re.compile(
     re.IGNORECASE,
 )
 _INTERRUPT = re.compile(r"^KeyboardInterrupt\b|Detected KeyboardInterrupt, attempting graceful shutdown|"
-                        r"got signal: 2\b|Received 2 death signal|Signals\.SIGINT")
+                        r"got signal: 2\b|Received 2 death signal|Signals\.SIGINT|received SIGINT, exiting")
 _SHM = re.compile(r"Unexpected bus error encountered in worker")
 
 

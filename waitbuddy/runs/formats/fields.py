@@ -29,11 +29,11 @@ _METRIC_WORD = re.compile(
     re.IGNORECASE,
 )
 # Words that may stand before a metric's head word as part of its name ("train loss", "KD Loss").
-_NAME_WORD = re.compile(r"[A-Za-z][A-Za-z0-9]{0,15}")
+_NAME_WORD = re.compile(r"[A-Za-z][A-Za-z0-9]{0,15}\.?")
 _NOT_NAME_WORDS = frozenset({
     "info", "debug", "warning", "warn", "error", "critical", "epoch", "epochs", "step", "steps", "iter",
     "iteration", "iterations", "batch", "it", "and", "the", "with", "at", "of", "in", "on", "is", "was",
-    "best", "new", "current", "curr", "update", "updates",
+    "new", "current", "curr", "update", "updates",
 })
 # The head words of multi-word metric names; the words before them are kept ("validation loss").
 _HEAD_WORDS = frozenset({"loss", "acc", "accuracy", "norm", "rate", "ppl", "perplexity", "error", "score", "scale"})
@@ -78,6 +78,8 @@ def _whole_name(text: str, start: int, key: str) -> str:
     position = start
     while len(words) < 3 and position >= 2 and text[position - 1] == " " and text[position - 2] != " ":
         word_start = position - 1
+        if word_start > 0 and text[word_start - 1] == ".":
+            word_start -= 1  # "avg. loss"
         while word_start > 0 and text[word_start - 1].isalnum() and position - word_start <= 17:
             word_start -= 1
         word = text[word_start : position - 1]
@@ -156,4 +158,6 @@ SAMPLES = [
     ("tokens: 25,816 loss=6.580660e-02", {"tokens": 25816, "loss": 0.0658066}),
     ("2024-01-01 12:00:00 INFO train loss 0.5", {"train_loss": 0.5}),
     ("Epoch(train)  [1][ 50/500]  loss: 0.9", {"loss": 0.9}),
+    ("==>>> it: 401, avg. loss: 3.450907, running train acc: 0.191", {"avg._loss": 3.450907}),
+    ("Best Train Loss: 0.147428 at epoch 272", {"best_train_loss": 0.147428}),
 ]

@@ -252,7 +252,8 @@ def recognize(line: str) -> Observation | None:
         metrics = _eval_names(metrics, prefix)
         if progress is not None:
             progress = Progress(done=progress.done, total=progress.total, unit=progress.unit, eval=True)
-        return observation(framework="generic", progress=progress, metrics=metrics)
+        # "Evaluating perplexity, Epoch 0/5": which epoch the evaluation follows still counts.
+        return observation(framework="generic", progress=progress, metrics=metrics, epoch=epoch)
     if label is not None and progress is None:
         # "Epoch 001 loss 22.07": a summary of the epoch: it has ended.
         return observation(framework="generic", metrics=metrics, epoch_label=label, epoch_end=True,

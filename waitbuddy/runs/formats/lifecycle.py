@@ -16,19 +16,21 @@ import re
 from waitbuddy.runs.formats.fields import message_start
 from waitbuddy.runs.observe import COMPLETED, Marker, Observation, observation
 
-_HINT = re.compile(r"arly stopping|train|Train|TRAIN|complet|saved to|exits success|Optimization Finished|Namespace\(", re.ASCII)
+_HINT = re.compile(r"arly stop|stopped early|Environment info|训练|学習|학습|훈련|완료|train|Train|TRAIN|complet|saved to|exits success|Optimization Finished|Namespace\(", re.ASCII)
 _ENDING = re.compile(
     r"\b(?:training (?:is )?(?:finished|complete[d]?|done|ended|over)\b(?! in (?:epoch|step))|"
     r"finished training\b|end of training\b|total training time\b|done training\b|overall training speed\b|"
     r"training completed? (?:in|after)\b|after training is done\b|"
     r"\d+ epochs? completed in\b|results saved to\b|optimization finished\b|"
-    r"process \d+ exits successfully|stopping training early|training stopped early|epoch \d+: early stopping)",
+    r"process \d+ exits successfully|stopping training early|training stopped early|epoch \d+: early stopping|"
+    r"early stopping (?:triggered|at epoch|after)|stopped early at|"
+    r"训练完成|训练结束|训练已完成|学習完了|学習が完了|学習終了|학습 완료|훈련 완료|성공적으로 완료)",
     re.IGNORECASE,
 )
 _TRAINING_TIME = re.compile(r"\W{0,3}training time:? \d", re.IGNORECASE)
 _START = re.compile(
     r"\*{3,} ?Running training ?\*{3,}|^\W{0,3}(?:start(?:ing)?|begin(?:ning)?) (?:the )?training\b|"
-    r"Starting training from iteration|^Namespace\(",
+    r"Starting training from iteration|^Namespace\(|- INFO - Environment info:|INFO: Environment info:",
     re.IGNORECASE,
 )
 # Not the end of the whole run: an epoch's, a stage's, a warm-up's.

@@ -85,6 +85,10 @@ def _has_loss(text: str) -> bool:
     return "loss" in text.lower()
 
 
+# A command line printed at the head: "--num_train_epochs 5", "--max-steps=1000".
+_CLI_PAIR = re.compile(rf"(?<![\w-])--(?P<key>{_KEYS.replace('_', '[_-]')})(?:=|\s+)(?P<value>\d[\d,_]*)(?![\w.])",
+                       re.IGNORECASE)
+_DOTTED = re.compile(r"(?<![\w.])\w+ \.{3,} (?P<value>[^\s{\[(]*)")
 _BANNER_HINT = re.compile(r"epoch|step|iter|update", re.IGNORECASE)
 
 
@@ -101,9 +105,13 @@ def read(line: str, *, config: bool | None = None) -> dict[str, float]:
             value = _int(match.group(1))
             if value:
                 plan.setdefault(kind, value)
+    if (dotted := _DOTTED.search(head)) is not None:
+        # Megatron/DeepSpeed argument dumps, "  train_iters ........ 20": the line's own key only
+        # (a nested block, "data_efficiency_config .... {'num_epochs': 1000, ...}", is not the plan).
+        head = head[: dotted.end("value")]
     if plan or (is_config(line) if config is None else config):
-        for match in _PLAN_PAIR.finditer(head):
-            key = match["key"].lower()
+        for match in (*_PLAN_PAIR.finditer(head), *_CLI_PAIR.finditer(head)):
+            key = match["key"].lower().replace("-", "_")
             value = _int(match["value"])
             if not value:
                 continue
@@ -128,6 +136,7 @@ SAMPLES = [
     ("Scheduled epochs: 300. LR stepped per epoch.", {"epochs": 300}),
     ("train_cfg = dict(type='EpochBasedTrainLoop', max_epochs=12, val_interval=1)", {"epochs": 12}),
     ("max_iters = 5000", {"steps": 5000}),
+    ("cmd = deepspeed main.py --data_path x --num_train_epochs 5 --per_device_train_batch_size 4", {"epochs": 5}),
     ('{"num_train_epochs": 3, "learning_rate": 5e-05, "output_dir": "out"}', {"epochs": 3}),
     ("epoch 3/10 loss=0.5 max_steps=100", {}),
     ("hyperparameters: lr0=0.01, lrf=0.01, momentum=0.937, weight_decay=0.0005, box=0.05, cls=0.5", {}),
