@@ -309,3 +309,31 @@ async def test_a_file_broken_past_its_first_records_imports_nothing_from_the_key
         await pilot.press("enter")
         await pilot.pause(1.0)
         assert backlog.load_items(store) == []
+
+
+async def test_the_fetch_thread_survives_a_locked_database_and_says_so(store: Store, monkeypatch):
+    # issue 12: the fetch thread died on its first exception, and no title was fetched again.
+    from waitbuddy.reading import enrich
+    from waitbuddy.store import StoreBusy
+    from waitbuddy.tui.widgets import backlog_pane
+
+    monkeypatch.setattr(backlog_pane, "FETCH_RETRY_SECONDS", 0.2)
+    calls = {"n": 0}
+
+    def flaky(*args, **kwargs):
+        calls["n"] += 1
+        if calls["n"] == 1:
+            raise StoreBusy("database is locked")
+        return 0
+
+    monkeypatch.setattr(enrich, "fetch_pending", flaky)
+    app = make_app(store, '[backlog]\nfetch = "new"\n')
+    notes: list[str] = []
+    async with app.run_test(size=(120, 30)) as pilot:
+        original = app.notify
+        app.notify = lambda message, **kwargs: (notes.append(str(message)), original(message, **kwargs))  # type: ignore[method-assign]
+        area = await open_backlog(app, pilot)
+        area._start_fetcher()
+        await wait_for(pilot, lambda: calls["n"] >= 2)  # it tried again after the error
+        assert area._fetcher is not None and area._fetcher.is_alive()
+        await wait_for(pilot, lambda: any("database is locked" in note for note in notes))

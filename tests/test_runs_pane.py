@@ -302,3 +302,38 @@ async def test_enter_is_in_the_footer_and_opens_the_run(store: Store, tmp_path: 
         assert ("enter", "Open") in keys
         await pilot.press("enter")
         await wait_for(pilot, lambda: isinstance(app.screen, RunScreen))
+
+
+async def test_quitting_does_not_wait_on_a_push_server_that_hangs(store: Store):
+    # issue 12: closing the alerter joined each channel for up to 2 s on the UI thread. (The time
+    # itself is a figure for bench/; this only catches the old wait.)
+    import threading
+
+    from waitbuddy.alerts.channel import Delivery
+    from waitbuddy.alerts.dispatch import Alerter
+    from waitbuddy.alerts.events import AlertEvent
+    from waitbuddy.tui.widgets.runs_pane import RunsArea
+
+    release = threading.Event()
+
+    class Hanging:
+        name = "hanging"
+
+        def send(self, event) -> Delivery:
+            release.wait(30)
+            return Delivery(self.name, "sent", "")
+
+    app = WaitBuddy(config=config.parse(""), store=store)
+    try:
+        async with app.run_test(size=(80, 24)) as pilot:
+            pane = app.query_one(RunsArea)
+            await wait_for(pilot, lambda: pane.alerter is not None)
+            pane.alerter.close(timeout=0)
+            pane.alerter = Alerter([Hanging()])
+            pane.alerter.submit([AlertEvent("failed", "/x.log", "x", "x failed", "", "error", time.time())])
+            await pilot.pause(0.1)
+            started = time.monotonic()
+            app.exit()
+        assert time.monotonic() - started < 1.5
+    finally:
+        release.set()

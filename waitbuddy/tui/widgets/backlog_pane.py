@@ -35,6 +35,7 @@ from waitbuddy.tui.widgets.backlog_actions import BacklogActions
 from waitbuddy.tui.widgets.line_list import LineList
 
 LOAD_DELAY_SECONDS = 0.5  # after the first frame
+FETCH_RETRY_SECONDS = 30.0  # after a failed round of fetching (a locked database)
 OTHERS_CHECK_SECONDS = 5.0  # how often to look for changes made by other waitbuddy processes
 VIEWS = (("open", "status:unread,reading"), ("done", "status:done"), ("archived", "status:archived"),
          ("snoozed", "is:snoozed status:all"), ("all", "status:all"))
@@ -55,6 +56,10 @@ class BacklogArea(BacklogActions, Area):
     @dataclass
     class Fetched(Message, bubble=False):
         item: Item
+
+    @dataclass
+    class FetchProblem(Message, bubble=False):
+        text: str
 
     def __init__(self, spec: AreaSpec, store: Store, config: Config) -> None:
         super().__init__(spec)
@@ -172,15 +177,28 @@ class BacklogArea(BacklogActions, Area):
         wpm = self.config.backlog.words_per_minute
         include_imported = self.config.backlog.fetch == "all"
         report = lambda item: self.post_message(self.Fetched(item))  # noqa: E731
+        told: str | None = None
         while not self._stop.is_set():
             wanted, self._fetch_wanted = self._fetch_wanted, []
-            for item_id in wanted:
-                item = backlog.get_item(self.store, item_id)
-                if item is not None and item.fetch_state in ("pending", "off") and not self._stop.is_set():
-                    if stored := fetch_one(self.store, client, item, words_per_minute=wpm):
-                        report(stored)
-            tried = fetch_pending(self.store, client, words_per_minute=wpm, include_imported=include_imported,
-                                  limit=5, stop=self._stop, on_item=report)
+            try:
+                for item_id in wanted:
+                    item = backlog.get_item(self.store, item_id)
+                    if item is not None and item.fetch_state in ("pending", "off") and not self._stop.is_set():
+                        if stored := fetch_one(self.store, client, item, words_per_minute=wpm):
+                            report(stored)
+                tried = fetch_pending(self.store, client, words_per_minute=wpm, include_imported=include_imported,
+                                      limit=5, stop=self._stop, on_item=report)
+                told = None
+            except Exception as error:  # noqa: BLE001 - a locked database, a bug: say it, retry later
+                self._fetch_wanted = wanted + self._fetch_wanted  # nothing asked for is lost
+                tried = False
+                problem = f"fetching titles: {type(error).__name__}: {error}"[:200]
+                if problem != told and not self._stop.is_set():
+                    told = problem
+                    self.post_message(self.FetchProblem(problem))
+                self._fetch_wake.wait(FETCH_RETRY_SECONDS)
+                self._fetch_wake.clear()
+                continue
             self._fetch_wake.wait(2.0 if tried else 60.0)
             self._fetch_wake.clear()
 
@@ -188,6 +206,10 @@ class BacklogArea(BacklogActions, Area):
         if self.config.backlog.fetch != "off" and item.fetch_state in ("pending", "off"):
             self._fetch_wanted.append(item.id)
             self._fetch_wake.set()
+
+    @on(FetchProblem)
+    def _fetch_problem(self, event: FetchProblem) -> None:
+        self.notify(event.text, severity="warning", markup=False)
 
     @on(Fetched)
     def _fetched(self, event: Fetched) -> None:

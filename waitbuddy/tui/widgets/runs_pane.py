@@ -35,6 +35,7 @@ if TYPE_CHECKING:
 
 REFRESH_SECONDS = 0.25  # rows are redrawn at most this often, however fast logs update
 WATCH_DELAY_SECONDS = 0.4  # after the first frame, which takes longer on a big terminal
+QUIT_ALERT_SECONDS = 0.3  # what quitting gives queued alerts to go out
 TOAST_SECONDS = 6.0  # the bell and the other channels carry the alert on; the list must stay readable
 FADE_CHECK_SECONDS = 60.0  # finished runs fade out of the pane with time, not only on updates
 
@@ -148,7 +149,9 @@ class RunsArea(Area):
         if self.watcher is not None:
             self.watcher.stop()
         if self.alerter is not None:
-            self.alerter.close(timeout=2.0)
+            # Quitting never waits on a slow push server: what is not out by then is reported
+            # failed (the channel threads are daemons and end with the process).
+            self.alerter.close(timeout=QUIT_ALERT_SECONDS)
         if self.progress is not None:
             self.progress.clear()  # never leave a bar in the terminal's tab after quitting
 
