@@ -337,3 +337,41 @@ async def test_quitting_does_not_wait_on_a_push_server_that_hangs(store: Store):
         assert time.monotonic() - started < 1.5
     finally:
         release.set()
+
+
+async def test_shift_x_stops_watching_the_glob_that_found_a_run_and_j_k_move(store: Store, tmp_path: Path):
+    # issue 12: a stored watch could only be removed by hand in the database.
+    for name in ("a", "b"):
+        (tmp_path / f"{name}.log").write_text("step 1/10 loss=1\n")
+    glob = str(tmp_path / "*.log")
+    registry.add_watch(store, glob)
+    app = make_app(store)
+    async with app.run_test(size=(120, 30)) as pilot:
+        await pilot.press("1")
+        await wait_for(pilot, lambda: len(rows(app)) == 2)
+        runs = app.screen.query_one("#runs-list", OptionList)
+        first = runs.highlighted
+        await pilot.press("j")
+        assert runs.highlighted == first + 1
+        await pilot.press("k")
+        assert runs.highlighted == first
+        await pilot.press("X")
+        await wait_for(pilot, lambda: registry.watches(store) == [])
+        await wait_for(pilot, lambda: any("stopped watching" in str(toast.message) for toast in app._notifications))
+        (tmp_path / "c.log").write_text("step 1/10 loss=1\n")  # no longer picked up
+        await pilot.pause(1.5)
+        assert len(rows(app)) == 2
+
+
+def test_unwatch_lists_and_removes_stored_patterns(tmp_path: Path):
+    from .conftest import run_cli
+
+    env = {"WAITBUDDY_DATA_DIR": str(tmp_path / "data"), "WAITBUDDY_CONFIG": str(tmp_path / "none.toml")}
+    with Store.open(tmp_path / "data" / "waitbuddy.db") as store:
+        registry.add_watch(store, str(tmp_path / "runs" / "*.log"))
+    listed = run_cli("unwatch", env=env)
+    assert listed.returncode == 0 and listed.stdout.strip() == str(tmp_path / "runs" / "*.log")
+    removed = run_cli("unwatch", str(tmp_path / "runs" / "*.log"), env=env)
+    assert removed.returncode == 0 and "stopped watching" in removed.stdout
+    again = run_cli("unwatch", str(tmp_path / "runs" / "*.log"), env=env)
+    assert again.returncode == 1 and "is not watched" in again.stderr and "Traceback" not in again.stderr

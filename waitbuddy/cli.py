@@ -87,7 +87,7 @@ def build_parser() -> argparse.ArgumentParser:
     from waitbuddy.reading import commands as reading_commands
 
     reading_commands.add_parsers(commands, common)
-    for name in ("demo", "watch", "notify", "status", "formats", "runs", "add", "backlog", "import", "export", "fetch"):
+    for name in ("demo", "watch", "unwatch", "notify", "status", "formats", "runs", "add", "backlog", "import", "export", "fetch"):
         commands.choices[name].set_defaults(func=_with_config(commands.choices[name].get_default("func"),
                                                               database=name in _DATABASE_COMMANDS))
     # Never refuse to start someone's training over a typo in the config.

@@ -40,6 +40,8 @@ APP_KEYS: tuple[KeySpec, ...] = (
     KeySpec("add-watch", "a", "add_watch", "Watch a log, directory or glob", "Watch", scope="runs"),
     KeySpec("remove-run", "x,delete", "remove_run", "Remove the selected run from the dashboard (history keeps it)",
             "Remove", scope="runs"),
+    KeySpec("unwatch-run", "X", "unwatch_run", "Stop watching the path, directory or glob that found the selected run",
+            scope="runs"),
     KeySpec("rename-run", "r", "rename_run", "Rename the selected run", scope="runs"),
     KeySpec("mute-run", "m", "mute_run", "Mute or unmute alerts for the selected run", "Mute", scope="runs"),
     KeySpec("open-item", "o", "open_item", "Open the item's link (in a browser, or as a link to click or copy)",

@@ -55,6 +55,15 @@ def add_parsers(commands: argparse._SubParsersAction, common: argparse.ArgumentP
     sub.set_defaults(func=cmd_watch)
 
     sub = commands.add_parser(
+        "unwatch", parents=[common], help="stop watching logs, directories or globs added with watch",
+        description="Remove patterns from the watched set (as `watch` stored them: the same path, directory "
+        "or glob). New logs that match no longer appear; runs already found stay until removed (x in the "
+        "dashboard). Without PATTERN, list the watched patterns.",
+    )
+    sub.add_argument("patterns", nargs="*", metavar="PATH|GLOB|DIR")
+    sub.set_defaults(func=cmd_unwatch)
+
+    sub = commands.add_parser(
         "notify", parents=[common], help="send a test alert through every enabled channel",
         description="Send a test alert through every alert channel and report, per channel, whether it was "
         "sent, skipped (and why) or failed (and why). Configure channels in the [alerts] table.",
@@ -451,6 +460,28 @@ def cmd_watch(args: argparse.Namespace, where: Paths, config: Config) -> int:
         return _watch_headless(args, patterns, config, store, register=remember)
     finally:
         store.close()
+
+
+def cmd_unwatch(args: argparse.Namespace, where: Paths, config: Config) -> int:
+    if not where.database.exists():
+        if args.patterns:
+            _error("nothing is watched")
+            return EXIT_FAILED
+        return EXIT_OK
+    with Store.open(where.database) as store:
+        watched = registry.watches(store)
+        if not args.patterns:
+            for pattern in watched:
+                _print(visible(pattern, limit=500))
+            return EXIT_OK
+        status = EXIT_OK
+        for pattern in (_absolute(pattern) for pattern in args.patterns):
+            if registry.remove_watch(store, pattern):
+                _print(f"stopped watching {visible(pattern, limit=500)}")
+            else:
+                _error(f"{visible(pattern, limit=500)} is not watched (`waitbuddy unwatch` lists what is)")
+                status = EXIT_FAILED
+        return status
 
 
 def _refuse_targets(patterns: list[str], args: argparse.Namespace, headless: bool) -> int | None:

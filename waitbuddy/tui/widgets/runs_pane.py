@@ -46,7 +46,7 @@ class RunList(OptionList, inherit_bindings=False):
 
     BINDINGS: ClassVar[list[BindingType]] = [
         binding for binding in OptionList.BINDINGS if not (isinstance(binding, Binding) and binding.key == "enter")
-    ]
+    ] + [Binding("j", "cursor_down", "Down", show=False), Binding("k", "cursor_up", "Up", show=False)]  # as in Backlog
     moved_by_person = False
 
     def action_cursor_up(self) -> None:
@@ -339,6 +339,22 @@ class RunsArea(Area):
         self._refresh_rows()
         self.notify(f"removed {visible(snapshot['name'])} from the dashboard; `waitbuddy runs --all` still lists it",
                     markup=False)
+
+    def action_unwatch_run(self) -> None:
+        if (snapshot := self._selected_run()) is None:
+            return
+        self._in_background("stop watching", self._unwatch, snapshot["path"], snapshot["name"])
+
+    def _unwatch(self, path: str, name: str) -> None:  # a worker thread: the store may wait on a lock
+        patterns = registry.watches_finding(self.store, path)
+        for pattern in patterns:
+            registry.remove_watch(self.store, pattern)
+        if patterns:
+            shown = ", ".join(visible(pattern, limit=120) for pattern in patterns)
+            message = f"stopped watching {shown}: new logs there no longer appear (x removes {visible(name)})"
+        else:
+            message = f"no watched path, directory or glob names {visible(name)} (it was added another way: x removes it)"
+        self.app.call_from_thread(self.notify, message, markup=False)
 
     def action_rename_run(self) -> None:
         if (snapshot := self._selected_run()) is None:
