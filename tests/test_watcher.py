@@ -341,3 +341,29 @@ def test_stop_is_prompt_and_leaves_no_thread(tmp_path):
     assert time.monotonic() - started < 2.0
     left = [thread for thread in set(threading.enumerate()) - before if thread.is_alive()]
     assert left == []
+
+
+def test_a_fast_bar_is_written_to_the_store_every_few_seconds_not_every_frame(tmp_path, store, monkeypatch):
+    # issue 12: every visible change was an UPDATE of the whole snapshot: ten transactions a
+    # second per run at a 10 Hz bar. Status changes still go at once, and the last state on stop.
+    writes: list[str] = []
+    save = registry.save_state
+
+    def counted(store_, run_id, snapshot):
+        writes.append(snapshot["status"])
+        save(store_, run_id, snapshot)
+
+    monkeypatch.setattr(registry, "save_state", counted)
+    log = tmp_path / "train.log"
+    log.write_text("")
+    with watching([log], store=store, **POLLING) as (_, seen):
+        for n in range(1, 26):  # 2.5 s of a 10 Hz bar
+            append(log, f"\rtrain:  {4 * n:2d}%|#         | {n}/100 [00:0{n // 10}<00:10,  9.99it/s, loss={1 / n:.3f}]")
+            time.sleep(0.1)
+        seen.wait_for(log, lambda s: done(s) == 25)
+        append(log, "\nTraceback (most recent call last):\n  File \"t.py\", line 1\nValueError: boom\n")
+        seen.wait_for(log, lambda s: s["status"] == "failed")
+    assert len(writes) <= 5, writes  # the first, one every 5 s, the failure (and the stop)
+    assert "failed" in writes
+    record = registry.get(store, path=str(log))
+    assert record.status == "failed" and record.summary["progress"]["done"] == 25

@@ -39,6 +39,7 @@ NETWORK_FILESYSTEMS = frozenset({
 SAFETY_POLL_SECONDS = 5.0  # stat of inotify-watched files, to catch events that never come
 DISCOVERY_SECONDS = 2.0
 TICK_SECONDS = 1.0
+SAVE_EVERY_SECONDS = 5.0  # how often a run's progress is written to the store (status changes: at once)
 REMOVED_GRACE_SECONDS = 30.0  # a run removed from the dashboard is not rediscovered before its store write lands
 LOG_SUFFIXES = (".log", ".out", ".err", ".txt", ".jsonl")
 
@@ -58,6 +59,9 @@ class Followed:
     recorded_exit: tuple[int | None, int | None, float | None] | None = None  # a launched run that ended (code, signal, when)
     muted: bool = False
     started: float | None = None  # when `waitbuddy run` started the command, if it did
+    saved_status: str | None = None  # the status last written to the store, and when
+    saved_at: float = 0.0
+    unsaved: dict | None = None  # a newer snapshot the store has not had yet (written within SAVE_EVERY_SECONDS)
 
 
 @dataclass
@@ -275,6 +279,10 @@ class Watcher:
                 timeout = TICK_SECONDS
             self._wakeups.event.wait(timeout)
             self._wakeups.event.clear()
+        try:
+            self._flush_states()
+        except Exception as exc:  # noqa: BLE001 - stopping must not raise
+            self._report(f"internal error saving the runs' state: {type(exc).__name__}: {exc}")
 
     def _report(self, message: str) -> None:
         """Tell the consumer once per distinct problem (the loop retries every second)."""
@@ -487,13 +495,34 @@ class Watcher:
                 followed.version_sent = followed.run.version
                 snapshot = followed.run.snapshot(now)
                 if self.store is not None and followed.run_id is not None:
-                    self._store_call(registry.save_state, self.store, followed.run_id, snapshot)
+                    self._save(followed, snapshot, now)
                 if self.spark_points:
                     snapshot = {**snapshot, "spark": followed.run.spark(self.spark_points),
                                 "run_id": followed.run_id, "muted": followed.muted}
                 changed.append(snapshot)
+            elif followed.unsaved is not None and now - followed.saved_at >= SAVE_EVERY_SECONDS:
+                self._write_state(followed, followed.unsaved, now)
         if changed or first:  # the first report says what there is, even if nothing
             self.on_snapshots(changed)
+
+    def _save(self, followed: Followed, snapshot: dict, now: float) -> None:
+        """Status changes go to the store at once; progress and metrics at most every
+        SAVE_EVERY_SECONDS (a 10 Hz bar made ten write transactions a second per run)."""
+        if snapshot["status"] != followed.saved_status or now - followed.saved_at >= SAVE_EVERY_SECONDS:
+            self._write_state(followed, snapshot, now)
+        else:
+            followed.unsaved = snapshot
+
+    def _write_state(self, followed: Followed, snapshot: dict, now: float) -> None:
+        followed.unsaved = None
+        followed.saved_status, followed.saved_at = snapshot["status"], now
+        self._store_call(registry.save_state, self.store, followed.run_id, snapshot)
+
+    def _flush_states(self) -> None:
+        """On stopping: the latest state of every run goes to the store."""
+        for followed in list(self.followed.values()):
+            if followed.unsaved is not None and followed.run_id is not None and self.store is not None:
+                self._write_state(followed, followed.unsaved, time.time())
 
     def _store_call(self, function, *args, **kwargs):
         try:
