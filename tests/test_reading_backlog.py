@@ -197,3 +197,33 @@ def test_a_final_failure_is_not_retried(store: Store):
     backlog.record_fetch(store, item.id, None, error="HTTP 404", final=True, words_per_minute=200, now=NOW)
     assert backlog.get_item(store, item.id).fetch_state == "failed"
     assert backlog.to_fetch(store, include_imported=True, now=NOW + timedelta(days=9)) == []
+
+
+def test_done_at_says_when_an_item_was_read_and_follows_undo(store: Store):
+    # issue 12: updated_at moves on every edit, so "what did I read yesterday" had no answer.
+    item, _ = backlog.add_url(store, "https://example.com/a")
+    monday, tuesday = datetime(2026, 11, 30, 9, tzinfo=timezone.utc), datetime(2026, 12, 1, 9, tzinfo=timezone.utc)
+    undo = backlog.update(store, [item.id], "done", status="done", now=monday)
+    assert backlog.get_item(store, item.id).done_at == monday
+    backlog.update(store, [item.id], "tags", tags=["ml"], now=tuesday)  # an edit later: still read on Monday
+    assert backlog.get_item(store, item.id).done_at == monday
+    backlog.restore(store, undo)
+    assert backlog.get_item(store, item.id).done_at is None
+    backlog.update(store, [item.id], "done", status="done", now=tuesday)
+    backlog.update(store, [item.id], "unread", status="unread", now=tuesday)
+    assert backlog.get_item(store, item.id).done_at is None
+
+
+def test_a_database_from_before_done_at_gets_it_from_the_last_edit(tmp_path):
+    from waitbuddy.store import MIGRATIONS
+
+    path = tmp_path / "old.db"
+    with Store.open(path, migrations=MIGRATIONS[:3]) as old, old.transaction() as db:
+        for key, status in (("a", "done"), ("b", "unread")):
+            db.execute("INSERT INTO items (url, url_key, saved_at, status, updated_at) VALUES (?, ?, ?, ?, ?)",
+                       (f"https://example.com/{key}", f"example.com/{key}", "2026-11-01T09:00:00Z", status,
+                        "2026-11-30T09:00:00Z"))
+    with Store.open(path) as store:
+        items = {item.url: item for item in backlog.load_items(store)}
+    assert items["https://example.com/a"].done_at == datetime(2026, 11, 30, 9, tzinfo=timezone.utc)
+    assert items["https://example.com/b"].done_at is None

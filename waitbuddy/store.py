@@ -96,6 +96,13 @@ MIGRATIONS: tuple[tuple[str, ...], ...] = (
            )""",
         "CREATE INDEX items_to_fetch ON items (fetch_state, fetch_attempts)",
     ),
+    (
+        # When an item was marked done (updated_at moves on every edit): "what did I read
+        # yesterday". Items done before this existed get their last edit, the best there is.
+        "ALTER TABLE items ADD COLUMN done_at TEXT",
+        "UPDATE items SET done_at = updated_at WHERE status = 'done'",
+        "CREATE INDEX items_done ON items (done_at) WHERE done_at IS NOT NULL",
+    ),
 )
 
 SCHEMA_VERSION = len(MIGRATIONS)

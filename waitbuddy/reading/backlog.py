@@ -43,7 +43,7 @@ MAX_TAGS = 30
 MAX_FETCH_ATTEMPTS = 3
 _COLUMNS = ("id", "url", "url_key", "title", "description", "kind", "kind_locked", "source", "saved_at", "status",
             "priority", "tags", "note", "words", "pages", "duration_seconds", "minutes", "snoozed_until",
-            "surfaced_at", "fetch_state", "fetch_error", "fetch_attempts", "fetched_at", "updated_at")
+            "surfaced_at", "fetch_state", "fetch_error", "fetch_attempts", "fetched_at", "updated_at", "done_at")
 
 
 class BadUrl(ValueError):
@@ -129,6 +129,7 @@ def _item(row: sqlite3.Row) -> Item:
         surfaced_at=from_text(row["surfaced_at"]), fetch_state=row["fetch_state"], fetch_error=row["fetch_error"],
         kind_locked=bool(row["kind_locked"]), words=row["words"], pages=row["pages"],
         duration_seconds=row["duration_seconds"], updated_at=from_text(row["updated_at"]),
+        done_at=from_text(row["done_at"]),
     )
 
 
@@ -345,8 +346,16 @@ def update(store: Store, ids: Iterable[int], label: str, *, now: datetime | None
             if row is None:
                 continue
             before.append(dict(row))
-            _update_row(db, item_id, values, now)
+            _update_row(db, item_id, {**values, **_done_change(row["status"], values, now)}, now)
     return Undo(label, tuple(before))
+
+
+def _done_change(status: str, values: dict[str, object], now: datetime) -> dict[str, object]:
+    """Marked done now: when; taken back from done: no longer done."""
+    new = values.get("status")
+    if new is None or new == status:
+        return {}
+    return {"done_at": to_text(now) if new == "done" else None}
 
 
 def adjust_priority(store: Store, ids: Iterable[int], step: int, *, now: datetime | None = None) -> Undo:

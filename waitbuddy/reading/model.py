@@ -129,3 +129,4 @@ class Item:
     pages: int | None = None
     duration_seconds: int | None = None
     updated_at: datetime | None = None
+    done_at: datetime | None = None  # when it was marked done (None: not done, or done before waitbuddy knew)

@@ -23,7 +23,7 @@ def item_json(item: Item) -> dict:
         "id": item.id, "url": item.url, "title": item.title, "kind": item.kind, "status": item.status,
         "priority": item.priority, "tags": list(item.tags), "note": item.note, "source": item.source,
         "saved_at": to_text(item.saved_at), "minutes": item.minutes,
-        "snoozed_until": to_text(item.snoozed_until),
+        "snoozed_until": to_text(item.snoozed_until), "done_at": to_text(item.done_at),
         "fetch": {"state": item.fetch_state, "error": item.fetch_error or None},
     }
 
