@@ -159,3 +159,27 @@ def test_a_new_reading_speed_applies_to_fetched_items(data, capsys, tmp_path: Pa
     cfg.write_text("[backlog]\nwords_per_minute = 300\n")
     monkeypatch.setenv("WAITBUDDY_CONFIG", str(cfg))
     assert [i["minutes"] for i in listed(capsys)] == [10]
+
+
+def test_fits_wait_lists_what_fits_in_the_running_jobs_eta(tmp_path, monkeypatch, capsys):
+    from waitbuddy.reading import backlog
+    from waitbuddy.runs import registry
+    from waitbuddy.store import Store
+
+    data = tmp_path / "data"
+    monkeypatch.setenv("WAITBUDDY_DATA_DIR", str(data))
+    monkeypatch.setenv("WAITBUDDY_CONFIG", str(tmp_path / "none.toml"))
+    assert main(["backlog", "--fits-wait"]) == 1
+    assert "no running job with an ETA" in capsys.readouterr().err
+    with Store.open(data / "waitbuddy.db") as store:
+        short, _ = backlog.add_url(store, "https://example.com/short")
+        long, _ = backlog.add_url(store, "https://example.com/long")
+        with store.transaction() as db:
+            db.execute("UPDATE items SET minutes = 5, title = 'short' WHERE id = ?", (short.id,))
+            db.execute("UPDATE items SET minutes = 90, title = 'long' WHERE id = ?", (long.id,))
+        record = registry.ensure_run(store, "/runs/a.log", name="a")
+        registry.save_state(store, record.id, {"status": "running", "eta_seconds": 1200.0, "error": None})
+    capsys.readouterr()
+    assert main(["backlog", "--fits-wait", "--json"]) == 0
+    out = capsys.readouterr().out
+    assert "example.com/short" in out and "example.com/long" not in out

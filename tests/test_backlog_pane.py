@@ -337,3 +337,23 @@ async def test_the_fetch_thread_survives_a_locked_database_and_says_so(store: St
         await wait_for(pilot, lambda: calls["n"] >= 2)  # it tried again after the error
         assert area._fetcher is not None and area._fetcher.is_alive()
         await wait_for(pilot, lambda: any("database is locked" in note for note in notes))
+
+
+async def test_f_keeps_what_fits_in_the_running_jobs_eta_read_from_the_store(store: Store, tmp_path):
+    # issue 12: the Backlog pane read the Runs pane's widget state; now the ETA the watcher saved.
+    from waitbuddy.runs import registry
+
+    for path, minutes in (("https://example.com/short", 5), ("https://example.com/long", 90)):
+        item, _ = backlog.add_url(store, path)
+        with store.transaction() as db:
+            db.execute("UPDATE items SET minutes = ?, title = ? WHERE id = ?", (minutes, path[-5:], item.id))
+    log = tmp_path / "train.log"
+    log.write_text("train:  40%|####      | 400/1000 [10:00<15:00,  0.67it/s]")  # 15 minutes left
+    registry.add_watch(store, str(log))
+    app = make_app(store)
+    async with app.run_test(size=(120, 30)) as pilot:
+        area = await open_backlog(app, pilot)
+        await wait_for(pilot, lambda: len(area.shown) == 2)
+        await wait_for(pilot, lambda: registry.minutes_left(store, time.time()) is not None)
+        await pilot.press("f")
+        await wait_for(pilot, lambda: [item.url for item in area.shown] == ["https://example.com/short"])

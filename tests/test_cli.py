@@ -149,7 +149,7 @@ def test_newer_database_is_a_clear_error_not_a_traceback(tmp_path: Path, monkeyp
     raw.execute("PRAGMA user_version = 999")
     raw.close()
     monkeypatch.setenv("WAITBUDDY_DATA_DIR", str(data))
-    monkeypatch.setattr("waitbuddy.cli._is_terminal", lambda: True)
+    monkeypatch.setattr("waitbuddy.cli.is_terminal", lambda: True)
     assert main([]) == 2
     assert "was written by a newer waitbuddy (schema 999" in capsys.readouterr().err
 

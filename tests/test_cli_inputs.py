@@ -231,7 +231,7 @@ def test_watch_json_of_a_missing_file_is_an_error_unless_waited_for(tmp_path: Pa
 
 def test_the_dashboard_still_waits_for_a_missing_file(tmp_path: Path, data: Path, monkeypatch):
     opened: list[bool] = []
-    monkeypatch.setattr("waitbuddy.cli.open_dashboard", lambda where, loaded, store: opened.append(True) or 0)
+    monkeypatch.setattr("waitbuddy.commands.dashboard.open_dashboard", lambda where, loaded, store: opened.append(True) or 0)
     assert main(["watch", str(tmp_path / "later.log"), str(tmp_path / "empty-glob-*.log")]) == 0
     assert opened == [True]
     assert stored(data)[0] == [str(tmp_path / "later.log"), str(tmp_path / "empty-glob-*.log")]

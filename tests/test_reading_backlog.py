@@ -227,3 +227,20 @@ def test_a_database_from_before_done_at_gets_it_from_the_last_edit(tmp_path):
         items = {item.url: item for item in backlog.load_items(store)}
     assert items["https://example.com/a"].done_at == datetime(2026, 11, 30, 9, tzinfo=timezone.utc)
     assert items["https://example.com/b"].done_at is None
+
+
+def test_minutes_left_comes_from_the_running_jobs_saved_eta(store: Store):
+    # issue 12: "what fits in the wait" was read from the Runs pane's widgets; now from the store,
+    # for the f key, `backlog --fits-wait` and the planner to come.
+    import time
+
+    from waitbuddy.runs import registry
+
+    assert registry.minutes_left(store, time.time()) is None
+    for name, status, eta in (("a", "running", 1800.0), ("b", "running", 600.0), ("c", "completed", 9000.0)):
+        record = registry.ensure_run(store, f"/runs/{name}.log", name=name)
+        registry.save_state(store, record.id, {"status": status, "eta_seconds": eta, "error": None})
+    now = time.time()
+    assert registry.minutes_left(store, now) in (29, 30)  # the job that ends last (saved times are whole seconds)
+    assert registry.minutes_left(store, now + 600) in (19, 20)  # ten minutes later, as saved then
+    assert registry.minutes_left(store, now + 4000) is None  # every ETA has passed

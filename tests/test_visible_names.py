@@ -47,7 +47,7 @@ def test_a_newline_in_a_file_name_cannot_fake_a_status_line(tmp_path):
     {"path": b"/runs/\x9b\xff.log".decode("utf-8", "surrogateescape")},  # C1 beside bytes that are not UTF-8
 ])
 def test_json_lines_escape_c1_controls_and_read_back_the_same(value):
-    from waitbuddy.runs.commands import json_line
+    from waitbuddy.commands import json_line
 
     line = json_line(value)
     assert not any("\x7f" <= char <= "\x9f" for char in line), line

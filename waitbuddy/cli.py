@@ -12,12 +12,10 @@ import sys
 from collections.abc import Sequence
 
 from waitbuddy import __version__, config, keys, paths
-from waitbuddy.store import THEME_SETTING, Store, StoreError
-from waitbuddy.text import safe_line, visible
-
-EXIT_OK = 0
-EXIT_USAGE = 2  # bad config, bad arguments, unusable database: the user has to fix something
-EXIT_INTERRUPTED = 130
+from waitbuddy.commands import EXIT_INTERRUPTED, EXIT_OK, EXIT_USAGE, error
+from waitbuddy.commands.dashboard import check_theme, is_terminal, not_a_terminal, open_dashboard
+from waitbuddy.store import Store, StoreError
+from waitbuddy.text import visible
 
 DESCRIPTION = """\
 waitbuddy sits in a terminal beside your training job. With no command it opens the
@@ -81,17 +79,14 @@ def build_parser() -> argparse.ArgumentParser:
     sub.add_argument("--json", action="store_true", help="print a JSON array")
     sub.set_defaults(func=cmd_keys)
 
-    from waitbuddy.runs import commands as run_commands
+    from waitbuddy.commands import alerts, reading, runs
 
-    run_commands.add_parsers(commands, common)
-    from waitbuddy.reading import commands as reading_commands
-
-    reading_commands.add_parsers(commands, common)
-    for name in ("demo", "watch", "unwatch", "notify", "status", "formats", "runs", "add", "backlog", "import", "export", "fetch"):
-        commands.choices[name].set_defaults(func=_with_config(commands.choices[name].get_default("func"),
-                                                              database=name in _DATABASE_COMMANDS))
-    # Never refuse to start someone's training over a typo in the config.
-    commands.choices["run"].set_defaults(func=_with_config(commands.choices["run"].get_default("func"), lenient=True))
+    for group in (runs, alerts, reading):
+        group.add_parsers(commands, common)
+    for sub in commands.choices.values():
+        if sub.get_default("needs_config"):
+            sub.set_defaults(func=_with_config(sub.get_default("func"), lenient=sub.get_default("lenient"),
+                                               database=sub.get_default("database")))
 
     config_parser = commands.add_parser(
         "config", parents=[common], help="create or check the config file",
@@ -119,20 +114,12 @@ def _usage(parser: argparse.ArgumentParser) -> int:
     return EXIT_USAGE
 
 
-def _error(message: str) -> None:
-    print(f"waitbuddy: {message}", file=sys.stderr)
-
-
 def _paths(args: argparse.Namespace) -> paths.Paths:
     return paths.resolve(getattr(args, "config", None))
 
 
 def _load_config(where: paths.Paths) -> config.Config:
     return config.load(where.config, must_exist=where.config_explicit)
-
-
-# Commands that read or write the database: an unusable database path is their error (exit 2).
-_DATABASE_COMMANDS = frozenset({"watch", "status", "runs", "add", "backlog", "import", "export", "fetch"})
 
 
 def _with_config(command, *, lenient: bool = False, database: bool = False):
@@ -157,7 +144,7 @@ def _load_lenient(where: paths.Paths) -> config.Config:
         return _load_config(where)
     except config.ConfigError as exc:
         print(exc, file=sys.stderr)
-        _error("starting the command anyway, with the default config")
+        error("starting the command anyway, with the default config")
         return config.Config()
 
 
@@ -170,7 +157,7 @@ def main(argv: Sequence[str] | None = None) -> int:
         print(exc, file=sys.stderr)
         return EXIT_USAGE
     except StoreError as exc:
-        _error(str(exc))
+        error(str(exc))
         return EXIT_USAGE
     except KeyboardInterrupt:
         return EXIT_INTERRUPTED
@@ -228,13 +215,13 @@ def cmd_config_init(args: argparse.Namespace) -> int:
         return EXIT_OK
     target = _paths(args).config
     if target.exists() and not args.force:
-        _error(f"{target} already exists; use --force to overwrite it")
+        error(f"{target} already exists; use --force to overwrite it")
         return EXIT_USAGE
     try:
         target.parent.mkdir(parents=True, exist_ok=True)
         target.write_text(text, encoding="utf-8")
     except OSError as exc:
-        _error(f"cannot write {target}: {exc.strerror or exc}")
+        error(f"cannot write {target}: {exc.strerror or exc}")
         return EXIT_USAGE
     print(f"wrote {target}")
     return EXIT_OK
@@ -251,55 +238,10 @@ def cmd_config_check(args: argparse.Namespace) -> int:
     return EXIT_OK
 
 
-def check_theme(loaded: config.Config) -> None:
-    """Raise ConfigError if the configured theme is not one Textual knows."""
-    if not loaded.ui.theme or loaded.path is None:
-        return
-    from textual.theme import BUILTIN_THEMES  # the only Textual import outside the dashboard
-
-    if loaded.ui.theme not in BUILTIN_THEMES:
-        raise config.ConfigError.for_key(
-            loaded.path, "ui", "theme",
-            f"unknown theme {json.dumps(safe_line(loaded.ui.theme, limit=60), ensure_ascii=False)}"
-            + config.suggest(loaded.ui.theme, BUILTIN_THEMES)
-            + f" (themes: {', '.join(sorted(BUILTIN_THEMES))})",
-        )
-
-
-def _is_terminal() -> bool:
-    return sys.stdin.isatty() and sys.stdout.isatty()
-
-
 def cmd_dashboard(args: argparse.Namespace) -> int:
     where = _paths(args)
     loaded = _load_config(where)
-    if not _is_terminal():  # before the database is created
-        return _not_a_terminal()
+    if not is_terminal():  # before the database is created
+        return not_a_terminal()
     with Store.open(where.database) as store:
         return open_dashboard(where, loaded, store)
-
-
-def terminal_ok() -> bool:
-    """True if the dashboard can open here; otherwise says why on stderr."""
-    if _is_terminal():
-        return True
-    _not_a_terminal()
-    return False
-
-
-def _not_a_terminal() -> int:
-    _error("the dashboard needs a terminal (stdin and stdout must be a TTY); "
-           "for scripts use `waitbuddy status --json` or `waitbuddy watch --json`")
-    return EXIT_USAGE
-
-
-def open_dashboard(where: paths.Paths, loaded: config.Config, store: Store) -> int:
-    check_theme(loaded)
-    if not _is_terminal():
-        return _not_a_terminal()
-    theme = loaded.ui.theme or store.get_setting(THEME_SETTING) or ""
-    from waitbuddy.tui.app import WaitBuddy
-
-    app = WaitBuddy(config=loaded, store=store, paths=where, theme=theme)
-    app.run()
-    return app.return_code or EXIT_OK

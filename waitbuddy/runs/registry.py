@@ -261,9 +261,23 @@ def save_state(store: Store, run_id: int, snapshot: dict) -> None:
                    updated_at = COALESCE(?, updated_at),
                    ended_at = CASE WHEN ? THEN COALESCE(ended_at, ?, ?) ELSE NULL END
                WHERE id = ?""",
-            (snapshot["status"], error.get("kind"), error.get("message"), json.dumps(snapshot),
+            (snapshot["status"], error.get("kind"), error.get("message"), json.dumps({**snapshot, "saved_at": iso()}),
              snapshot.get("updated_at"), ended, snapshot.get("ended_at"), iso(), run_id),
         )
+
+
+def minutes_left(store: Store, now: float) -> int | None:
+    """Minutes until the running job that ends last should end, from the state watchers saved
+    (its ETA less the time since): what "fits in the wait" means for the backlog and the planner.
+    None when no running job has an ETA."""
+    left = []
+    for record in runs(store):
+        summary = record.summary or {}
+        eta, saved = summary.get("eta_seconds"), timestamp(summary.get("saved_at"))
+        if record.status in ("running", "stalled") and isinstance(eta, (int, float)) and eta > 0 and saved:
+            left.append(eta - max(now - saved, 0.0))
+    left = [seconds for seconds in left if seconds > 0]
+    return max(1, int(max(left) // 60)) if left else None
 
 
 def get(store: Store, *, path: str | None = None, run_id: int | None = None) -> RunRecord | None:

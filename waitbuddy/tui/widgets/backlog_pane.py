@@ -10,11 +10,12 @@ from __future__ import annotations
 
 import random
 import threading
+import time
 from collections.abc import Callable
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 
-from textual import on
+from textual import on, work
 from textual.app import ComposeResult
 from textual.content import Content
 from textual.message import Message
@@ -60,6 +61,10 @@ class BacklogArea(BacklogActions, Area):
     @dataclass
     class FetchProblem(Message, bubble=False):
         text: str
+
+    @dataclass
+    class MinutesLeft(Message, bubble=False):
+        minutes: int | None
 
     def __init__(self, spec: AreaSpec, store: Store, config: Config) -> None:
         super().__init__(spec)
@@ -375,17 +380,18 @@ class BacklogArea(BacklogActions, Area):
             self.fits = None
             self._apply(keep=self._current_id())
             return
-        minutes = self._minutes_left()
-        if minutes is None:
+        self._look_up_minutes_left()
+
+    @work(thread=True, exclusive=True, exit_on_error=False, group="fits-wait", description="minutes left")
+    def _look_up_minutes_left(self) -> None:  # the store may wait on a lock: not on the UI thread
+        from waitbuddy.runs.registry import minutes_left
+
+        self.post_message(self.MinutesLeft(minutes_left(self.store, time.time())))
+
+    @on(MinutesLeft)
+    def _fits(self, event: MinutesLeft) -> None:
+        if event.minutes is None:
             self.notify("no running job with an ETA; filter with / fits:MINUTES instead", markup=False)
             return
-        self.fits = minutes
+        self.fits = event.minutes
         self._apply()
-
-    def _minutes_left(self) -> int | None:
-        from waitbuddy.tui.widgets.runs_pane import RunsArea
-
-        etas = [snapshot.get("eta_seconds") for area in self.screen.query(RunsArea)
-                for snapshot in area.snapshots.values() if snapshot.get("status") in ("running", "stalled")]
-        etas = [eta for eta in etas if eta]
-        return max(1, int(max(etas) // 60)) if etas else None

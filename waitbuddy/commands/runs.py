@@ -4,13 +4,12 @@ only `watch` without --json opens the dashboard."""
 from __future__ import annotations
 
 import argparse
-import json
 import os
-import re
 import sys
 import time
 from pathlib import Path
 
+from waitbuddy.commands import EXIT_FAILED, EXIT_INTERRUPTED, EXIT_OK, EXIT_USAGE, declare, error, json_line, say
 from waitbuddy.config import Config
 from waitbuddy.paths import Paths
 from waitbuddy.runs import registry
@@ -19,18 +18,18 @@ from waitbuddy.runs.stream import DEFAULT_INTERVAL
 from waitbuddy.store import Store, StoreError
 from waitbuddy.text import safe_line, safe_text, visible
 
-EXIT_OK, EXIT_FAILED, EXIT_USAGE, EXIT_INTERRUPTED = 0, 1, 2, 130
 WAIT_POLL_SECONDS = 0.2  # status --wait: how often to look for a log that is not there yet
 
 
 def add_parsers(commands: argparse._SubParsersAction, common: argparse.ArgumentParser) -> None:
-    sub = commands.add_parser(
-        "watch", parents=[common], help="watch training logs (files, directories or globs)",
+    sub = declare(
+        commands, common, "watch", cmd_watch, help="watch training logs (files, directories or globs)",
         description="Add logs to the watched set (kept in the database) and open the dashboard on them. "
         "A glob such as 'runs/*/train.log' or 'slurm-*.out' (quote it) or a directory picks up new "
         "logs by itself; a file that does not exist yet is waited for. With --json or --notify, run "
         "without the dashboard and leave the watched set alone (see below). A log is a regular file: "
         "a FIFO, socket or device is refused.",
+        database=True,
     )
     sub.add_argument("patterns", nargs="+", metavar="PATH|GLOB|DIR")
     sub.add_argument("--json", action="store_true", help="no dashboard: print state changes as JSON lines")
@@ -52,50 +51,41 @@ def add_parsers(commands: argparse._SubParsersAction, common: argparse.ArgumentP
     sub.add_argument("--remember", action="store_true",
                      help="with --json or --notify: also add the logs to the dashboard's watched set, as watch "
                      "without them does (by default script modes leave the dashboard alone)")
-    sub.set_defaults(func=cmd_watch)
 
-    sub = commands.add_parser(
-        "unwatch", parents=[common], help="stop watching logs, directories or globs added with watch",
+    sub = declare(
+        commands, common, "unwatch", cmd_unwatch, help="stop watching logs, directories or globs added with watch",
         description="Remove patterns from the watched set (as `watch` stored them: the same path, directory "
         "or glob). New logs that match no longer appear; runs already found stay until removed (x in the "
         "dashboard). Without PATTERN, list the watched patterns.",
     )
     sub.add_argument("patterns", nargs="*", metavar="PATH|GLOB|DIR")
-    sub.set_defaults(func=cmd_unwatch)
 
-    sub = commands.add_parser(
-        "notify", parents=[common], help="send a test alert through every enabled channel",
-        description="Send a test alert through every alert channel and report, per channel, whether it was "
-        "sent, skipped (and why) or failed (and why). Configure channels in the [alerts] table.",
-    )
-    sub.add_argument("--test", action="store_true", required=True, help="send the test alert")
-    sub.set_defaults(func=cmd_notify)
 
-    sub = commands.add_parser(
-        "run", parents=[common], help="run a training command, log it and record how it ends",
+    sub = declare(
+        commands, common, "run", cmd_run, help="run a training command, log it and record how it ends",
         description="Start CMD, pass its output through unchanged, write it to a log (by default under "
         "the data directory), record the run with its exit status, and exit with the command's status. "
         "Ctrl-C reaches the command as usual. Example: waitbuddy run --name bert -- python train.py --lr 3e-5",
+        lenient=True,
     )
     sub.add_argument("--name", help="the run's name (default: from the script, e.g. train for train.py)")
     sub.add_argument("--log", metavar="PATH", help="where to write the log (default: <data dir>/logs/NAME-TIME.log)")
     sub.add_argument("command", nargs=argparse.REMAINDER, metavar="-- CMD ARGS", help="the command to run")
-    sub.set_defaults(func=cmd_run)
 
-    sub = commands.add_parser(
-        "demo", parents=[common], help="a one-minute simulated training run, on the dashboard",
+    sub = declare(
+        commands, common, "demo", cmd_demo, help="a one-minute simulated training run, on the dashboard",
         description="Run a simulated training job (about a minute of progress bars and losses; no model "
         "is trained) through `waitbuddy run`, with a temporary data directory that leaves your own "
         "runs alone, and open the dashboard on it.",
     )
     sub.add_argument("--seconds", type=float, default=60.0, help=argparse.SUPPRESS)
-    sub.set_defaults(func=cmd_demo)
 
-    sub = commands.add_parser(
-        "status", parents=[common], help="print the state of training logs once",
+    sub = declare(
+        commands, common, "status", cmd_status, help="print the state of training logs once",
         description="Print the state of each log (or of every watched run) once and exit: status "
         "(waiting, running, stalled, completed, failed, interrupted), progress, ETA, metrics and the "
         "failure reason. Reads only the head and tail of a log, so a multi-GB log answers at once.",
+        database=True,
     )
     sub.add_argument("paths", nargs="*", metavar="PATH|GLOB|DIR",
                      help="training logs, or directories and globs as for watch (default: every watched run)")
@@ -106,10 +96,9 @@ def add_parsers(commands: argparse._SubParsersAction, common: argparse.ArgumentP
     sub.add_argument("--wait", action="store_true",
                      help="wait for a PATH that does not exist yet, or for the first log in an empty DIR or GLOB "
                      "(without it, those are errors: exit status 1)")
-    sub.set_defaults(func=cmd_status)
 
-    sub = commands.add_parser(
-        "formats", parents=[common], help="try log formats on a log",
+    sub = declare(
+        commands, common, "formats", cmd_formats, help="try log formats on a log",
         description="`formats test LOG`: show what each [[runs.formats]] entry of the config reads in LOG "
         "(the lines it matches and the values it takes), to write or fix a format; with --builtin, the "
         "built-in recognizers too.",
@@ -117,16 +106,15 @@ def add_parsers(commands: argparse._SubParsersAction, common: argparse.ArgumentP
     sub.add_argument("action", choices=["test"], help="test: try the formats on LOG")
     sub.add_argument("log", metavar="LOG", help="a training log")
     sub.add_argument("--builtin", action="store_true", help="also show what each built-in recognizer reads")
-    sub.set_defaults(func=cmd_formats)
 
-    sub = commands.add_parser(
-        "runs", parents=[common], help="list the run history",
+    sub = declare(
+        commands, common, "runs", cmd_runs, help="list the run history",
         description="List runs, newest first, with final status, duration and final/best metrics.",
+        database=True,
     )
     sub.add_argument("--json", action="store_true", help="one JSON object per line")
     sub.add_argument("--all", action="store_true", help="include runs removed from the dashboard")
     sub.add_argument("-n", "--limit", type=int, default=50, help="at most this many runs (default 50)")
-    sub.set_defaults(func=cmd_runs)
 
 
 def _interval(value: str) -> float:
@@ -137,32 +125,6 @@ def _interval(value: str) -> float:
     if not 0 <= seconds <= 86400:  # also refuses nan and inf
         raise argparse.ArgumentTypeError(f"expected 0 to 86400 seconds, got {value}")
     return seconds
-
-
-_SURROGATE = re.compile("[\ud800-\udfff]")
-# json.dumps escapes only C0 controls; DEL and C1 (U+0080-U+009F, such as the 8-bit CSI U+009B)
-# would reach a terminal raw. In JSON text they can only stand inside strings, so escaping them
-# anywhere in the text is safe.
-_RAW_CONTROLS = re.compile("[\x7f-\x9f]")
-
-
-def json_line(value: object) -> str:
-    """One JSON object as text any terminal or pipe takes: UTF-8 text as itself, but DEL and C1
-    controls as \\u0080..\\u009f, and a path that is not UTF-8 (its bytes held as surrogates) as
-    \\udcXX escapes; every value reads back the same."""
-    text = json.dumps(value, ensure_ascii=False)
-    if _SURROGATE.search(text):
-        text = json.dumps(value)
-    return _RAW_CONTROLS.sub(lambda match: f"\\u{ord(match.group()):04x}", text)
-
-
-def _error(message: str) -> None:
-    print(f"waitbuddy: {message}", file=sys.stderr)
-
-
-def _print(line: str) -> None:
-    sys.stdout.write(line + "\n")
-    sys.stdout.flush()
 
 
 def cmd_run(args: argparse.Namespace, where: Paths, config: Config) -> int:
@@ -200,7 +162,7 @@ def cmd_demo(args: argparse.Namespace, where: Paths, config: Config) -> int:
     import subprocess
     import tempfile
 
-    from waitbuddy.cli import open_dashboard, terminal_ok
+    from waitbuddy.commands.dashboard import open_dashboard, terminal_ok
 
     if not terminal_ok():
         return EXIT_USAGE
@@ -246,19 +208,6 @@ def _headless_alerts(config: Config):
     return policy, Alerter(enabled(build_channels(config.alerts, os.environ)), report=report)
 
 
-def cmd_notify(args: argparse.Namespace, where: Paths, config: Config) -> int:
-    from waitbuddy.alerts.dispatch import send_now
-    from waitbuddy.alerts.events import AlertEvent
-    from waitbuddy.alerts.setup import build_channels
-
-    event = AlertEvent("completed", "", "waitbuddy", "waitbuddy test alert", "if you read this, alerts reach you",
-                       "info", time.time())
-    results = send_now(build_channels(config.alerts, os.environ), event)
-    for delivery in results:
-        _print(str(delivery))
-    return EXIT_OK if any(delivery.outcome == "sent" for delivery in results) else EXIT_FAILED
-
-
 def cmd_status(args: argparse.Namespace, where: Paths, config: Config) -> int:
     from waitbuddy.runs.formats.user import compile_formats
     from waitbuddy.runs.status import read_once
@@ -289,9 +238,9 @@ def cmd_status(args: argparse.Namespace, where: Paths, config: Config) -> int:
             from waitbuddy.runs.explain import explain_lines
 
             for line in explain_lines(run, now):
-                _print(line)
+                say(line)
             continue
-        _print(json_line(snapshot) if args.json else one_line(snapshot))
+        say(json_line(snapshot) if args.json else one_line(snapshot))
     return status
 
 
@@ -305,14 +254,14 @@ def cmd_formats(args: argparse.Namespace, where: Paths, config: Config) -> int:
 
     path = _absolute(args.log)
     if (problem := unfollowable(path, missing_ok=False, empty_ok=False)) is not None:
-        _error(problem.message)
+        error(problem.message)
         return _exit_status(problem)
     recognizers = dict(zip((f"format {user.name}" for user in config.runs.formats),
                            compile_formats(config.runs.formats), strict=True))
     if args.builtin:
         recognizers.update((f"built-in {name}", recognizer) for name, recognizer in formats.RECOGNIZERS)
     if not recognizers:
-        _print("no [[runs.formats]] in the config: add one (see config.toml.example), or use --builtin")
+        say("no [[runs.formats]] in the config: add one (see config.toml.example), or use --builtin")
         return EXIT_OK
     view, lines = TerminalView(until_cursor_up=1), []
     tail = Tail(path, start_from_end=None)
@@ -321,7 +270,7 @@ def cmd_formats(args: argparse.Namespace, where: Paths, config: Config) -> int:
             offset = tail.offset
             chunk = tail.read()
             if chunk.binary or chunk.error:
-                _error(f"{visible(path)}: {chunk.error or 'not a text log'}")
+                error(f"{visible(path)}: {chunk.error or 'not a text log'}")
                 return EXIT_FAILED
             lines += [formats.strip_prefix(line) for line in view.feed(chunk.text)]
             if tail.offset == offset or chunk.missing:
@@ -330,7 +279,7 @@ def cmd_formats(args: argparse.Namespace, where: Paths, config: Config) -> int:
         tail.close()
     lines += view.flush()
     for line in format_matches(lines, recognizers):
-        _print(line)
+        say(line)
     return EXIT_OK
 
 
@@ -366,7 +315,7 @@ def _status_targets(patterns: list[str]) -> tuple[list[tuple[str, str | None]], 
         except OSError as exc:  # made unreadable between the two looks
             problem = cannot_list(pattern, exc)
         if problem is not None:
-            _error(problem.message)
+            error(problem.message)
             status = max(status, _exit_status(problem))
             continue
         targets += [(path, None) for path in found]
@@ -406,13 +355,13 @@ def cmd_runs(args: argparse.Namespace, where: Paths, config: Config) -> int:
             "metrics": summary.get("metrics", {}), "best": summary.get("best", {}), "muted": record.muted,
         }
         if args.json:
-            _print(json_line(item))
+            say(json_line(item))
             continue
         symbol = STATUS_SYMBOLS.get(record.status, "?")
         when = record.ended_at or record.updated_at or ""
         reason = f"  {safe_line(record.error_message, limit=500)}" if record.error_message else ""
         name = visible(record.name, limit=120)  # a name shows its control characters: it cannot fake a line
-        _print(safe_text(f"{symbol} {name:<24} {record.status:<11} {duration(item['duration_seconds']):>7}  "
+        say(safe_text(f"{symbol} {name:<24} {record.status:<11} {duration(item['duration_seconds']):>7}  "
                          f"{when:<20} {headline(summary)}{reason}", limit=2000))
     if not records:
         print("no runs yet", file=sys.stderr)
@@ -435,10 +384,10 @@ def cmd_watch(args: argparse.Namespace, where: Paths, config: Config) -> int:
     patterns = [_absolute(pattern) for pattern in args.patterns]
     headless = args.json or args.notify
     if args.pid is not None and len(patterns) != 1:
-        _error("--pid needs exactly one PATH")
+        error("--pid needs exactly one PATH")
         return EXIT_USAGE
     if args.until_done and not headless:
-        _error("--until-done goes with --json or --notify (no dashboard)")
+        error("--until-done goes with --json or --notify (no dashboard)")
         return EXIT_USAGE
     if (refused := _refuse_targets(patterns, args, headless)) is not None:
         return refused
@@ -454,7 +403,7 @@ def cmd_watch(args: argparse.Namespace, where: Paths, config: Config) -> int:
             record = registry.ensure_run(store, patterns[0], name=default_name(patterns[0]))
             registry.watch_pid(store, record.id, args.pid)
         if not headless:
-            from waitbuddy.cli import open_dashboard
+            from waitbuddy.commands.dashboard import open_dashboard
 
             return open_dashboard(where, config, store)
         return _watch_headless(args, patterns, config, store, register=remember)
@@ -465,21 +414,21 @@ def cmd_watch(args: argparse.Namespace, where: Paths, config: Config) -> int:
 def cmd_unwatch(args: argparse.Namespace, where: Paths, config: Config) -> int:
     if not where.database.exists():
         if args.patterns:
-            _error("nothing is watched")
+            error("nothing is watched")
             return EXIT_FAILED
         return EXIT_OK
     with Store.open(where.database) as store:
         watched = registry.watches(store)
         if not args.patterns:
             for pattern in watched:
-                _print(visible(pattern, limit=500))
+                say(visible(pattern, limit=500))
             return EXIT_OK
         status = EXIT_OK
         for pattern in (_absolute(pattern) for pattern in args.patterns):
             if registry.remove_watch(store, pattern):
-                _print(f"stopped watching {visible(pattern, limit=500)}")
+                say(f"stopped watching {visible(pattern, limit=500)}")
             else:
-                _error(f"{visible(pattern, limit=500)} is not watched (`waitbuddy unwatch` lists what is)")
+                error(f"{visible(pattern, limit=500)} is not watched (`waitbuddy unwatch` lists what is)")
                 status = EXIT_FAILED
         return status
 
@@ -495,7 +444,7 @@ def _refuse_targets(patterns: list[str], args: argparse.Namespace, headless: boo
     problems = [problem for pattern in patterns
                 if (problem := unfollowable(pattern, missing_ok=waits, empty_ok=waits or not args.until_done))]
     for problem in problems:
-        _error(problem.message)
+        error(problem.message)
     return max(map(_exit_status, problems)) if problems else None
 
 

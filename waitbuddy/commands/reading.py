@@ -1,32 +1,31 @@
-"""CLI commands of the reading backlog: add, backlog, import, export, fetch. Headless."""
+"""The reading backlog's commands: add, backlog, import, export, fetch."""
 
 from __future__ import annotations
 
 import argparse
-import os
 import sys
-import tempfile
+import time
 from pathlib import Path
 
+from waitbuddy.commands import EXIT_FAILED, EXIT_OK, EXIT_USAGE, declare, error, json_line, say, write_atomically
 from waitbuddy.config import Config
 from waitbuddy.paths import Paths
 from waitbuddy.reading import backlog
 from waitbuddy.reading.model import KINDS, PRIORITY_MAX, STATUSES, Item
 from waitbuddy.reading.present import describe, item_json, item_line
 from waitbuddy.reading.query import SORTS, QueryError, parse_query, select
-from waitbuddy.runs.commands import json_line  # the one JSON writer of the CLI
 from waitbuddy.store import Store
 from waitbuddy.text import safe_line
 
-EXIT_OK, EXIT_FAILED, EXIT_USAGE = 0, 1, 2
 EXPORT_FORMATS = ("html", "csv", "json")
 
 
 def add_parsers(commands: argparse._SubParsersAction, common: argparse.ArgumentParser) -> None:
-    sub = commands.add_parser(
-        "add", parents=[common], help="save a link to the reading backlog",
+    sub = declare(
+        commands, common, "add", cmd_add, help="save a link to the reading backlog",
         description="Save one or more http(s) links to the backlog at once, then fetch each page's title "
         "and length (skip with --no-fetch; offline, the link stays saved and is fetched later).",
+        database=True,
     )
     sub.add_argument("urls", nargs="+", metavar="URL")
     sub.add_argument("--tag", "-t", action="append", default=[], metavar="TAG", help="a tag (repeat for several)")
@@ -35,13 +34,13 @@ def add_parsers(commands: argparse._SubParsersAction, common: argparse.ArgumentP
                      help="0 (default) to 3 (most important)")
     sub.add_argument("--kind", choices=KINDS, help="what it is (default: from the URL and the page)")
     sub.add_argument("--no-fetch", action="store_true", help="don't fetch the page now")
-    sub.set_defaults(func=cmd_add)
 
-    sub = commands.add_parser(
-        "backlog", parents=[common], help="list the reading backlog",
+    sub = declare(
+        commands, common, "backlog", cmd_backlog, help="list the reading backlog",
         description="List backlog items (by default unread and reading ones). QUERY uses the dashboard's "
         "filter language: words to search for, tag:T or #T, kind:K, status:S, fits:MIN, age:>DAYS, "
         "-word to exclude (put -- before a query that starts with -: waitbuddy backlog -- -tag:later).",
+        database=True,
     )
     sub.add_argument("query", nargs="*", metavar="QUERY", help="filter words (see above)")
     sub.add_argument("--json", action="store_true", help="print one JSON object per item")
@@ -49,39 +48,40 @@ def add_parsers(commands: argparse._SubParsersAction, common: argparse.ArgumentP
     sub.add_argument("--tag", "-t", metavar="T", help="only items with this tag")
     sub.add_argument("--kind", "-k", choices=KINDS, help="only this kind")
     sub.add_argument("--fits", type=_minutes, metavar="MINUTES", help="only items known to take at most this long")
+    sub.add_argument("--fits-wait", action="store_true",
+                     help="only items that fit in the time left on the running job (its ETA, as the dashboard saw it)")
     sub.add_argument("--search", metavar="TEXT", default="", help="text in the title, URL, note or tags")
     sub.add_argument("--sort", choices=SORTS, default="priority", help="order (default: priority, then oldest)")
     sub.add_argument("--limit", type=int, metavar="N", help="at most N items")
-    sub.set_defaults(func=cmd_backlog)
 
-    sub = commands.add_parser(
-        "import", parents=[common], help="import bookmarks (browser, Pocket, Raindrop, Omnivore, URL list)",
+    sub = declare(
+        commands, common, "import", cmd_import, help="import bookmarks (browser, Pocket, Raindrop, Omnivore, URL list)",
         description="Import a bookmark export into the backlog. The format is detected from the content: "
         "Netscape bookmark HTML (Chrome, Firefox, Safari, linkding, Pinboard), Pocket CSV, zip or HTML, "
         "Raindrop CSV, Omnivore JSON or zip, waitbuddy's own CSV/JSON export, or a list of URLs. Importing "
         "the same file again adds nothing. Original save dates and read/archived state are kept.",
+        database=True,
     )
     sub.add_argument("file", metavar="FILE")
     sub.add_argument("--source", help="name recorded as the items' source (default: the format)")
-    sub.set_defaults(func=cmd_import)
 
-    sub = commands.add_parser(
-        "export", parents=[common], help="export the backlog (browser HTML, CSV or JSON)",
+    sub = declare(
+        commands, common, "export", cmd_export, help="export the backlog (browser HTML, CSV or JSON)",
         description="Write every backlog item to FILE ('-' for standard output): Netscape bookmark HTML "
         "(imports into any browser), CSV or JSON, chosen by --format or the file's extension.",
+        database=True,
     )
     sub.add_argument("file", metavar="FILE")
     sub.add_argument("--format", "-f", choices=EXPORT_FORMATS, help="default: from the extension, else html")
-    sub.set_defaults(func=cmd_export)
 
-    sub = commands.add_parser(
-        "fetch", parents=[common], help="fetch titles and lengths of saved pages now",
+    sub = declare(
+        commands, common, "fetch", cmd_fetch, help="fetch titles and lengths of saved pages now",
         description="Fetch page metadata (title, length, kind) for backlog items still waiting for it: links "
         "added while offline, or with --all also imported ones. The dashboard does this by itself.",
+        database=True,
     )
     sub.add_argument("--all", action="store_true", help="include imported items")
     sub.add_argument("--limit", type=int, default=100, metavar="N", help="at most N pages (default 100)")
-    sub.set_defaults(func=cmd_fetch)
 
 
 def _priority(value: str) -> int:
@@ -104,14 +104,6 @@ def _minutes(value: str) -> int:
     return number
 
 
-def _print(line: str) -> None:
-    sys.stdout.write(line + "\n")
-
-
-def _error(message: str) -> None:
-    print(f"waitbuddy: {message}", file=sys.stderr)
-
-
 def cmd_add(args: argparse.Namespace, where: Paths, config: Config) -> int:
     from waitbuddy.reading.enrich import fetch_one
 
@@ -124,12 +116,12 @@ def cmd_add(args: argparse.Namespace, where: Paths, config: Config) -> int:
                 item, created = backlog.add_url(store, url, tags=args.tag, note=args.note, priority=args.priority,
                                                 fetch=fetch)
             except backlog.BadUrl as exc:
-                _error(str(exc))
+                error(str(exc))
                 status = EXIT_USAGE
                 continue
             if args.kind:
                 backlog.update(store, [item.id], "kind", kind=args.kind)
-            _print(("added    " if created else "already saved (tags/note merged)  ") + item.url)
+            say(("added    " if created else "already saved (tags/note merged)  ") + item.url)
             if created or item.fetch_state != "done":
                 saved.append(item)
         if not fetch or not saved:
@@ -141,31 +133,45 @@ def cmd_add(args: argparse.Namespace, where: Paths, config: Config) -> int:
             try:
                 stored = fetch_one(store, client, item, words_per_minute=config.backlog.words_per_minute)
             except KeyboardInterrupt:
-                _print("interrupted; saved links will be fetched later (`waitbuddy fetch`, or the dashboard)")
+                say("interrupted; saved links will be fetched later (`waitbuddy fetch`, or the dashboard)")
                 return 130
             if stored is not None:
-                _print("  " + describe(stored))
+                say("  " + describe(stored))
     return status
 
 
 def cmd_backlog(args: argparse.Namespace, where: Paths, config: Config) -> int:
+    if args.fits_wait and args.fits is not None:
+        error("--fits and --fits-wait: give one")
+        return EXIT_USAGE
     try:
         query = parse_query(" ".join([*args.query, args.search]), fits=args.fits, status=args.status,
                             tag=args.tag, kind=args.kind)
     except QueryError as exc:
-        _error(str(exc))
+        error(str(exc))
         return EXIT_USAGE
     if not where.database.exists():
+        if args.fits_wait:
+            error("no running job with an ETA: `waitbuddy backlog --fits MINUTES` instead")
+            return EXIT_FAILED
         if not args.json:
             print("the backlog is empty: `waitbuddy add URL` or `waitbuddy import FILE`", file=sys.stderr)
         return EXIT_OK
     with Store.open(where.database) as store:
+        if args.fits_wait:
+            from waitbuddy.runs.registry import minutes_left
+
+            if (fits := minutes_left(store, time.time())) is None:
+                error("no running job with an ETA: `waitbuddy backlog --fits MINUTES` instead")
+                return EXIT_FAILED
+            query = parse_query(" ".join([*args.query, args.search]), fits=fits, status=args.status,
+                                tag=args.tag, kind=args.kind)
         backlog.recompute_minutes(store, config.backlog.words_per_minute)  # the speed may have changed
         items = backlog.load_items(store)
     now = backlog.utc_now()
     chosen = select(items, query, sort=args.sort, now=now)[: args.limit]
     for item in chosen:
-        _print(json_line(item_json(item)) if args.json else item_line(item, now))
+        say(json_line(item_json(item)) if args.json else item_line(item, now))
     if not chosen and not args.json:
         print("no items match" if items else "the backlog is empty: `waitbuddy add URL` or `waitbuddy import FILE`",
               file=sys.stderr)
@@ -183,7 +189,7 @@ def cmd_import(args: argparse.Namespace, where: Paths, config: Config) -> int:
             report = backlog.import_bookmarks(store, parsed, source=args.source or parsed.format,
                                               fetch=config.backlog.fetch == "all")
     except ImportFailed as exc:
-        _error(str(exc))
+        error(str(exc))
         return EXIT_USAGE
     print(f"{safe_line(args.file, limit=500)} ({parsed.format}): {report.summary()}")
     for invalid in report.invalid[:50]:
@@ -214,22 +220,10 @@ def cmd_export(args: argparse.Namespace, where: Paths, config: Config) -> int:
     try:
         write_atomically(target, text)
     except OSError as exc:
-        _error(f"cannot write {target}: {exc.strerror or exc}")
+        error(f"cannot write {target}: {exc.strerror or exc}")
         return EXIT_USAGE
     print(f"wrote {len(items)} items to {target} ({kind})", file=sys.stderr)
     return EXIT_OK
-
-
-def write_atomically(target: Path, text: str) -> None:
-    """Write via a temporary file in the same directory, so a crash never leaves half a file."""
-    fd, temporary = tempfile.mkstemp(dir=target.parent or ".", prefix=f".{target.name}.", suffix=".tmp")
-    try:
-        with os.fdopen(fd, "w", encoding="utf-8", newline="") as handle:
-            handle.write(text)
-        os.replace(temporary, target)
-    except BaseException:
-        Path(temporary).unlink(missing_ok=True)
-        raise
 
 
 def cmd_fetch(args: argparse.Namespace, where: Paths, config: Config) -> int:
@@ -242,6 +236,6 @@ def cmd_fetch(args: argparse.Namespace, where: Paths, config: Config) -> int:
     with Store.open(where.database) as store:
         tried = fetch_pending(store, make_client(), words_per_minute=config.backlog.words_per_minute,
                               include_imported=args.all, limit=args.limit,
-                              on_item=lambda item: _print(f"{item.url}\n  {describe(item)}"))
+                              on_item=lambda item: say(f"{item.url}\n  {describe(item)}"))
     print(f"fetched {tried} page{'s' if tried != 1 else ''}", file=sys.stderr)
     return EXIT_OK
