@@ -260,3 +260,37 @@ def test_areas_to_come_name_no_config_table_that_does_not_exist():
         for line in (spec.purpose, *spec.fill):
             for table in re.findall(r"\[(\w+)\]", line):
                 assert table in config._SECTIONS, (spec.id, line)
+
+
+class _Notes:
+    """A pane of a new area, as a test writes one: the dashboard needs no edit to show it."""
+
+    def __new__(cls, spec, store, config):
+        from textual.widgets import Static
+
+        from waitbuddy.tui.widgets.area import Area
+
+        class NotesPane(Area):
+            def compose(self):
+                yield Static("notes pane here", id="notes-body")
+
+        return NotesPane(spec)
+
+
+async def test_a_new_area_appears_without_editing_the_dashboard(tmp_path):
+    # issue 12: adding a pane edited about eight files and an `if spec.id == "backlog"` branch.
+    from waitbuddy import config
+    from waitbuddy.store import Store
+    from waitbuddy.tui.app import WaitBuddy
+    from waitbuddy.tui.areas import AREAS, AreaSpec
+
+    notes = AreaSpec("notes", "Notes", 6, "Notes for the day.", ("press n",), available=True,
+                     pane=f"{__name__}:_Notes")
+    with Store.open(tmp_path / "w.db") as store:
+        app = WaitBuddy(config=config.parse(""), store=store, areas=(*AREAS, notes))
+        async with app.run_test(size=(120, 30)) as pilot:
+            await pilot.pause()
+            assert app.screen.query_one("#tab-notes") is not None
+            app.screen.action_show_area("notes")
+            await pilot.pause()
+            assert "notes pane here" in str(app.screen.query_one("#notes-body").content)

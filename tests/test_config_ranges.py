@@ -107,10 +107,10 @@ def test_a_priority_key_wins_even_on_modal_screens():
 
 def test_a_scope_may_shadow_an_app_key_on_purpose():
     """Areas and screens take precedence over app keys, as the help and run screens do with q."""
-    loaded = config.parse('[keymap]\nquit = "x"\nadd-watch = "d"\nclose-help = "x"\nremove-run = "x,X"\n')
+    loaded = config.parse('[keymap]\nquit = "x"\nadd-watch = "d"\nclose-help = "x"\nremove-run = "x,K"\n')
     assert loaded.keymap["quit"] == "x" and loaded.keymap["add-watch"] == "d"
-    problems = problems_of('[keymap]\nremove-run = "x,X"\nmute-run = "X"\n')
-    assert problems == ['config.toml:3: [keymap] mute-run: "X" is also the key of remove-run; bind one of them to another key']
+    problems = problems_of('[keymap]\nremove-run = "x,K"\nmute-run = "K"\n')
+    assert problems == ['config.toml:3: [keymap] mute-run: "K" is also the key of remove-run; bind one of them to another key']
 
 
 def test_the_example_documents_the_bounds():

@@ -13,7 +13,7 @@ from textual.worker import Worker, WorkerState
 from waitbuddy.config import Config
 from waitbuddy.paths import Paths
 from waitbuddy.store import THEME_SETTING, Store
-from waitbuddy.tui.areas import AREAS
+from waitbuddy.tui.areas import AREAS, AreaSpec
 from waitbuddy.tui.bindings import bindings_for
 from waitbuddy.tui.screens.dashboard import DashboardScreen
 from waitbuddy.tui.screens.help import HelpScreen
@@ -26,16 +26,18 @@ class WaitBuddy(App[int]):
     TITLE = "waitbuddy"
     BINDINGS = bindings_for("app")
 
-    def __init__(self, config: Config, store: Store, paths: Paths | None = None, theme: str = "") -> None:
+    def __init__(self, config: Config, store: Store, paths: Paths | None = None, theme: str = "",
+                 areas: tuple[AreaSpec, ...] = AREAS) -> None:
         super().__init__()
         self.config = config
         self.store = store
         self.paths = paths
+        self.areas = areas  # the dashboard's areas, Runs first (tui/areas.py)
         self.set_keymap(dict(config.keymap))
         self.theme = theme if theme in self.available_themes else DEFAULT_THEME
 
     def get_default_screen(self) -> Screen:
-        return DashboardScreen(self.store, self.config)
+        return DashboardScreen(self.store, self.config, self.areas)
 
     def on_mount(self) -> None:
         self.theme_changed_signal.subscribe(self, self._remember_theme)
@@ -73,7 +75,7 @@ class WaitBuddy(App[int]):
         yield from super().get_system_commands(screen)
         yield SystemCommand("Help", "Show every key binding", self.action_help)
         if isinstance(screen, DashboardScreen):
-            for area in AREAS:
+            for area in self.areas:
                 yield SystemCommand(
                     f"Go to {area.title}", area.purpose, partial(screen.action_show_area, area.id)
                 )

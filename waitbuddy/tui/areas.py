@@ -1,8 +1,21 @@
-"""The five areas of the dashboard and what each says while it is empty."""
+"""The areas of the dashboard: each declares its pane, its number and what it says while empty.
+
+The dashboard composes whatever areas it is given (the first is Runs, always in view; the others
+are tabs), so a new area is one more AreaSpec here, with a ``pane`` naming its widget, and no
+edit to the dashboard. Until its capability ships an area shows its empty state.
+"""
 
 from __future__ import annotations
 
+import importlib
 from dataclasses import dataclass
+from typing import TYPE_CHECKING
+
+if TYPE_CHECKING:
+    from textual.widget import Widget
+
+    from waitbuddy.config import Config
+    from waitbuddy.store import Store
 
 
 @dataclass(frozen=True)
@@ -13,6 +26,16 @@ class AreaSpec:
     purpose: str
     fill: tuple[str, ...]  # commands or keys that put something here
     available: bool  # False until the capability ships; the empty state says so
+    pane: str | None = None  # "module:Class" of its widget, built as Class(spec, store, config)
+
+    def make_pane(self, store: Store, config: Config) -> Widget:
+        """The area's widget: its pane, or the empty state of an area still to come."""
+        if self.pane is None:
+            from waitbuddy.tui.widgets.area import Area
+
+            return Area(self)
+        module, _, name = self.pane.partition(":")
+        return getattr(importlib.import_module(module), name)(self, store, config)
 
 
 AREAS: tuple[AreaSpec, ...] = (
@@ -22,7 +45,7 @@ AREAS: tuple[AreaSpec, ...] = (
         "moment one finishes, fails or stalls.",
         ("waitbuddy watch train.log   (or press a here)", "waitbuddy run -- python train.py",
          "waitbuddy demo              (a one-minute simulated run)"),
-        available=True,
+        available=True, pane="waitbuddy.tui.widgets.runs_pane:RunsArea",
     ),
     AreaSpec(
         "backlog", "Backlog", 2,
@@ -30,7 +53,7 @@ AREAS: tuple[AreaSpec, ...] = (
         ("waitbuddy add URL               (or press a here)",
          "waitbuddy import bookmarks.html  (or press I)",
          "  browser bookmarks, Pocket, Raindrop, Omnivore, linkding, Pinboard, a list of URLs"),
-        available=True,
+        available=True, pane="waitbuddy.tui.widgets.backlog_pane:BacklogArea",
     ),
     AreaSpec(
         "feeds", "Feeds", 3,

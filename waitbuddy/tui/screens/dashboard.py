@@ -10,11 +10,9 @@ from textual.widgets import Footer, Header, TabbedContent, TabPane
 
 from waitbuddy.config import SIDE_BY_SIDE_MIN_WIDTH, Config
 from waitbuddy.store import Store
-from waitbuddy.tui.areas import AREAS
+from waitbuddy.tui.areas import AREAS, AreaSpec
 from waitbuddy.tui.bindings import bindings_for
 from waitbuddy.tui.widgets.area import Area
-from waitbuddy.tui.widgets.backlog_pane import BacklogArea
-from waitbuddy.tui.widgets.runs_pane import RunsArea
 
 _LAYOUT_BREAKPOINTS = {
     "auto": [(0, "-stacked"), (SIDE_BY_SIDE_MIN_WIDTH, "-side")],
@@ -28,26 +26,24 @@ class DashboardScreen(Screen[None]):
 
     tabs = getters.query_one("#wait", TabbedContent)
 
-    def __init__(self, store: Store, config: Config) -> None:
+    def __init__(self, store: Store, config: Config, areas: tuple[AreaSpec, ...] = AREAS) -> None:
         super().__init__()
         self.store = store
         self.config = config
+        self.areas = areas
         layout = config.ui.layout
         # Breakpoints put "-stacked" or "-side" on the screen; app.tcss lays the areas out.
         self.HORIZONTAL_BREAKPOINTS = _LAYOUT_BREAKPOINTS[layout]
 
     def compose(self) -> ComposeResult:
         yield Header(icon="◷")
-        runs, *others = AREAS
+        runs, *others = self.areas
         with Container(id="dashboard"):
-            yield RunsArea(runs, self.store, self.config)
+            yield runs.make_pane(self.store, self.config)
             with TabbedContent(id="wait"):
                 for spec in others:
                     with TabPane(f"{spec.number} {spec.title}", id=f"tab-{spec.id}"):
-                        if spec.id == "backlog":
-                            yield BacklogArea(spec, self.store, self.config)
-                        else:
-                            yield Area(spec)
+                        yield spec.make_pane(self.store, self.config)
         yield Footer()
 
     def on_mount(self) -> None:

@@ -5,8 +5,8 @@ undo, add, import, bankruptcy, open and copy. Every change runs on the area's st
 from __future__ import annotations
 
 import os
-from functools import partial
 from datetime import datetime
+from functools import partial
 from typing import TYPE_CHECKING
 
 from waitbuddy.reading import backlog
