@@ -160,3 +160,44 @@ def test_run_view_80x24(app, snap_compare, tmp_path, monkeypatch):
         await pilot.pause()
 
     assert snap_compare(app, terminal_size=(80, 24), run_before=open_view)
+
+
+@pytest.fixture
+def app_with_items():
+    """A backlog of a few items, one with a hostile title (markup and escape sequences)."""
+    from datetime import timedelta
+
+    from waitbuddy.reading import backlog
+
+    with Store.open(":memory:") as store:
+        for days, (url, title, minutes, tags) in enumerate((
+            ("https://arxiv.org/abs/2401.00001", "Scaling laws for neural language models", 42, ["papers", "ml"]),
+            ("https://example.com/post", "[bold red]Not markup[/] \x1b]2;pwned\x07 and \x1b[2J a CSI", 7, ["blog"]),
+            ("https://github.com/karpathy/nanoGPT", "nanoGPT: the simplest, fastest repository", 15, []),
+        )):
+            saved = backlog.utc_now() - timedelta(days=10 - days)  # shown as "1w" whatever the day
+            item, _ = backlog.add_url(store, url, tags=tags, now=saved)
+            backlog.update(store, [item.id], "title", title=title, now=saved)
+            with store.transaction() as db:
+                db.execute("UPDATE items SET minutes = ?, fetch_state = 'done' WHERE id = ?", (minutes, item.id))
+        yield WaitBuddy(config=config.Config(), store=store)
+
+
+def test_backlog_with_items_80x24(app_with_items, snap_compare):
+    # S: by priority, then oldest (the default order, resurface, is shuffled on every start).
+    assert snap_compare(app_with_items, terminal_size=(80, 24), press=["2", "S"], run_before=runs_reported)
+
+
+def test_prompt_80x24(app, snap_compare):
+    assert snap_compare(app, terminal_size=(80, 24), press=["1", "a"], run_before=runs_reported)
+
+
+def test_confirm_80x24(app, snap_compare):
+    from waitbuddy.tui.screens.prompt import Confirm
+
+    async def ask(pilot):
+        await runs_reported(pilot)
+        await app.push_screen(Confirm("Archive 12 unread items saved more than 30 days ago? (u undoes it)"))
+        await pilot.pause()
+
+    assert snap_compare(app, terminal_size=(80, 24), run_before=ask)
