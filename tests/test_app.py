@@ -294,3 +294,28 @@ async def test_a_new_area_appears_without_editing_the_dashboard(tmp_path):
             app.screen.action_show_area("notes")
             await pilot.pause()
             assert "notes pane here" in str(app.screen.query_one("#notes-body").content)
+
+
+async def test_panes_share_one_http_client_and_its_host_limits(tmp_path, monkeypatch):
+    # issue 12: the Backlog pane built its own client, so a second fetching pane would not share
+    # arXiv's one-request-every-3-seconds clock.
+    import time
+
+    from waitbuddy import config
+    from waitbuddy.reading import enrich
+    from waitbuddy.store import Store
+    from waitbuddy.tui.app import WaitBuddy
+    from waitbuddy.tui.widgets.backlog_pane import BacklogArea
+
+    used = []
+    monkeypatch.setattr(enrich, "fetch_pending", lambda store, client, **kwargs: used.append(client) or 0)
+    with Store.open(tmp_path / "w.db") as store:
+        app = WaitBuddy(config=config.parse('[backlog]\nfetch = "new"\n'), store=store)
+        client = app.services.http
+        assert client.host_limits["arxiv.org"].min_interval == 3.0
+        async with app.run_test(size=(120, 30)) as pilot:
+            app.screen.query_one(BacklogArea)._start_fetcher()
+            deadline = time.monotonic() + 10
+            while not used and time.monotonic() < deadline:
+                await pilot.pause(0.05)
+            assert used and all(seen is client for seen in used)  # the app's, not one of its own

@@ -12,6 +12,7 @@ from textual.worker import Worker, WorkerState
 
 from waitbuddy.config import Config
 from waitbuddy.paths import Paths
+from waitbuddy.services import Services
 from waitbuddy.store import THEME_SETTING, Store
 from waitbuddy.tui.areas import AREAS, AreaSpec
 from waitbuddy.tui.bindings import bindings_for
@@ -33,6 +34,7 @@ class WaitBuddy(App[int]):
         self.store = store
         self.paths = paths
         self.areas = areas  # the dashboard's areas, Runs first (tui/areas.py)
+        self.services = Services(store)  # built once here, the composition root; panes use them
         self.set_keymap(dict(config.keymap))
         self.theme = theme if theme in self.available_themes else DEFAULT_THEME
 

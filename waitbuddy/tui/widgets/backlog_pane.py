@@ -176,9 +176,8 @@ class BacklogArea(BacklogActions, Area):
 
     def _fetch_loop(self) -> None:  # its own thread: page fetches take seconds
         from waitbuddy.reading.enrich import fetch_one, fetch_pending
-        from waitbuddy.reading.metadata import make_client
 
-        client = make_client()
+        client = self.app.services.http  # the dashboard's one client: host limits shared with every pane
         wpm = self.config.backlog.words_per_minute
         include_imported = self.config.backlog.fetch == "all"
         report = lambda item: self.post_message(self.Fetched(item))  # noqa: E731
