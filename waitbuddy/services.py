@@ -4,19 +4,28 @@ fetch share one HTTP client and with it every host's limits (arXiv: one request 
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field
+import threading
+from typing import TYPE_CHECKING
 
-from waitbuddy import net
 from waitbuddy.store import Store
 
-
-def _http() -> net.Client:
-    from waitbuddy.reading.metadata import make_client
-
-    return make_client()
+if TYPE_CHECKING:
+    from waitbuddy import net
 
 
-@dataclass
 class Services:
-    store: Store
-    http: net.Client = field(default_factory=_http)  # page and feed fetches: one client, every host limit
+    def __init__(self, store: Store) -> None:
+        self.store = store
+        self._http: net.Client | None = None
+        self._lock = threading.Lock()
+
+    @property
+    def http(self) -> net.Client:
+        """Page and feed fetches: one client, every host limit; made on first use (its imports
+        must not delay the first frame)."""
+        with self._lock:
+            if self._http is None:
+                from waitbuddy.reading.metadata import make_client
+
+                self._http = make_client()
+            return self._http
