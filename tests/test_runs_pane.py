@@ -375,3 +375,20 @@ def test_unwatch_lists_and_removes_stored_patterns(tmp_path: Path):
     assert removed.returncode == 0 and "stopped watching" in removed.stdout
     again = run_cli("unwatch", str(tmp_path / "runs" / "*.log"), env=env)
     assert again.returncode == 1 and "is not watched" in again.stderr and "Traceback" not in again.stderr
+
+
+async def test_list_keys_rebound_in_the_keymap_move_the_runs_list(store: Store, tmp_path: Path):
+    # issue 12: list bindings lived outside keys.py, so [keymap] refused their ids.
+    for name in ("a", "b"):
+        (tmp_path / f"{name}.log").write_text("step 1/10 loss=1\n")
+    registry.add_watch(store, str(tmp_path / "*.log"))
+    app = make_app(store, '[keymap]\nlist-down = "n"\nlist-up = "p"\n')
+    async with app.run_test(size=(120, 30)) as pilot:
+        await pilot.press("1")
+        await wait_for(pilot, lambda: len(rows(app)) == 2)
+        runs = app.screen.query_one("#runs-list", OptionList)
+        first = runs.highlighted
+        await pilot.press("n")
+        assert runs.highlighted == first + 1
+        await pilot.press("p")
+        assert runs.highlighted == first

@@ -81,6 +81,18 @@ APP_KEYS: tuple[KeySpec, ...] = (
     KeySpec("explain-run", "e", "explain", "Explain the reading: the line and recognizer behind each value",
             "Explain", scope="run"),
     KeySpec("close-explain", "escape,q,e", "dismiss", "Close the explanation", "Close", scope="explain"),
+    # Lists (Runs and Backlog) and the small dialogs: rebindable like the rest.
+    KeySpec("list-up", "up,k", "move(-1)", "Up in a list", show=False, scope="list"),
+    KeySpec("list-down", "down,j", "move(1)", "Down in a list", show=False, scope="list"),
+    KeySpec("list-page-up", "pageup", "page(-1)", "A page up in a list", show=False, scope="list"),
+    KeySpec("list-page-down", "pagedown", "page(1)", "A page down in a list", show=False, scope="list"),
+    KeySpec("list-first", "home,g", "jump(0)", "The first row of a list", show=False, scope="list"),
+    KeySpec("list-last", "end,G", "jump(-1)", "The last row of a list", show=False, scope="list"),
+    KeySpec("prompt-cancel", "escape", "cancel", "Cancel a question", show=False, scope="prompt"),
+    KeySpec("confirm-yes", "y,enter", "answer(True)", "Answer yes", "Yes", scope="confirm"),
+    KeySpec("confirm-no", "n,escape", "answer(False)", "Answer no", "No", scope="confirm"),
+    KeySpec("link-copy", "c,y", "copy", "Copy the link to the clipboard (OSC 52)", "Copy", scope="link"),
+    KeySpec("link-close", "escape,q,enter", "dismiss", "Close the link", "Close", scope="link"),
 )
 
 BINDING_IDS: frozenset[str] = frozenset(spec.id for spec in APP_KEYS)

@@ -21,7 +21,11 @@ BUILT_IN = (
 )
 
 
-SCOPE_TITLES = {"runs": "In Runs", "run": "In a run's view", "explain": "In a run's explanation", "backlog": "In Backlog"}
+SCOPE_TITLES = {
+    "runs": "In Runs", "run": "In a run's view", "explain": "In a run's explanation", "backlog": "In Backlog",
+    "list": "In the Runs and Backlog lists", "prompt": "In a question", "confirm": "In a yes/no question",
+    "link": "In a link shown to open",
+}
 
 
 class HelpScreen(ModalScreen[None]):

@@ -8,7 +8,6 @@ import sys
 from collections.abc import Mapping
 
 from textual.app import App, ComposeResult
-from textual.binding import Binding
 from textual.containers import Vertical
 from textual.content import Content
 from textual.screen import ModalScreen
@@ -16,13 +15,11 @@ from textual.style import Style
 from textual.widgets import Static
 
 from waitbuddy.text import safe_line
+from waitbuddy.tui.bindings import bindings_for
 
 
 class LinkScreen(ModalScreen[None]):
-    BINDINGS = [
-        Binding("c,y", "copy", "Copy", id="link-copy"),
-        Binding("escape,q,enter", "dismiss", "Close", id="link-close"),
-    ]
+    BINDINGS = bindings_for("link")
 
     def __init__(self, url: str, title: str = "") -> None:
         super().__init__()

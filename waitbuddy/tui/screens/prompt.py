@@ -3,17 +3,18 @@
 from __future__ import annotations
 
 from textual.app import ComposeResult
-from textual.binding import Binding
 from textual.containers import Vertical
 from textual.screen import ModalScreen
 from textual.widgets import Input, Static
+
+from waitbuddy.tui.bindings import bindings_for
 
 
 class Prompt(ModalScreen[str | None]):
     """Returns the answer (stripped), or None when cancelled. An empty answer is None too,
     unless ``empty_ok`` (clearing a note or the tags is an answer)."""
 
-    BINDINGS = [Binding("escape", "cancel", "Cancel", id="prompt-cancel", show=False)]
+    BINDINGS = bindings_for("prompt")
 
     def __init__(self, question: str, value: str = "", placeholder: str = "", *, empty_ok: bool = False) -> None:
         super().__init__()
@@ -39,10 +40,7 @@ class Prompt(ModalScreen[str | None]):
 class Confirm(ModalScreen[bool]):
     """Returns True for y (or enter), False for n or escape."""
 
-    BINDINGS = [
-        Binding("y,enter", "answer(True)", "Yes", id="confirm-yes"),
-        Binding("n,escape", "answer(False)", "No", id="confirm-no"),
-    ]
+    BINDINGS = bindings_for("confirm")
 
     def __init__(self, question: str) -> None:
         super().__init__()

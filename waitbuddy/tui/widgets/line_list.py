@@ -20,21 +20,15 @@ from textual.scroll_view import ScrollView
 from textual.strip import Strip
 from textual.visual import Visual
 
+from waitbuddy.tui.bindings import bindings_for
+
 RenderRow = Callable[[int, int], Content]
 
 
 class LineList(ScrollView, can_focus=True):
     """Rows ``0 .. count-1`` drawn by ``render_row``; a cursor moved by keys and the mouse."""
 
-    BINDINGS = [
-        Binding("up,k", "move(-1)", "Up", show=False),
-        Binding("down,j", "move(1)", "Down", show=False),
-        Binding("pageup", "page(-1)", "Page up", show=False),
-        Binding("pagedown", "page(1)", "Page down", show=False),
-        Binding("home,g", "jump(0)", "First", show=False),
-        Binding("end,G", "jump(-1)", "Last", show=False),
-        Binding("enter", "select", "Select", show=False),
-    ]
+    BINDINGS = [*bindings_for("list"), Binding("enter", "select", "Select", show=False)]
 
     COMPONENT_CLASSES = {"line-list--row", "line-list--cursor"}
 

@@ -10,7 +10,7 @@ from typing import TYPE_CHECKING, ClassVar
 
 from textual import events, on, work
 from textual.app import ComposeResult
-from textual.binding import Binding, BindingType
+from textual.binding import BindingType
 from textual.message import Message
 from textual.widgets import OptionList
 from textual.widgets.option_list import Option
@@ -44,9 +44,11 @@ class RunList(OptionList, inherit_bindings=False):
     """The rows. ``enter`` is left to the Runs area's ``open-run`` binding (so it shows in the
     footer and help, and can be rebound); ``moved_by_person`` says the person picked a row."""
 
-    BINDINGS: ClassVar[list[BindingType]] = [
-        binding for binding in OptionList.BINDINGS if not (isinstance(binding, Binding) and binding.key == "enter")
-    ] + [Binding("j", "cursor_down", "Down", show=False), Binding("k", "cursor_up", "Up", show=False)]  # as in Backlog
+    # The list keys of the one table (j/k as in Backlog); enter is the Runs area's open-run.
+    BINDINGS: ClassVar[list[BindingType]] = bindings_for("list", {
+        "list-up": "cursor_up", "list-down": "cursor_down", "list-page-up": "page_up",
+        "list-page-down": "page_down", "list-first": "first", "list-last": "last",
+    })
     moved_by_person = False
 
     def action_cursor_up(self) -> None:
