@@ -16,7 +16,10 @@ import re
 from waitbuddy.runs.formats.fields import message_start
 from waitbuddy.runs.observe import COMPLETED, Marker, Observation, observation
 
-_HINT = re.compile(r"arly stop|stopped early|Environment info|训练|学習|학습|훈련|완료|train|Train|TRAIN|complet|saved to|exits success|Optimization Finished|Namespace\(", re.ASCII)
+_HINT = re.compile(
+    r"arly stop|stopped early|Environment info|训练|学習|학습|훈련|완료|train|Train|TRAIN|complet|saved to|"
+    r"exits success|Optimization Finished|Namespace\("
+)
 _ENDING = re.compile(
     r"\b(?:training (?:is )?(?:finished|complete[d]?|done|ended|over)\b(?! in (?:epoch|step))|"
     r"finished training\b|end of training\b|total training time\b|done training\b|overall training speed\b|"
@@ -33,12 +36,12 @@ _START = re.compile(
     r"Starting training from iteration|^Namespace\(|- INFO - Environment info:|INFO: Environment info:",
     re.IGNORECASE,
 )
-# Not the end of the whole run: an epoch's, a stage's, a warm-up's.
 # An evaluation pass between epochs (Keras-like loops print its steps like training's).
 # (Only where an end is printed too: paddle's hapi "Eval begin..." ... "Eval samples: N". HF's
 # "***** Running Evaluation *****" has no end line, and its bars and dicts say what they are.)
 _EVAL_BEGINS = re.compile(r"^\s{0,8}\W{0,3}Eval begin\.\.\.", re.IGNORECASE)
 _TRAIN_RESUMES = re.compile(r"^\s{0,8}\W{0,3}Epoch \d+/\d+\s*$|^\s{0,8}\W{0,3}Eval samples:", re.IGNORECASE)
+# Not the end of the whole run: an epoch's, a stage's, a warm-up's.
 _PARTIAL = re.compile(r"\b(?:epoch|stage|phase|warm-?up|pre-?training|trial|fold|round|pretrain)\b[^.]{0,20}$", re.I)
 
 
