@@ -1,5 +1,5 @@
-"""CLI commands about training runs: status, watch, runs, run. Each is small and headless;
-only `watch` without --json opens the dashboard."""
+"""The commands about training runs: watch, unwatch, run, demo, status, formats, runs. Each is
+small and headless; `watch` without --json or --notify (and `demo`) opens the dashboard."""
 
 from __future__ import annotations
 
