@@ -185,3 +185,18 @@ def test_a_utf16_log_reads_like_its_utf8_twin(tmp_path):
     now = utf8.stat().st_mtime + 5
     one, two = read_once(utf8, now=now).snapshot(now), read_once(utf16, now=now).snapshot(now)
     assert one["metrics"] == two["metrics"] and one["progress"] == two["progress"]
+
+
+def test_stable_baselines3_boxes_give_sectioned_metrics_and_timesteps():
+    box = ("-----------------------------------------\n| rollout/                |             |\n"
+           "|    ep_len_mean          | 31.2        |\n|    ep_rew_mean          | 31.2        |\n"
+           "| time/                   |             |\n|    fps                  | 1708        |\n"
+           "|    total_timesteps      | 3072        |\n| train/                  |             |\n"
+           "|    entropy_loss         | -0.667      |\n|    loss                 | 49.6        |\n"
+           "|    value_loss           | 1.02e+02    |\n-----------------------------------------\n")
+    run = fed("Namespace(total_timesteps=4096, seed=0)\n" + box)
+    assert run.framework == "stable-baselines3"
+    assert run.metrics["train/loss"] == 49.6 and run.metrics["rollout/ep_rew_mean"] == 31.2
+    assert run.metrics["train/value_loss"] == 102.0 and "time/fps" not in run.metrics
+    assert run.headline() == ("train/loss", 49.6)
+    assert fraction(run) == pytest.approx(3072 / 4096)

@@ -148,7 +148,7 @@ class Position:
                             per_epoch=False, remaining_seconds=progress.remaining_seconds,
                             elapsed_seconds=progress.elapsed_seconds)
         if (progress.total is None and self.total_steps and progress.per_epoch is not True
-                and progress.unit in ("step", "iteration")):
+                and progress.unit in ("step", "iteration", "update", "timestep")):
             # "iter: 3999" with the run's max_iter from the configuration at the head.
             return Progress(done=progress.done, total=self.total_steps, unit=progress.unit, per_epoch=False,
                             remaining_seconds=progress.remaining_seconds, elapsed_seconds=progress.elapsed_seconds)

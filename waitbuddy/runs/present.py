@@ -84,6 +84,9 @@ def headline_name(metrics: Mapping[str, object]) -> str | None:
     for name in ("loss", "train_loss", "eval_loss", "val_loss"):
         if name in metrics:
             return name
+    # "train/loss" (stable-baselines3, TensorBoard-style names) before "train/entropy_loss"
+    if plain := next((name for name in metrics if name.rsplit("/", 1)[-1] in ("loss", "train_loss")), None):
+        return plain
     return next((name for name in metrics if is_loss_like(name)), next(iter(metrics), None))
 
 

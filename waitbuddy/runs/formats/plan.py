@@ -23,6 +23,7 @@ STEP_KEYS = (
     "total_steps", "total_iters", "num_train_steps", "max_update", "max_updates", "num_iterations", "n_iters",
     "num_iters", "num_steps", "total_iterations", "train_steps", "training_steps", "total_training_steps",
     "max_train_steps", "num_training_steps", "iterations", "niters", "n_steps", "total_iter",
+    "total_timesteps", "n_timesteps",  # stable-baselines3 / rl-zoo: the plan of a run counted in env steps
 )
 _KEYS = "|".join(sorted({*EPOCH_KEYS, *STEP_KEYS}, key=len, reverse=True))
 # "epochs=80", "max_iter: 90000", "'num_train_epochs': 3", '"max_steps": 100', "MAX_ITER: 90000"

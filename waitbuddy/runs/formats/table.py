@@ -1,4 +1,5 @@
-"""Column tables under a header row: Ultralytics/YOLOv5 print a header once per epoch
+"""Tables: stable-baselines3's logger boxes (``| train/ |`` then ``|    loss | 44.4 |``), and
+column tables under a header row: Ultralytics/YOLOv5 print a header once per epoch
 (``Epoch  GPU_mem  box_loss  obj_loss  cls_loss  Instances  Size``) and then rows of values
 (``9/9  0G  0.03722  0.01805  0.0123  25  640: 100%|...``), and a validation table
 (``Class  Images  Instances  Box(P  R  mAP50  mAP50-95)`` then ``all  128  929  0.64 ...``).
@@ -30,11 +31,19 @@ def _cells(text: str) -> list[str]:
     return [cell.removesuffix(":") for cell in text.split()]
 
 
+# stable-baselines3's logger: boxes of "| section/ |  |" then "|    name | value |" rows.
+_SB3_SECTION = re.compile(r"\| (?P<section>[\w.-]{1,40}/)\s*\|\s*\|")
+_SB3_ROW = re.compile(r"\|\s{2,8}(?P<name>[\w.-]{1,60})\s*\|\s*(?P<value>\S{1,40})\s*\|")
+_SB3_PROGRESS = {"total_timesteps": "timestep"}
+_SB3_SKIPPED = frozenset({"time/"})  # fps, time_elapsed, iterations: not metrics of the model
+
+
 class Tables:
     def __init__(self) -> None:
         self.train: list[str] | None = None  # the column names of the training table
         self.val: list[str] | None = None
         self.zero_based: bool | None = None  # YOLOv5 prints "0/299" (epoch/epochs-1), v8 "1/300"
+        self.section: str | None = None  # the stable-baselines3 box's section ("rollout/", "train/")
 
     def header(self, line: str) -> bool:
         """A settled line: remember it if it is a table's header."""
@@ -54,6 +63,8 @@ class Tables:
 
     def read(self, line: str) -> Observation | None:
         """A row of the last table, with its bar when it has one."""
+        if line.startswith("|") and line.rstrip().endswith("|"):
+            return self._sb3(line.rstrip())
         if self.train is None and self.val is None:
             return None
         cells = _cells(_before_bar(line))
@@ -67,6 +78,21 @@ class Tables:
                     metrics[f"val_{name}"] = value
             return observation(framework="yolo", metrics=metrics)
         return None
+
+    def _sb3(self, line: str) -> Observation | None:
+        if match := _SB3_SECTION.fullmatch(line):
+            self.section = match["section"]
+            return None
+        match = _SB3_ROW.fullmatch(line)
+        if match is None or self.section is None or (value := parse_number(match["value"])) is None:
+            return None
+        name = match["name"]
+        if name in _SB3_PROGRESS:
+            progress = Progress(done=value, total=None, unit=_SB3_PROGRESS[name], per_epoch=False)
+            return observation(framework="stable-baselines3", progress=progress)
+        if self.section in _SB3_SKIPPED:
+            return None
+        return observation(framework="stable-baselines3", metrics={f"{self.section}{name}": value})
 
     def _train_row(self, cells: list[str], number: int, last: int, line: str) -> Observation:
         if number == 0:
