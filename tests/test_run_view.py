@@ -177,3 +177,21 @@ async def test_e_explains_the_reading_and_escape_closes_it(store: Store, tmp_pat
         assert "\x1b" not in text() and "\x07" not in text()
         await pilot.press("escape")
         await wait_for(pilot, lambda: app.screen is screen)
+
+
+async def test_the_explanation_tells_the_exit_waitbuddy_run_recorded(store: Store, tmp_path: Path):
+    # Seen in use: the row said completed, the explanation running (it read the log alone).
+    from waitbuddy.tui.screens.explain import ExplainScreen
+
+    log = tmp_path / "train.log"
+    log.write_text("".join(f"step {n}/100 loss={1 / n:.3f}\n" for n in range(1, 31)))
+    record = registry.ensure_run(store, str(log), name="job")
+    registry.record_exit(store, record.id, code=0, signal=None, ended=time.time())
+    app = make_app(store)
+    async with app.run_test(size=(100, 30)) as pilot:
+        await open_run(pilot, app)
+        await pilot.press("e")
+        await wait_for(pilot, lambda: isinstance(app.screen, ExplainScreen))
+        text = lambda: str(app.screen.query_one("#explain-text", Static).content)  # noqa: E731
+        await wait_for(pilot, lambda: "status" in text())
+        assert "status    completed" in text() and "process exit" in text()

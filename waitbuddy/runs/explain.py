@@ -32,7 +32,10 @@ def explain_lines(run: Run, now: float) -> list[str]:
     snapshot = run.snapshot(now)
     lines = [safe_line(run.path, limit=300)]
     status = snapshot["status"]
-    lines.append(f"  status    {status}  <- {_where(explained.get('status'))}")
+    source = explained.get("status")
+    why = _where(source) if source is not None or status != "running" else (
+        "(output, and no ending, failure or stall in it)")
+    lines.append(f"  status    {status}  <- {why}")
     if snapshot["error"]:
         lines.append(f"  failure   {safe_line(snapshot['error']['message'], limit=200)} ({snapshot['error']['kind']})"
                      f"  <- {_where(explained.get('error'))}")

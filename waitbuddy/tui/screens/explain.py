@@ -45,13 +45,16 @@ class ExplainScreen(ModalScreen[None]):
     def explain(self) -> None:
         import time
 
+        from waitbuddy.runs import registry
         from waitbuddy.runs.explain import explain_lines
         from waitbuddy.runs.status import read_once
 
         try:
             now = time.time()
+            # The exit `waitbuddy run` recorded counts here as in the row and in `status`.
+            record = registry.get(self.app.services.store, path=self.path)
             run = read_once(self.path, name=self.run_name, now=now, stall_floor=self.stall_floor,
-                            extra_recognizers=self.extra_recognizers, explain=True)
+                            extra_recognizers=self.extra_recognizers, explain=True, record=record)
             lines = explain_lines(run, now)
         except Exception as error:  # shown on the screen, never a traceback  # noqa: BLE001
             lines = [f"could not read the log: {type(error).__name__}: {error}"]
