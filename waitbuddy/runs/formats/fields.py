@@ -54,6 +54,11 @@ def normalize(name: str) -> str:
 
 
 _METRIC_PART = re.compile(r"loss|accuracy|perplex|reward|bleu|rouge", re.IGNORECASE)
+_LOG_PREFIX = re.compile(
+    r"\s*(?:\[[^\]\n]{0,80}\]|\d{4}-\d\d-\d\d[ T_]\d\d:\d\d:\d\d(?:[.,]\d+)?(?:Z|[+-]\d\d:?\d\d)?|"
+    r"\d\d:\d\d:\d\d(?:[.,]\d+)?|(?:INFO|DEBUG|WARNING|WARN|ERROR|CRITICAL)\b|[-|:>*]+(?=\s)|"
+    r"[\w.]{1,40}(?= [-|] ))"
+)
 # A logging prefix ends at its level word: "2025-12-12 11:03:38.634\trun:0\ttrain:417\tINFO\t...".
 _LEVEL = re.compile(r"(?<![\w])(?:INFO|DEBUG|WARNING|WARN|ERROR|CRITICAL)(?![\w])[\]:|\s-]*")
 
@@ -64,9 +69,23 @@ def metric_like(name: str) -> bool:
 
 
 def message_start(line: str) -> int:
-    """Where the message starts after a logging prefix that ends in a level word, else 0."""
-    match = _LEVEL.search(line, 0, 160)
-    return match.end() if match else 0
+    """Where the message begins after a logging prefix: timestamps, brackets, a logger's name and
+    level ('2026-01-01 12:00:00 | INFO | x | msg'), or anything up to a level word
+    ('2025-12-12 11:03:38.634<TAB>run:0<TAB>train:417<TAB>INFO<TAB>msg'); 0 without one."""
+    position = 0
+    for _ in range(8):
+        match = _LOG_PREFIX.match(line, position, position + 200)
+        if match is None or match.end() == position:
+            break
+        position = match.end()
+    return max(position, after_level(line))
+
+
+def after_level(line: str) -> int:
+    """Where the text after a logging prefix's level word starts, else 0: where to look for
+    metrics (a leading "[loss:0.23]" is data, so brackets and names are not skipped here)."""
+    level = _LEVEL.search(line, 0, 160)
+    return level.end() if level else 0
 
 
 def _whole_name(text: str, start: int, key: str) -> str:
@@ -94,7 +113,7 @@ def _whole_name(text: str, start: int, key: str) -> str:
 
 def pairs(line: str, *, spaced: bool = True) -> dict[str, float]:
     """Every ``name -> value`` the line prints, names normalized; progress counters left out."""
-    text = line[message_start(line):_MAX_SCAN]
+    text = line[after_level(line):_MAX_SCAN]
     found: dict[str, float] = {}
     taken: list[tuple[int, int]] = []
     for match in _PAIR.finditer(text):

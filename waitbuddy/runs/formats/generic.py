@@ -40,11 +40,6 @@ _BARE_COUNT = re.compile(
 _BARE_EPOCH = re.compile(r"(?<![\w])epoch\b\s?[:=#]?\s{0,4}\[?\s{0,4}(?P<e>\d+)(?!\s*/|[\d.])", re.IGNORECASE)
 # Evaluation lines: their metrics are named for the phase and their counters are not the run's.
 # The phase is the first word of the message, after a logging prefix (time, level, logger name).
-_LOG_PREFIX = re.compile(
-    r"\s*(?:\[[^\]\n]{0,80}\]|\d{4}-\d\d-\d\d[ T_]\d\d:\d\d:\d\d(?:[.,]\d+)?(?:Z|[+-]\d\d:?\d\d)?|"
-    r"\d\d:\d\d:\d\d(?:[.,]\d+)?|(?:INFO|DEBUG|WARNING|WARN|ERROR|CRITICAL)\b|[-|:>*]+(?=\s)|"
-    r"[\w.]{1,40}(?= [-|] ))"
-)
 _PHASE = re.compile(r"\s*(?P<phase>test(?:ing)?|eval(?:uat(?:e|ion|ing))?|valid(?:ation|ating)?|val)\b", re.IGNORECASE)
 _PHASE_PREFIX = {"test": "test_", "eval": "eval_", "valid": "val_", "val": "val_"}
 _JSON_START = re.compile(r"[{]\s*\"")
@@ -99,17 +94,6 @@ def json_object(line: str) -> Observation | None:
     return _json_line(text[match.start():]) if match else None
 
 
-def message_start(line: str) -> int:
-    """Where the message begins, after a logging prefix: '2026-01-01 12:00:00 | INFO | x | msg'."""
-    position = 0
-    for _ in range(8):
-        match = _LOG_PREFIX.match(line, position, position + 200)
-        if match is None or match.end() == position:
-            break
-        position = match.end()
-    return position
-
-
 # "epoch:[ 25/25 ] val step:100 loss: ...", "END epoch:25  val loss_avg: ..." (not after "train": "train
 # loss 1.2, val loss 1.4" is a training line that also reports validation).
 _PHASE_INLINE = re.compile(
@@ -124,7 +108,7 @@ _PHASE_HINT = re.compile(r"val|eval|test", re.IGNORECASE)
 def _eval_phase(line: str) -> str | None:
     if not _PHASE_HINT.search(line, 0, 400):
         return None
-    match = _PHASE.match(line, message_start(line), 400) or _PHASE_INLINE.match(line, 0, 200)
+    match = _PHASE.match(line, fields.message_start(line), 400) or _PHASE_INLINE.match(line, 0, 200)
     if match is None:
         return None
     phase = match["phase"].lower()

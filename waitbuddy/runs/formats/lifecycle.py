@@ -13,7 +13,7 @@ from __future__ import annotations
 
 import re
 
-from waitbuddy.runs.formats.fields import message_start
+from waitbuddy.runs.formats.fields import after_level
 from waitbuddy.runs.observe import COMPLETED, Marker, Observation, observation
 
 _HINT = re.compile(
@@ -60,7 +60,7 @@ def recognize(line: str) -> Observation | None:
     text = line[:4000]
     if _START.search(text):
         return observation(start=True)
-    match = _ENDING.search(text) or _TRAINING_TIME.match(text, message_start(text))
+    match = _ENDING.search(text) or _TRAINING_TIME.match(text, after_level(text))
     if match and not _PARTIAL.search(text, 0, match.start()):
         return observation(marker=Marker(COMPLETED, text[match.start() : match.start() + 60].strip()))
     return None

@@ -11,7 +11,7 @@ from __future__ import annotations
 
 import re
 
-from waitbuddy.runs.formats.fields import NUMBER, message_start
+from waitbuddy.runs.formats.fields import NUMBER, after_level
 
 EPOCH_KEYS = (
     "epochs", "num_epochs", "n_epochs", "nepochs", "max_epochs", "max_epoch", "total_epochs", "num_train_epochs",
@@ -72,7 +72,7 @@ def is_config(line: str) -> bool:
         upper = _ENV_PAIR.findall(head)
         if len(upper) >= 2 or head.strip().startswith(tuple(name for name in upper)):
             return True
-    values = [match["value"] for match in _ASSIGN.finditer(head, message_start(head))]
+    values = [match["value"] for match in _ASSIGN.finditer(head, after_level(head))]
     if len(values) >= 3:
         words = sum(1 for value in values if not _NUMERIC.match(value.strip("'\"")))
         if words * 4 >= len(values) and not _has_loss(head):  # strings, True/None: settings
