@@ -57,6 +57,7 @@ def add_parsers(commands: argparse._SubParsersAction, common: argparse.ArgumentP
         description="Remove patterns from the watched set (as `watch` stored them: the same path, directory "
         "or glob). New logs that match no longer appear; runs already found stay until removed (x in the "
         "dashboard). Without PATTERN, list the watched patterns.",
+        database=True,
     )
     sub.add_argument("patterns", nargs="*", metavar="PATH|GLOB|DIR")
 
