@@ -55,9 +55,3 @@ def _match(parts: list[str], names: list[str]) -> bool:
         return any(_match(parts[1:], names[start:]) for start in range(len(names) + 1))
     return bool(names) and fnmatchcase(names[0], head) and _match(parts[1:], names[1:])
 
-
-def matches(pattern: str, path: str) -> bool:
-    """Does the absolute ``path`` match the absolute glob ``pattern`` (``**`` for any directories)?"""
-    parts = [part for part in pattern.split(os.sep) if part]
-    names = [name for name in path.split(os.sep) if name]
-    return _match(parts, names)

@@ -183,17 +183,6 @@ def remove_watch(store: Store, pattern: str) -> bool:
         return db.execute("DELETE FROM watches WHERE pattern = ?", (_stored(pattern),)).rowcount > 0
 
 
-def watches_finding(store: Store, path: str) -> list[str]:
-    """The watched patterns that name ``path``: itself, its directory, or a glob it matches."""
-    from waitbuddy.runs.globwalk import matches
-
-    found = []
-    for pattern in watches(store):
-        if pattern == path or os.path.dirname(path) == pattern.rstrip(os.sep) or matches(pattern, path):
-            found.append(pattern)
-    return found
-
-
 def watches(store: Store) -> list[str]:
     return [_loaded(row[0]) for row in store.query("SELECT pattern FROM watches ORDER BY id")]
 

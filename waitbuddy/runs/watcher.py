@@ -114,6 +114,11 @@ def matches(pattern: str, path: str) -> bool:
     return path == pattern
 
 
+def watches_finding(store: Store, path: str) -> list[str]:
+    """The stored watch patterns that name ``path`` (itself, its directory, or a glob it matches)."""
+    return [pattern for pattern in registry.watches(store) if matches(pattern, path)]
+
+
 def expand(pattern: str) -> list[str]:
     """The files a watch pattern names now (a plain path is named even before it exists).
 

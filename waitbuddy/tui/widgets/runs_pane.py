@@ -348,7 +348,9 @@ class RunsArea(Area):
         self._in_background("stop watching", self._unwatch, snapshot["path"], snapshot["name"])
 
     def _unwatch(self, path: str, name: str) -> None:  # a worker thread: the store may wait on a lock
-        patterns = registry.watches_finding(self.store, path)
+        from waitbuddy.runs.watcher import watches_finding
+
+        patterns = watches_finding(self.store, path)
         for pattern in patterns:
             registry.remove_watch(self.store, pattern)
         if patterns:
