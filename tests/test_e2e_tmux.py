@@ -96,6 +96,10 @@ def start(tmux: Tmux, tmp_path: Path, size: tuple[int, int], *args: str) -> Path
     command = f"{shlex.join([sys.executable, '-m', 'waitbuddy', *args])}; echo $? > {shlex.quote(str(status_file))}"
     env_args = [arg for key, value in env.items() for arg in ("-e", f"{key}={value}")]
     tmux("new-session", "-d", "-s", "wb", "-x", str(size[0]), "-y", str(size[1]), *env_args, command)
+    # Some tmux builds size a detached session from default-size (80x24) whatever -x/-y say; CI's
+    # did, and a 120-column test then read an 80-column screen. Sizing the window again is a no-op
+    # where -x/-y were taken, and the app redraws on the SIGWINCH where they were not.
+    tmux("resize-window", "-t", "wb", "-x", str(size[0]), "-y", str(size[1]))
     return status_file
 
 
