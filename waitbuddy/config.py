@@ -4,6 +4,15 @@ The schema is the dataclasses below: each field's type and default is the rule, 
 documentation. ``render_example()`` writes ``config.toml.example`` from the same schema, so the
 example documents every key with its real default.
 
+The engine knows no section by name. A field whose default is a dataclass is a ``[table]``; one
+with ``table_array=Cls`` in its metadata is an array of tables (``[[runs.formats]]``), each entry
+built as ``Cls`` with the same checks, and rendered from the field's ``example``. Other metadata:
+``choices``, ``minimum``/``maximum``, ``url``/``empty_ok``, ``item`` (a list of that type),
+``nonempty``, ``wanted`` (the words for what is expected), ``label`` (the entry field that names an
+entry in errors), ``builder`` (a table validated by its own function, like ``[keymap]``) and
+``not_a_key``. A field without a default is required. A dataclass's ``validate()`` method, if it
+has one, returns ``(key, message)`` pairs for what only the type can judge (a regex and its samples).
+
 Errors name the file, the line (found in the text, as tomllib does not report it for values),
 the key path and what was expected; unknown keys get a did-you-mean suggestion.
 """
@@ -18,12 +27,13 @@ import re
 import stat
 import tomllib
 from collections.abc import Mapping
-from dataclasses import dataclass, field, fields, is_dataclass
+from dataclasses import MISSING, dataclass, field, fields, is_dataclass
 from pathlib import Path
 from types import MappingProxyType
-from typing import Any
+from typing import Any, TypeVar
 
 from waitbuddy import keys
+from waitbuddy.format_check import format_problem
 from waitbuddy.text import openable_url, safe_line
 
 # Real configs are a few KB. A file past MAX_FILE_BYTES is refused unread; within it, more than
@@ -72,9 +82,30 @@ FORMAT_PROGRESS_GROUPS = ("done", "total", "epoch", "epochs")
 class UserFormat:
     """A log format of the user's: a regex with named groups, checked against sample lines."""
 
-    name: str
-    pattern: str
-    samples: tuple[str, ...]
+    name: str = field(metadata=_doc("What the format is called.", label=True, nonempty=True,
+                                    wanted="a name (a string)"))
+    pattern: str = field(metadata=_doc("The regular expression.", wanted="a regular expression string"))
+    samples: tuple[str, ...] = field(
+        metadata=_doc("Log lines the pattern must match.", item=str, nonempty=True,
+                      wanted="a list of sample log lines the pattern matches"),
+    )
+
+    def validate(self) -> list[tuple[str, str]]:
+        """A regex that compiles, names its groups, matches every sample and cannot backtrack for hours."""
+        problem = format_problem(self.pattern, self.samples)
+        return [("pattern", problem)] if problem else []
+
+
+FORMATS_EXAMPLE = """\
+# Your own log formats (none by default). Each is a regular expression with named groups:
+# done, total (progress), epoch, epochs, and any other name is a metric. It is searched in
+# each line of the log as a terminal shows it; every sample line must match, or the config
+# is refused. Keep patterns simple (no nested repetition): they run on every line.
+# [[runs.formats]]
+# name = "my-trainer"
+# pattern = 'it (?P<done>\\d+)/(?P<total>\\d+) .*loss (?P<loss>[\\d.]+)'
+# samples = ["it 120/5000 took 0.31s loss 2.3041"]
+"""
 
 
 @dataclass(frozen=True)
@@ -99,7 +130,9 @@ class RunsConfig:
     poll_seconds: float = field(
         default=1.0, metadata=_doc("Seconds between polls of a log that is polled.", minimum=0.1, maximum=3600),
     )
-    formats: tuple[UserFormat, ...] = field(default=(), metadata=_doc("", table_array=UserFormat))
+    formats: tuple[UserFormat, ...] = field(
+        default=(), metadata=_doc("", table_array=UserFormat, example=FORMATS_EXAMPLE),
+    )
 
 
 PROTOCOLS = ("auto", "osc9", "osc777", "osc99")
@@ -211,12 +244,15 @@ class Config:
     runs: RunsConfig = field(default_factory=RunsConfig)
     alerts: AlertsConfig = field(default_factory=AlertsConfig)
     backlog: BacklogConfig = field(default_factory=BacklogConfig)
-    keymap: Mapping[str, str] = field(default_factory=lambda: MappingProxyType({}))
-    path: Path | None = field(default=None, compare=False)  # where it was read from; not a key
+    keymap: Mapping[str, str] = field(
+        default_factory=lambda: MappingProxyType({}),
+        metadata=_doc("", builder=lambda table, problems, locate: MappingProxyType(
+            _build_keymap(table, problems, locate)), example=lambda: _keymap_example()),
+    )
+    path: Path | None = field(default=None, compare=False, metadata=_doc("", not_a_key=True))  # where it was read from
 
 
-_SECTIONS: dict[str, type] = {"ui": UIConfig, "runs": RunsConfig, "alerts": AlertsConfig, "backlog": BacklogConfig}
-_TABLES = (*_SECTIONS, "keymap")
+_Root = TypeVar("_Root")  # Config, or a test's own root declared the same way
 
 
 @dataclass(frozen=True)
@@ -254,19 +290,19 @@ class ConfigError(Exception):
         return "\n".join(lines)
 
 
-def load(path: Path, *, must_exist: bool = False) -> Config:
+def load(path: Path, *, must_exist: bool = False, root: type[_Root] = Config) -> _Root:  # type: ignore[assignment]
     """Read and validate ``path``. A missing file means defaults unless ``must_exist``."""
     try:
         data = _read(path)
     except FileNotFoundError:
         if must_exist:
             raise ConfigError(path, [Problem("", "config file not found")]) from None
-        return Config(path=None)
+        return root(**_path_field(root, None))
     except IsADirectoryError:
         raise ConfigError(path, [Problem("", "is a directory, expected a TOML file")]) from None
     except OSError as exc:
         raise ConfigError(path, [Problem("", f"cannot read: {exc.strerror or exc}")]) from None
-    return parse(data, path)
+    return parse(data, path, root=root)
 
 
 def _read(path: Path) -> bytes:
@@ -329,8 +365,9 @@ def _precheck(text: str) -> Problem | None:
     return None
 
 
-def parse(data: bytes | str, path: Path | str = "config.toml") -> Config:
-    """Validate TOML text into a :class:`Config`; raise :class:`ConfigError` listing every problem."""
+def parse(data: bytes | str, path: Path | str = "config.toml", root: type[_Root] = Config) -> _Root:  # type: ignore[assignment]
+    """Validate TOML text into a :class:`Config` (or another ``root`` dataclass declared the same
+    way); raise :class:`ConfigError` listing every problem."""
     path = Path(path)
     if isinstance(data, bytes):
         try:
@@ -350,242 +387,182 @@ def parse(data: bytes | str, path: Path | str = "config.toml") -> Config:
         raise ConfigError(path, [Problem("", "arrays or tables nested too deeply to be a config")]) from None
 
     problems: list[Problem] = []
-    locate = _Locator(text)
-    for name, value in raw.items():
-        if name in _TABLES:
-            continue
-        if isinstance(value, dict):
-            hint = suggest(name, _TABLES, "[", "]")
-            problems.append(Problem(f"[{_show_key(name)}]", "unknown table" + hint, locate(name)))
-        else:
-            home = [table for table, cls in _SECTIONS.items() if name in {f.name for f in fields(cls)}]
-            hint = f"; it belongs in the [{home[0]}] table" if home else suggest(name, _TABLES, "[", "]")
-            problems.append(Problem(_show_key(name), "unknown top-level key" + hint, locate(None, name)))
-
-    sections: dict[str, Any] = {}
-    for name, cls in _SECTIONS.items():
-        table = raw.get(name, {})
-        if not isinstance(table, dict):
-            problems.append(Problem(f"[{name}]", f"expected a table, got {_show(table)}", locate.table(None, name)))
-            continue
-        sections[name] = _build(cls, name, table, problems, locate)
-
-    keymap = _build_keymap(raw.get("keymap", {}), problems, locate)
+    built = _build(root, _Place(None, ""), raw, problems, _Locator(text), _path_field(root, path))
     if problems:
         raise ConfigError(path, problems)
-    return Config(**sections, keymap=MappingProxyType(keymap), path=path)
+    return built
 
 
-def _build(cls: Any, section: str, table: dict[str, Any], problems: list[Problem], locate: _Locator) -> Any:
-    cls = cls if isinstance(cls, type) else type(cls)
-    known = {f.name: f for f in fields(cls)}
-    values = {}
+def _path_field(root: type, path: Path | None) -> dict[str, Any]:
+    """Where a root was read from, for a root that keeps it (``Config.path``)."""
+    return {"path": path} if "path" in {spec.name for spec in fields(root)} else {}
+
+
+def _sections(root: type) -> dict[str, type]:
+    """A root's ``[tables]`` that are dataclasses (ui, runs, ...), by name."""
+    return {spec.name: section for spec in fields(root) if (section := _section_class(spec)) is not None}
+
+
+def _section_class(spec: Any) -> type | None:
+    """The dataclass a field holds as a ``[table]``, or None."""
+    if not callable(spec.default_factory) or spec.metadata.get("builder"):
+        return None
+    value = spec.default_factory()
+    return type(value) if is_dataclass(value) else None
+
+
+_SECTIONS = _sections(Config)
+
+
+@dataclass(frozen=True)
+class _Place:
+    """A table being built: its TOML path, how problems name it, and for an array entry the line
+    of its ``[[header]]``, where all of its problems are shown."""
+
+    name: str | None  # "runs", "alerts.ntfy", "runs.formats"; None at the top level
+    where: str  # "[runs]", '[[runs.formats]] "mine"'; "" at the top level
+    line: int | None = None  # an array entry's; a table's keys are found one by one
+
+    def key(self, key: str) -> str:
+        return f"{self.where} {_show_key(key)}" if self.where else _show_key(key)
+
+    def dotted(self, key: str) -> str:
+        return f"{self.name}.{key}" if self.name else key
+
+    def line_of(self, locate: _Locator, key: str | None) -> int | None:
+        return self.line or locate(self.name, key)
+
+
+_BAD = object()  # a value with a problem, left out of what is built
+
+
+def _build(cls: type, place: _Place, table: dict[str, Any], problems: list[Problem], locate: _Locator,
+           extra: dict[str, Any] | None = None) -> Any:
+    """``table`` as a ``cls``: each key checked by its field, unknown keys reported with a
+    suggestion, required keys demanded, then the type's own ``validate()``. ``_BAD`` if any problem."""
+    known = {spec.name: spec for spec in fields(cls) if not spec.metadata.get("not_a_key")}
+    before = len(problems)
+    values: dict[str, Any] = {}
+    suggested = set()
     for key, value in table.items():
-        where = f"[{section}] {_show_key(key)}"
         spec = known.get(key)
         if spec is None:
-            problems.append(Problem(where, "unknown key" + suggest(key, known), locate(section, key)))
-            continue
-        if spec.metadata.get("table_array"):
-            values[key] = _build_formats(value, f"{section}.{key}", problems, locate)
-            continue
-        if is_dataclass(spec.default_factory() if callable(spec.default_factory) else None):
-            if not isinstance(value, dict):
-                problems.append(Problem(where, f"expected a table, got {_show(value)}", locate.table(section, key)))
-                continue
-            values[key] = _build(spec.default_factory(), f"{section}.{key}", value, problems, locate)
-            continue
-        if item := spec.metadata.get("item"):
-            if problem := _list_problem(value, item, spec):
-                problems.append(Problem(where, problem, locate(section, key)))
-                continue
-            values[key] = tuple(value)
-            continue
-        if problem := _check(value, type(spec.default), spec.metadata.get("choices")) or _out_of_range(value, spec) \
-                or _url_problem(value, spec):
-            problems.append(Problem(where, problem, locate(section, key)))
-            continue
-        values[key] = value
-    return cls(**values)
+            problems.append(_unknown(cls, place, key, value, known, locate))
+            suggested.add(_closest(key, known))
+        elif (built := _value(spec, place, key, value, problems, locate)) is not _BAD:
+            values[key] = built
+    for name, spec in known.items():
+        if name not in table and name not in suggested and spec.default is MISSING and spec.default_factory is MISSING:
+            problems.append(Problem(place.key(name), f"expected {_wanted(spec)}, got None", place.line_of(locate, None)))
+    if len(problems) > before:
+        return _BAD
+    built = cls(**values, **(extra or {}))
+    for key, message in built.validate() if callable(getattr(built, "validate", None)) else ():
+        problems.append(Problem(place.key(key), message, place.line_of(locate, key)))
+    return _BAD if len(problems) > before else built
 
 
-def _build_formats(value: Any, table: str, problems: list[Problem], locate: _Locator) -> tuple[UserFormat, ...]:
-    """``[[runs.formats]]``: each needs a name, a regex with named groups, and samples it matches."""
+def _unknown(cls: type, place: _Place, key: str, value: Any, known: dict[str, Any], locate: _Locator) -> Problem:
+    if place.name is not None:
+        return Problem(place.key(key), "unknown key" + suggest(key, known), place.line_of(locate, key))
+    tables = {name: spec for name, spec in known.items() if _is_table(spec)}
+    match = _closest(key, tables)
+    hint = f"; did you mean {_header(match, tables[match])}?" if match else ""
+    if isinstance(value, dict) or (isinstance(value, list) and value and all(isinstance(v, dict) for v in value)):
+        where = _header(_show_key(key), None, array=isinstance(value, list))
+        return Problem(where, "unknown table" + hint, locate(key))
+    home = [name for name, section in _sections(cls).items() if key in {spec.name for spec in fields(section)}]
+    if home:
+        hint = f"; it belongs in the [{home[0]}] table"
+    return Problem(_show_key(key), "unknown top-level key" + hint, locate(None, key))
+
+
+def _is_table(spec: Any) -> bool:
+    return bool(spec.metadata.get("builder") or spec.metadata.get("table_array") or _section_class(spec))
+
+
+def _header(name: str, spec: Any, array: bool = False) -> str:
+    return f"[[{name}]]" if array or (spec is not None and spec.metadata.get("table_array")) else f"[{name}]"
+
+
+def _value(spec: Any, place: _Place, key: str, value: Any, problems: list[Problem], locate: _Locator) -> Any:
+    """One key's value, checked against its field; ``_BAD`` (and a problem) if it does not fit."""
+    where, line = place.key(key), place.line_of(locate, key)
+    if builder := spec.metadata.get("builder"):
+        return builder(value, problems, locate)
+    if entry := spec.metadata.get("table_array"):
+        return _build_array(entry, place, key, value, problems, locate)
+    if section := _section_class(spec):
+        name = place.dotted(key)
+        if not isinstance(value, dict):
+            where = where if place.name is not None else f"[{name}]"
+            problems.append(Problem(where, f"expected a table, got {_show(value)}", place.line or locate.table(place.name, key)))
+            return _BAD
+        inner = _Place(name, where, place.line) if place.line else _Place(name, f"[{name}]")
+        return _build(section, inner, value, problems, locate)
+    if item := spec.metadata.get("item"):
+        problem = _list_problem(value, item, spec)
+    else:
+        problem = _check(value, _field_type(spec), spec.metadata.get("choices"), spec.metadata.get("wanted")) \
+            or _out_of_range(value, spec) or _url_problem(value, spec)
+    if problem is None and spec.metadata.get("nonempty") and not value:
+        problem = f"expected {_wanted(spec)}, got {_show(value)}"
+    if problem:
+        problems.append(Problem(where, problem, line))
+        return _BAD
+    return tuple(value) if item else value
+
+
+def _build_array(cls: type, parent: _Place, key: str, value: Any, problems: list[Problem], locate: _Locator) -> Any:
+    """``[[name]]``: each entry built as ``cls``, its problems named by its label (or number) and
+    shown at its header line."""
+    name = parent.dotted(key)
+    header = f"[[{name}]]"
+    fallback = parent.line or locate.table(parent.name, key)  # written inline: name = [{...}]
     if not isinstance(value, list) or not all(isinstance(item, dict) for item in value):
-        problems.append(Problem(f"[[{table}]]", "expected [[runs.formats]] tables", locate(None, table)))
-        return ()
+        problems.append(Problem(header, f"expected {header} tables, got {_show(value)}", fallback))
+        return _BAD
+    label = next((spec.name for spec in fields(cls) if spec.metadata.get("label")), None)
     built = []
     for index, item in enumerate(value, start=1):
-        where = f"[[{table}]] #{index}"
-        line = locate.nth_array_table(table, index)
-        unknown = set(item) - {"name", "pattern", "samples"}
-        if unknown:
-            key = min(unknown)
-            problems.append(Problem(f"{where} {_show_key(key)}", "unknown key" + suggest(key, ("name", "pattern", "samples")), line))
-            continue
-        name, pattern, samples = item.get("name"), item.get("pattern"), item.get("samples")
-        if not isinstance(name, str) or not name:
-            problems.append(Problem(f"{where} name", f"expected a name (a string), got {_show(name)}", line))
-            continue
-        where = f"[[{table}]] {json.dumps(safe_line(name, limit=40))}"
-        if not isinstance(pattern, str):
-            problems.append(Problem(f"{where} pattern", f"expected a regular expression string, got {_show(pattern)}", line))
-            continue
-        if not isinstance(samples, list) or not samples or not all(isinstance(sample, str) for sample in samples):
-            problems.append(Problem(f"{where} samples", "expected a list of sample log lines the pattern matches", line))
-            continue
-        if problem := format_problem(pattern, samples):
-            problems.append(Problem(f"{where} pattern", problem, line))
-            continue
-        built.append(UserFormat(name=name, pattern=pattern, samples=tuple(samples)))
+        title = item.get(label) if label else None
+        where = f"{header} {_show(title)}" if isinstance(title, str) and title else f"{header} #{index}"
+        line = (locate.nth_array_table(name, index) if not parent.line else None) or fallback
+        if (entry := _build(cls, _Place(name, where, line), item, problems, locate)) is not _BAD:
+            built.append(entry)
     return tuple(built)
 
 
-def format_problem(pattern: str, samples: list[str]) -> str | None:
-    """Why a user format is unusable, or None."""
-    try:
-        compiled = re.compile(pattern)
-    except re.error as exc:
-        return f"not a valid regular expression: {safe_line(str(exc), limit=200)}"
-    except OverflowError:  # a{4294967296}: past what re can count
-        return "not a usable regular expression: a repeat count too large (at most 4294967294)"
-    except (RecursionError, MemoryError):  # groups nested thousands deep
-        return "not a usable regular expression: too deeply nested or too large"
-    if not compiled.groupindex:
-        return "needs named groups: (?P<done>...), (?P<total>...), (?P<epoch>...), (?P<epochs>...) or a metric such as (?P<loss>...)"
-    backtracking = _backtracking(pattern)
-    if backtracking == "nested":
-        return ("repeats a group that itself repeats, like (a+)+: on a long line that can take hours; repeat once, "
-                "or make the inner repeat possessive (a++) or atomic ((?>a+))")
-    if backtracking == "alternation":
-        return ("repeats a choice whose alternatives can match the same text, like (a|a)* or (a|aa)+: on a long line "
-                "that can take hours; use a character class ([ab]+), or make the repeat possessive ((?:x|y)*+) or "
-                "the choice atomic ((?>x|y)*)")
-    for number, sample in enumerate(samples, start=1):
-        match = compiled.search(sample)
-        if match is None:
-            return f"does not match sample {number}: {json.dumps(safe_line(sample, limit=80))}"
-        for group, text in match.groupdict().items():
-            if text is not None and not _NUMERIC.fullmatch(text.strip()):
-                return f"group {group!r} matched {json.dumps(safe_line(text, limit=40))} in sample {number}, expected a number"
-    return None
+def _field_type(spec: Any) -> type:
+    if spec.default is not MISSING:
+        return type(spec.default)
+    if isinstance(spec.type, str):  # from __future__ import annotations
+        return {"str": str, "int": int, "float": float, "bool": bool}[spec.type]
+    return spec.type
 
 
-# A repeat of at most this many turns around a choice costs at most 2**ALTERNATION_REPEATS tries.
-ALTERNATION_REPEATS = 10
+_WANTED = {bool: "true or false", int: "a whole number", float: "a number", str: "a string"}
 
 
-def _backtracking(pattern: str) -> str | None:
-    """Would ``pattern`` backtrack catastrophically on a long line? "nested" if it repeats
-    something that already repeats ((a+)+), "alternation" if it repeats a choice between
-    alternatives that can match the same text ((a|a)*, (a|aa)+), else None."""
-    import re._constants as sre  # the parser Python's re uses: the same reading of the pattern
-    import re._parser as parser
-
-    repeats = (sre.MAX_REPEAT, sre.MIN_REPEAT)
-
-    def children(op: Any, av: Any) -> list[Any]:
-        if op in repeats:
-            return [av[2]]
-        if op is sre.SUBPATTERN:
-            return [av[3]]
-        if op is sre.BRANCH:
-            return list(av[1])
-        if op in (sre.ASSERT, sre.ASSERT_NOT):
-            return [av[1]]
-        if op is sre.GROUPREF_EXISTS:
-            return [branch for branch in av[1:] if branch is not None]
-        return []  # ATOMIC_GROUP and POSSESSIVE_REPEAT never backtrack into themselves
-
-    def repeats_inside(sub: Any) -> bool:
-        return any((op in repeats and op_av[1] > 1) or any(repeats_inside(child) for child in children(op, op_av))
-                   for op, op_av in sub)
-
-    def nested(sub: Any) -> bool:
-        for op, av in sub:
-            if op in repeats and av[1] > 1 and repeats_inside(av[2]):
-                return True
-            if any(nested(child) for child in children(op, av)):
-                return True
-        return False
-
-    def case_inside(op: Any, av: Any, ignore_case: bool) -> bool:
-        """Whether letters' case is ignored inside ``op``: (?i:...) and (?-i:...) change it."""
-        if op is not sre.SUBPATTERN:
-            return ignore_case
-        return bool((ignore_case or av[1] & sre.SRE_FLAG_IGNORECASE) and not av[2] & sre.SRE_FLAG_IGNORECASE)
-
-    def literal_prefix(sub: Any, ignore_case: bool) -> list[Any]:
-        """The literal characters a branch starts with, as far as they go."""
-        prefix: list[Any] = []
-        for op, av in sub:
-            if op is sre.LITERAL:
-                prefix.append((chr(av), ignore_case))
-            elif op is sre.SUBPATTERN:
-                inner = literal_prefix(av[3], case_inside(op, av, ignore_case))
-                prefix += inner
-                if len(inner) < len(av[3]):
-                    break
-            else:
-                break
-        return prefix
-
-    def ambiguous(branches: list[Any], ignore_case: bool) -> bool:
-        """Can two alternatives match the same text? Only when the literal text each starts with
-        tells them apart (foo|bar|baz) is the choice decided by the line; the parser already made
-        (a|b) a class and took a common prefix out of (ab|ac)."""
-        def same(one: tuple[str, bool], other: tuple[str, bool]) -> bool:
-            if one[1] or other[1]:
-                return one[0].casefold() == other[0].casefold()
-            return one[0] == other[0]
-
-        prefixes = [literal_prefix(branch, ignore_case) for branch in branches]
-        for index, first in enumerate(prefixes):
-            for second in prefixes[index + 1:]:
-                if all(map(same, first, second)):  # one runs out before they differ
-                    return True
-        return False
-
-    def choice_inside(sub: Any, ignore_case: bool) -> bool:
-        for op, av in sub:
-            if op is sre.BRANCH and ambiguous(av[1], ignore_case):
-                return True
-            inner = case_inside(op, av, ignore_case)
-            if any(choice_inside(child, inner) for child in children(op, av)):
-                return True
-        return False
-
-    def repeated_choice(sub: Any, ignore_case: bool) -> bool:
-        for op, av in sub:
-            if op in repeats and av[1] > ALTERNATION_REPEATS and choice_inside(av[2], ignore_case):
-                return True
-            inner = case_inside(op, av, ignore_case)
-            if any(repeated_choice(child, inner) for child in children(op, av)):
-                return True
-        return False
-
-    try:
-        parsed = parser.parse(pattern)
-        if nested(parsed):
-            return "nested"
-        ignore_case = bool(parsed.state.flags & sre.SRE_FLAG_IGNORECASE)
-        return "alternation" if repeated_choice(parsed, ignore_case) else None
-    except (re.error, RecursionError, OverflowError):
-        return None  # compile() has had its say
+def _wanted(spec: Any) -> str:
+    """What a field expects, in words: its own ``wanted`` or its type's."""
+    if wanted := spec.metadata.get("wanted"):
+        return wanted
+    if item := spec.metadata.get("item"):
+        return "a list of " + ("whole numbers" if item is int else "strings")
+    return _WANTED.get(_field_type(spec), "a string")
 
 
-_NUMERIC = re.compile(r"[-+]?(?:\d+\.?\d*(?:[eE][-+]?\d+)?|\.\d+)|[-+]?(?:nan|inf)", re.IGNORECASE)
-
-
-def _check(value: Any, expected: type, choices: tuple[str, ...] | None) -> str | None:
+def _check(value: Any, expected: type, choices: tuple[str, ...] | None, wanted: str | None = None) -> str | None:
     if expected is bool:
-        ok, wanted = isinstance(value, bool), "true or false"
+        ok = isinstance(value, bool)
     elif expected is int:
-        ok, wanted = isinstance(value, int) and not isinstance(value, bool), "a whole number"
+        ok = isinstance(value, int) and not isinstance(value, bool)
     elif expected is float:
-        ok, wanted = isinstance(value, (int, float)) and not isinstance(value, bool), "a number"
+        ok = isinstance(value, (int, float)) and not isinstance(value, bool)
     else:
-        ok, wanted = isinstance(value, expected), "a string"
+        ok = isinstance(value, expected)
+    wanted = wanted or _WANTED.get(expected, "a string")
     if choices is not None:
         ok, wanted = value in choices, "one of " + ", ".join(json.dumps(c) for c in choices)
     return None if ok else f"expected {wanted}, got {_show(value)}"
@@ -594,7 +571,7 @@ def _check(value: Any, expected: type, choices: tuple[str, ...] | None) -> str |
 def _list_problem(value: Any, item: type, spec: Any) -> str | None:
     wanted = "whole numbers" if item is int else "strings"
     if not isinstance(value, list) or not all(_check(entry, item, None) is None for entry in value):
-        return f"expected a list of {wanted}, got {_show(value)}"
+        return f"expected {_wanted(spec)}, got {_show(value)}"
     for entry in value:
         if _out_of_range(entry, spec):
             return f"expected {wanted} from {_bounds(spec)}, got {_show(entry)}"
@@ -688,10 +665,15 @@ def _key_collisions(keymap: dict[str, str]) -> list[tuple[str, str]]:
 
 
 def suggest(word: str, options: Any, before: str = '"', after: str = '"') -> str:
+    match = _closest(word, options)
+    return f"; did you mean {before}{match}{after}?" if match else ""
+
+
+def _closest(word: str, options: Any) -> str | None:
     if len(word) > 100:  # no option is that long, and difflib's cost grows with it
-        return ""
+        return None
     matches = difflib.get_close_matches(word, sorted(options), n=1, cutoff=0.6)
-    return f"; did you mean {before}{matches[0]}{after}?" if matches else ""
+    return matches[0] if matches else None
 
 
 def _show(value: Any) -> str:
@@ -702,7 +684,7 @@ def _show(value: Any) -> str:
     if isinstance(value, dict):
         return "a table"
     if isinstance(value, list):
-        return "an array"
+        return "an array" if value else "an empty array"
     return safe_line(str(value), limit=60)
 
 
@@ -725,6 +707,7 @@ class _Locator:
     """Finds the line of ``[table]`` / ``key = ...`` in the source (tomllib gives no positions)."""
 
     _HEADER = re.compile(r"^\s*\[\s*([^\[\]]+?)\s*\]\s*(?:#.*)?$")
+    _ARRAY_HEADER = re.compile(r"^\s*\[\[\s*([^\[\]]+?)\s*\]\]\s*(?:#.*)?$")
     _KEY = re.compile(r"""^\s*("(?:[^"\\]|\\.)*"|'[^']*'|[A-Za-z0-9_-]+)\s*=""")
 
     def __init__(self, text: str) -> None:
@@ -747,7 +730,7 @@ class _Locator:
     def __call__(self, table: str | None, key: str | None = None) -> int | None:
         current: str | None = None
         for number, line in enumerate(self.lines, start=1):
-            if header := self._HEADER.match(line):
+            if header := self._HEADER.match(line) or self._ARRAY_HEADER.match(line):
                 current = header.group(1).strip().strip("\"'")
                 if key is None and current == table:
                     return number
@@ -761,7 +744,7 @@ class _Locator:
         return None
 
 
-def render_example() -> str:
+def render_example(root: type = Config) -> str:
     """The text of ``config.toml.example``: every key, its default and what it does."""
     out = [
         "# waitbuddy configuration. Every key is shown with its default value.",
@@ -769,50 +752,47 @@ def render_example() -> str:
         "# then change what you need. Unknown keys are errors, so a typo never goes unnoticed;",
         "# `waitbuddy config check` validates the file without starting the app.",
     ]
-    defaults = Config()
-    for name in _SECTIONS:
-        section = getattr(defaults, name)
-        out += ["", f"[{name}]"]
-        assert is_dataclass(section)
-        _render_table(out, section)
-        for spec in fields(section):
-            value = getattr(section, spec.name)
-            if is_dataclass(value):
-                out += ["", f"[{name}.{spec.name}]"] + [f"# {line}" for line in spec.metadata["doc"].splitlines()]
-                _render_table(out, value)
-        if name == "runs":
-            out += [
-                "",
-                "# Your own log formats (none by default). Each is a regular expression with named groups:",
-                "# done, total (progress), epoch, epochs, and any other name is a metric. It is searched in",
-                "# each line of the log as a terminal shows it; every sample line must match, or the config",
-                "# is refused. Keep patterns simple (no nested repetition): they run on every line.",
-                "# [[runs.formats]]",
-                "# name = \"my-trainer\"",
-                "# pattern = 'it (?P<done>\\d+)/(?P<total>\\d+) .*loss (?P<loss>[\\d.]+)'",
-                "# samples = [\"it 120/5000 took 0.31s loss 2.3041\"]",
-            ]
-    out += [
-        "",
+    defaults = root()
+    _render_table(out, defaults)
+    _render_children(out, None, defaults)
+    return "\n".join(out) + "\n"
+
+
+def _render_table(out: list[str], table: Any) -> None:
+    """A table's plain keys, each with its doc, its rule and its default."""
+    for spec in fields(table):
+        value = getattr(table, spec.name)
+        if _is_table(spec) or spec.metadata.get("not_a_key"):
+            continue  # documented after the table's plain keys
+        out += [f"# {line}" if line else "#" for line in spec.metadata["doc"].splitlines()]
+        if rule := _rule(spec):
+            out.append(f"# {rule}")
+        out.append(f"{spec.name} = {_toml_value(value)}")
+
+
+def _render_children(out: list[str], name: str | None, table: Any) -> None:
+    """A table's tables, in field order: ``[name.key]`` with its keys, or the field's example."""
+    for spec in fields(table):
+        if example := spec.metadata.get("example"):
+            out += ["", *(example() if callable(example) else example).splitlines()]
+        elif spec.metadata.get("table_array"):
+            raise TypeError(f"{spec.name}: an array of tables needs an example= to document it")
+        elif _section_class(spec):
+            dotted = f"{name}.{spec.name}" if name else spec.name
+            out += ["", f"[{dotted}]", *(f"# {line}" for line in spec.metadata.get("doc", "").splitlines())]
+            _render_table(out, getattr(table, spec.name))
+            _render_children(out, dotted, getattr(table, spec.name))
+
+
+def _keymap_example() -> str:
+    lines = [
         "[keymap]",
         "# Rebind keys by binding id: id = \"key\" or \"key1,key2\". Keys are Textual key names:",
         "# a character (\"x\", \"?\"), a named key (\"f2\", \"escape\", \"pageup\") or modifiers",
         "# joined with + (\"ctrl+q\", \"shift+tab\"). The defaults:",
     ]
-    for spec in keys.APP_KEYS:
-        out.append(f"# {spec.id} = {json.dumps(spec.keys)}  # {spec.description}")
-    return "\n".join(out) + "\n"
-
-
-def _render_table(out: list[str], section: Any) -> None:
-    for spec in fields(section):
-        value = getattr(section, spec.name)
-        if spec.metadata.get("table_array") or is_dataclass(value):
-            continue  # documented after the section's plain keys
-        out += [f"# {line}" if line else "#" for line in spec.metadata["doc"].splitlines()]
-        if rule := _rule(spec):
-            out.append(f"# {rule}")
-        out.append(f"{spec.name} = {_toml_value(value)}")
+    lines += [f"# {spec.id} = {json.dumps(spec.keys)}  # {spec.description}" for spec in keys.APP_KEYS]
+    return "\n".join(lines)
 
 
 def _rule(spec: Any) -> str:
