@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from waitbuddy.runs.present import iso
+from waitbuddy.timefmt import iso
 from waitbuddy.tui.run_order import FADE_SECONDS, MAX_FINISHED, RunOrder
 
 NOW = 1_800_000_000.0

@@ -218,7 +218,7 @@ def highlighted(app: WaitBuddy) -> str | None:
 
 
 async def test_a_new_run_is_listed_first_and_highlighted_above_older_ones(store: Store):
-    from waitbuddy.runs.present import iso
+    from waitbuddy.timefmt import iso
 
     now = time.time()
     old = [pushed(f"old-{n}", "failed", updated_at=iso(now - 600 - n),
@@ -237,7 +237,7 @@ async def test_a_new_run_is_listed_first_and_highlighted_above_older_ones(store:
 
 
 async def test_the_persons_selection_stays_on_its_run_when_rows_move(store: Store):
-    from waitbuddy.runs.present import iso
+    from waitbuddy.timefmt import iso
 
     now = time.time()
     first = [pushed("a", "running", updated_at=iso(now), elapsed_seconds=50.0),
@@ -254,7 +254,7 @@ async def test_the_persons_selection_stays_on_its_run_when_rows_move(store: Stor
 
 
 async def test_finished_runs_from_yesterday_fade_out_of_the_pane(store: Store):
-    from waitbuddy.runs.present import iso
+    from waitbuddy.timefmt import iso
     from waitbuddy.tui.widgets.runs_pane import RunsArea
 
     now = time.time()

@@ -96,7 +96,7 @@ def pane_runs() -> list[dict]:
     """RUNS and a demo-like run with epochs, with times relative to now (the order depends on them)."""
     import time
 
-    from waitbuddy.runs.present import iso
+    from waitbuddy.timefmt import iso
 
     now = time.time()
     demo = {**RUNS[0], "path": "/tmp/demo/demo.log", "name": "demo (simulated)", "framework": "tqdm",

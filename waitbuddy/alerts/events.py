@@ -10,8 +10,9 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from fnmatch import fnmatchcase
 
-from waitbuddy.runs.present import headline, short_duration
+from waitbuddy.runs.present import headline
 from waitbuddy.text import safe_line, visible
+from waitbuddy.timefmt import short_duration
 
 COMPLETED, FAILED, INTERRUPTED, STALLED, RECOVERED, NAN, ETA, MILESTONE = (
     "completed", "failed", "interrupted", "stalled", "recovered", "nan", "eta", "milestone",

@@ -13,10 +13,11 @@ from waitbuddy.commands import EXIT_FAILED, EXIT_INTERRUPTED, EXIT_OK, EXIT_USAG
 from waitbuddy.config import Config
 from waitbuddy.paths import Paths
 from waitbuddy.runs import registry
-from waitbuddy.runs.present import STATUS_SYMBOLS, duration, headline, one_line
+from waitbuddy.runs.present import STATUS_SYMBOLS, headline, one_line
 from waitbuddy.runs.stream import DEFAULT_INTERVAL
 from waitbuddy.store import Store, StoreError
 from waitbuddy.text import safe_line, safe_text, visible
+from waitbuddy.timefmt import duration
 
 WAIT_POLL_SECONDS = 0.2  # status --wait: how often to look for a log that is not there yet
 

@@ -10,11 +10,11 @@ import csv
 import io
 import json
 from collections.abc import Iterable
-from datetime import UTC, datetime
 from html import escape
 from typing import Any
 
 from waitbuddy.reading.model import Item
+from waitbuddy.timefmt import iso_utc
 
 CSV_COLUMNS = ("url", "title", "kind", "status", "priority", "tags", "note", "saved_at", "minutes")
 CSV_TAG_SEPARATOR = "|"  # Pocket's choice too: tags may hold commas and spaces, rarely a bar
@@ -30,14 +30,6 @@ _NETSCAPE_HEAD = """<!DOCTYPE NETSCAPE-Bookmark-file-1>
 <H1>Bookmarks</H1>
 <DL><p>
 """
-
-
-def iso_utc(when: datetime | None) -> str:
-    """``2024-01-02T03:04:05Z`` (microseconds only when there are some); empty for no date."""
-    if when is None:
-        return ""
-    when = when.replace(tzinfo=UTC) if when.tzinfo is None else when.astimezone(UTC)
-    return when.isoformat().replace("+00:00", "Z")
 
 
 def _attr(value: str) -> str:

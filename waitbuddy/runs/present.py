@@ -4,39 +4,15 @@ from __future__ import annotations
 
 import math
 from collections.abc import Mapping
-from datetime import datetime, timezone
 
 from waitbuddy.runs.observe import is_loss_like
 from waitbuddy.text import safe_line, safe_text, visible
+from waitbuddy.timefmt import duration
 
 STATUS_SYMBOLS = {
     # Single-width symbols (no emoji presentation), so columns stay aligned in every terminal.
     "waiting": "…", "running": "▶", "stalled": "‖", "completed": "✔", "failed": "✖", "interrupted": "■",
 }
-
-
-def duration(seconds: float | None) -> str:
-    """1h02m, 14m05s, 9s; '-' when unknown."""
-    if seconds is None:
-        return "-"
-    seconds = int(round(seconds))
-    if seconds >= 3600:
-        return f"{seconds // 3600}h{(seconds % 3600) // 60:02d}m"
-    if seconds >= 60:
-        return f"{seconds // 60}m{seconds % 60:02d}s"
-    return f"{seconds}s"
-
-
-def short_duration(seconds: float) -> str:
-    """20s, 1m40s, 6m, 14m, 1h02m: whole minutes from 10 minutes up (alert and stall texts)."""
-    seconds = int(round(seconds))
-    if seconds < 60:
-        return f"{seconds}s"
-    if seconds < 600 and seconds % 60:
-        return f"{seconds // 60}m{seconds % 60:02d}s"
-    if seconds < 3600:
-        return f"{seconds // 60}m"
-    return f"{seconds // 3600}h{(seconds % 3600) // 60:02d}m"
 
 
 def number(value: object) -> str:
@@ -130,12 +106,6 @@ def json_metric(value: float) -> float | int | str:
     if math.isfinite(value):
         return json_number(value)  # type: ignore[return-value]
     return "nan" if math.isnan(value) else ("inf" if value > 0 else "-inf")
-
-
-def iso(timestamp: float | None = None) -> str:
-    """ISO 8601 in UTC with a Z, to the second (now when no timestamp is given)."""
-    moment = datetime.now(timezone.utc) if timestamp is None else datetime.fromtimestamp(timestamp, tz=timezone.utc)
-    return moment.strftime("%Y-%m-%dT%H:%M:%SZ")
 
 
 def default_name(path: str) -> str:

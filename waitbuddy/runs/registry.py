@@ -11,8 +11,8 @@ import stat
 from dataclasses import dataclass
 from pathlib import Path
 
-from waitbuddy.runs.present import iso
 from waitbuddy.store import Store
+from waitbuddy.timefmt import iso, timestamp
 
 
 @dataclass(frozen=True)
@@ -130,15 +130,6 @@ def _integer(value: object) -> bool:
 
 def _time(value: object) -> bool:
     return isinstance(value, (int, float)) and not isinstance(value, bool) and math.isfinite(value) and value >= 0
-
-
-def timestamp(text: str | None) -> float | None:
-    """A stored ISO time (as written by ``iso``) as a Unix timestamp."""
-    if not text:
-        return None
-    from datetime import datetime, timezone
-
-    return datetime.strptime(text, "%Y-%m-%dT%H:%M:%SZ").replace(tzinfo=timezone.utc).timestamp()
 
 
 def _stored(text: str) -> str | bytes:

@@ -27,10 +27,11 @@ from waitbuddy.runs import formats, live
 from waitbuddy.runs.formats import failures, hf, lifecycle, optuna, table
 from waitbuddy.runs.observe import COMPLETED, FAILED, INTERRUPTED, WARNING, Marker, Observation, Progress, is_loss_like
 from waitbuddy.runs.position import Position
-from waitbuddy.runs.present import default_name, headline_name, iso, json_metric, json_number, short_duration
+from waitbuddy.runs.present import default_name, headline_name, json_metric, json_number
 from waitbuddy.runs.screen import TerminalView
 from waitbuddy.runs.series import History, best_direction
 from waitbuddy.text import safe_line
+from waitbuddy.timefmt import iso, short_duration
 
 WAITING, RUNNING, STALLED = "waiting", "running", "stalled"
 ENDED = (COMPLETED, FAILED, INTERRUPTED)

@@ -11,9 +11,10 @@ import os
 import time
 from pathlib import Path
 
-from waitbuddy.runs.registry import LaunchExit, RunRecord, read_exit_file, timestamp
+from waitbuddy.runs.registry import LaunchExit, RunRecord, read_exit_file
 from waitbuddy.runs.run import DEFAULT_STALL_FLOOR, WAITING, Run
 from waitbuddy.runs.tail import Tail
+from waitbuddy.timefmt import timestamp
 
 HEAD_BYTES = 64 * 1024
 TAIL_BYTES = 1024 * 1024

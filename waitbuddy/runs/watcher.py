@@ -31,6 +31,7 @@ from waitbuddy.runs.tail import Tail
 from waitbuddy.runs.targets import check_target
 from waitbuddy.store import Store
 from waitbuddy.text import visible
+from waitbuddy.timefmt import timestamp
 
 NETWORK_FILESYSTEMS = frozenset({
     "nfs", "nfs4", "lustre", "cifs", "smb3", "smbfs", "fuse.sshfs", "gpfs", "beegfs", "ceph", "fuse.ceph",
@@ -409,7 +410,7 @@ class Watcher:
             if record is not None:
                 followed.run_id = record.id
                 followed.muted = record.muted
-                followed.started = registry.timestamp(record.started_at)
+                followed.started = timestamp(record.started_at)
                 run.name = record.name
         if (outcome := launched_exit(path, record)) is not None:  # in the store, or left beside the log
             followed.recorded_exit = (outcome.exit_code, outcome.exit_signal, outcome.ended_at)

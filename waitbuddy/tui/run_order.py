@@ -9,23 +9,14 @@ them all. Pure logic: no Textual.
 from __future__ import annotations
 
 from collections.abc import Iterable
-from datetime import datetime
+
+from waitbuddy.timefmt import timestamp
 
 ACTIVE = ("running", "stalled")
 BROKEN = ("failed", "interrupted")
 ENDED = ("completed", *BROKEN)
 FADE_SECONDS = 24 * 3600  # a finished run leaves the pane this long after its last output
 MAX_FINISHED = 20  # and only this many finished runs are shown, the newest
-
-
-def timestamp(iso: str | None) -> float | None:
-    """Seconds since the epoch of a snapshot's ISO 8601 time, or None."""
-    if not iso:
-        return None
-    try:
-        return datetime.fromisoformat(iso).timestamp()
-    except ValueError:
-        return None
 
 
 class RunOrder:

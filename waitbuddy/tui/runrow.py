@@ -19,8 +19,9 @@ from rich.cells import cell_len, set_cell_size
 from rich.style import Style
 from rich.text import Text
 
-from waitbuddy.runs.present import STATUS_SYMBOLS, count_text, duration, headline
+from waitbuddy.runs.present import STATUS_SYMBOLS, count_text, headline
 from waitbuddy.text import safe_line, visible
+from waitbuddy.timefmt import duration
 
 if TYPE_CHECKING:
     from textual.theme import Theme

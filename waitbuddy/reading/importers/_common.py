@@ -17,6 +17,7 @@ from typing import Any
 
 from waitbuddy.reading.model import Bookmark, ImportFailed, Invalid, Parsed, tag_slug
 from waitbuddy.text import openable_url, safe_line
+from waitbuddy.timefmt import parse_iso
 
 EARLIEST = datetime(1990, 1, 1, tzinfo=UTC)  # before the web: a broken date, not a real save
 FUTURE_SLACK = timedelta(days=1)
@@ -165,11 +166,8 @@ def iso_date(value: str | None) -> datetime | None:
     """An ISO-8601 date (``2024-01-02T03:04:05.123Z``; no zone means UTC). Empty means ``None``."""
     if value is None or not value.strip():
         return None
-    text = value.strip()
-    if text[-1:] in "zZ":
-        text = text[:-1] + "+00:00"
     try:
-        when = datetime.fromisoformat(text)
+        when = parse_iso(value)
     except ValueError:
         raise BadDate(f"date {shown(value, 40)!r} is not an ISO-8601 date") from None
     try:

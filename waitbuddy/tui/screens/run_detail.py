@@ -26,12 +26,13 @@ from textual.screen import Screen
 from textual.widgets import Footer, Log, Static
 from textual.worker import get_current_worker
 
-from waitbuddy.runs.present import STATUS_SYMBOLS, count_text, duration, headline, headline_name
+from waitbuddy.runs.present import STATUS_SYMBOLS, count_text, headline, headline_name
 from waitbuddy.runs.run import Run
 from waitbuddy.runs.screen import TerminalView
 from waitbuddy.runs.status import idle_since_modified
 from waitbuddy.runs.tail import Tail
 from waitbuddy.text import safe_line, safe_text, visible
+from waitbuddy.timefmt import duration
 from waitbuddy.tui.bindings import bindings_for
 from waitbuddy.tui.runrow import status_colors
 from waitbuddy.tui.widgets.chart import MetricChart
