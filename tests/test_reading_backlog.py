@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import sqlite3
 from datetime import datetime, timedelta, timezone
 
 import pytest
@@ -187,9 +186,31 @@ def test_reading_speed_changes_recompute_minutes(store: Store):
     assert backlog.get_item(store, item.id).minutes == 5
 
 
-def test_schema_refuses_bad_values_even_from_elsewhere(store: Store):
-    with pytest.raises(sqlite3.IntegrityError), store.transaction() as db:
-        db.execute("INSERT INTO items (url, url_key, saved_at, status) VALUES ('u', 'k', 'x', 'later')")
+def test_bad_values_are_refused_before_they_reach_the_table(store: Store, monkeypatch):
+    # The table has no CHECKs since issue 12: the backlog checks kind, status, fetch state and
+    # priority itself, on every path that writes, with a ValueError that says what is allowed.
+    item, _ = backlog.add_url(store, "https://a.example/post", now=NOW)
+    with pytest.raises(ValueError, match="unknown status 'later' \\(one of unread, reading, done, archived\\)"):
+        backlog.update(store, [item.id], "later", status="later")
+    with pytest.raises(ValueError, match="unknown kind 'podcast'"):
+        backlog.update(store, [item.id], "kind", kind="podcast")
+    with pytest.raises(ValueError, match="unknown fetch state 'maybe'"):
+        backlog.restore(store, backlog.Undo("x", ({**_row(store, item.id), "fetch_state": "maybe"},)))
+    with pytest.raises(ValueError, match="priority 9 is not a whole number from 0 to 3"):
+        backlog.restore(store, backlog.Undo("x", ({**_row(store, item.id), "priority": 9},)))
+    monkeypatch.setattr(backlog, "kind_from_url", lambda url: "podcast")
+    with pytest.raises(ValueError, match="unknown kind 'podcast'"):
+        backlog.add_url(store, "https://b.example/episode", now=NOW)
+    analyze = backlog.analyze
+    monkeypatch.setattr(backlog, "analyze", lambda url: (*analyze(url)[:2], "podcast"))
+    with pytest.raises(ValueError, match="unknown kind 'podcast'"):
+        backlog.import_bookmarks(store, Parsed("netscape", [Bookmark("https://c.example/")]), source="file")
+    assert [(i.url, i.status, i.kind, i.fetch_state, i.priority) for i in backlog.load_items(store)] == [
+        ("https://a.example/post", "unread", "article", "pending", 0)]
+
+
+def _row(store: Store, item_id: int) -> dict:
+    return dict(store.query("SELECT * FROM items WHERE id = ?", (item_id,))[0])
 
 
 def test_a_final_failure_is_not_retried(store: Store):
@@ -215,14 +236,15 @@ def test_done_at_says_when_an_item_was_read_and_follows_undo(store: Store):
 
 
 def test_a_database_from_before_done_at_gets_it_from_the_last_edit(tmp_path):
-    from waitbuddy.store import MIGRATIONS
+    from .legacy_db import build_legacy
 
     path = tmp_path / "old.db"
-    with Store.open(path, migrations=MIGRATIONS[:3]) as old, old.transaction() as db:
-        for key, status in (("a", "done"), ("b", "unread")):
-            db.execute("INSERT INTO items (url, url_key, saved_at, status, updated_at) VALUES (?, ?, ?, ?, ?)",
-                       (f"https://example.com/{key}", f"example.com/{key}", "2026-11-01T09:00:00Z", status,
-                        "2026-11-30T09:00:00Z"))
+    db = build_legacy(path, 3)
+    for key, status in (("a", "done"), ("b", "unread")):
+        db.execute("INSERT INTO items (url, url_key, saved_at, status, updated_at) VALUES (?, ?, ?, ?, ?)",
+                   (f"https://example.com/{key}", f"example.com/{key}", "2026-11-01T09:00:00Z", status,
+                    "2026-11-30T09:00:00Z"))
+    db.close()
     with Store.open(path) as store:
         items = {item.url: item for item in backlog.load_items(store)}
     assert items["https://example.com/a"].done_at == datetime(2026, 11, 30, 9, tzinfo=timezone.utc)

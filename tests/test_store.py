@@ -9,7 +9,10 @@ from pathlib import Path
 
 import pytest
 
-from waitbuddy.store import MIGRATIONS, SCHEMA_VERSION, Store, StoreError
+from waitbuddy.schema import DOMAINS
+from waitbuddy.store import LAYOUT_VERSION, Store, StoreError
+
+LATEST = {name: len(migrations) for name, migrations in DOMAINS}
 
 WRITER = textwrap.dedent(
     """
@@ -38,7 +41,8 @@ def start_writer(db: Path, name: str, count: int) -> subprocess.Popen[str]:
 
 def test_fresh_database_is_migrated_with_wal_and_foreign_keys(tmp_path: Path):
     with Store.open(tmp_path / "sub" / "dir" / "w.db") as store:
-        assert store.schema_version == SCHEMA_VERSION == len(MIGRATIONS)
+        assert store.schema_versions == LATEST
+        assert store.query("PRAGMA user_version")[0][0] == LAYOUT_VERSION
         assert store.query("PRAGMA journal_mode")[0][0] == "wal"
         assert store.query("PRAGMA foreign_keys")[0][0] == 1
         assert store.query("PRAGMA busy_timeout")[0][0] >= 5000
@@ -50,30 +54,30 @@ def test_reopening_keeps_data_and_does_not_migrate_again(tmp_path: Path):
         store.set_setting("k", "v")
     with Store.open(path) as store:
         assert store.get_setting("k") == "v"
-        assert store.schema_version == SCHEMA_VERSION
+        assert store.schema_versions == LATEST
 
 
 def test_migrations_apply_in_order_from_an_older_version(tmp_path: Path):
     path = tmp_path / "w.db"
     first = (("CREATE TABLE a (x INTEGER)",),)
-    with Store.open(path, migrations=first) as store:
-        assert store.schema_version == 1
+    with Store.open(path, domains=[("t", first)]) as store:
+        assert store.schema_versions == {"t": 1}
     more = (*first, ("ALTER TABLE a ADD COLUMN y TEXT", "CREATE TABLE b (a_x INTEGER)"), ("CREATE INDEX i ON b (a_x)",))
-    with Store.open(path, migrations=more) as store:
-        assert store.schema_version == 3
+    with Store.open(path, domains=[("t", more)]) as store:
+        assert store.schema_versions == {"t": 3}
         assert [row[1] for row in store.query("PRAGMA table_info(a)")] == ["x", "y"]
 
 
 def test_failed_migration_rolls_back_completely(tmp_path: Path):
     path = tmp_path / "w.db"
     good = (("CREATE TABLE a (x INTEGER)",),)
-    with Store.open(path, migrations=good):
+    with Store.open(path, domains=[("t", good)]):
         pass
     broken = (*good, ("CREATE TABLE b (y INTEGER)", "THIS IS NOT SQL"))
-    with pytest.raises(StoreError, match="migrating .* to schema 2 failed"):
-        Store.open(path, migrations=broken)
-    with Store.open(path, migrations=good) as store:
-        assert store.schema_version == 1
+    with pytest.raises(StoreError, match="migrating .* to t schema 2 failed"):
+        Store.open(path, domains=[("t", broken)])
+    with Store.open(path, domains=[("t", good)]) as store:
+        assert store.schema_versions == {"t": 1}
         assert not store.query("SELECT name FROM sqlite_master WHERE name = 'b'")
 
 
@@ -82,13 +86,13 @@ def test_newer_database_is_refused_and_left_untouched(tmp_path: Path):
     path = tmp_path / "data" / "w.db"
     raw = sqlite3.connect(path)
     raw.execute("CREATE TABLE future (x)")
-    raw.execute(f"PRAGMA user_version = {SCHEMA_VERSION + 5}")
+    raw.execute(f"PRAGMA user_version = {LAYOUT_VERSION + 5}")
     raw.commit()
     raw.close()
     before = path.read_bytes()
     with pytest.raises(StoreError, match="written by a newer waitbuddy") as caught:
         Store.open(path)
-    assert f"schema {SCHEMA_VERSION + 5}" in str(caught.value)
+    assert f"schema {LAYOUT_VERSION + 5}" in str(caught.value)
     assert path.read_bytes() == before
     assert sorted(p.name for p in path.parent.iterdir()) == ["w.db"]  # no -wal/-shm: journal mode untouched
 
@@ -125,7 +129,7 @@ def test_settings_roundtrip_and_default(store: Store):
 
 def test_memory_database():
     with Store.open(":memory:") as store:
-        assert store.schema_version == SCHEMA_VERSION
+        assert store.schema_versions == LATEST
 
 
 def test_two_connections_write_concurrently_from_threads(tmp_path: Path):
@@ -164,10 +168,10 @@ def test_two_processes_write_concurrently(tmp_path: Path):
 
 def test_fresh_database_opened_by_several_processes_at_once(tmp_path: Path):
     path = tmp_path / "w.db"
-    code = "import sys; from waitbuddy.store import Store; print(Store.open(sys.argv[1]).schema_version)"
+    code = "import sys; from waitbuddy.store import Store; print(sorted(Store.open(sys.argv[1]).schema_versions.items()))"
     procs = [subprocess.Popen([sys.executable, "-c", code, str(path)], stdout=subprocess.PIPE, text=True) for _ in range(4)]
     results = [proc.communicate(timeout=60)[0].strip() for proc in procs]
-    assert results == [str(SCHEMA_VERSION)] * 4
+    assert results == [str(sorted(LATEST.items()))] * 4
 
 
 def test_kill_9_during_a_write_loop_loses_no_committed_row(tmp_path: Path):

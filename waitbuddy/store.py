@@ -1,9 +1,11 @@
-"""The one SQLite database: WAL, busy timeout, foreign keys, numbered migrations.
+"""The one SQLite database: WAL, busy timeout, foreign keys, numbered migrations per domain.
 
-Migration N is ``MIGRATIONS[N - 1]``; ``PRAGMA user_version`` records how many have run. Each
-migration runs in its own ``BEGIN IMMEDIATE`` transaction together with the version bump, so a
+Each domain numbers its own migrations (:mod:`waitbuddy.schema` lists the domains in the order
+they run); the table ``schema_versions`` records how many of each domain's have run. Each
+migration runs in its own ``BEGIN IMMEDIATE`` transaction together with its version bump, so a
 crash mid-migration leaves the previous version intact, and two processes opening a fresh
-database at once apply each migration exactly once.
+database at once apply each migration exactly once. A database of the old single numbered list
+(``PRAGMA user_version`` 1-4) is taken over as it is: its count becomes per-domain counts.
 
 WAL with ``synchronous=NORMAL``: a process killed at any point loses no committed transaction
 (a power cut may lose the last few), and readers never block the writer of another pane.
@@ -14,98 +16,21 @@ from __future__ import annotations
 import sqlite3
 import threading
 import time
-from collections.abc import Iterator, Sequence
+from collections.abc import Iterator, Mapping, Sequence
 from contextlib import contextmanager
 from pathlib import Path
 
-from waitbuddy import __version__
+from waitbuddy import __version__, schema
+from waitbuddy.schema import DOMAINS
 
 BUSY_TIMEOUT_SECONDS = 10.0
 
-# Append only: never edit a migration that has shipped.
-MIGRATIONS: tuple[tuple[str, ...], ...] = (
-    (
-        """CREATE TABLE settings (
-               key TEXT PRIMARY KEY,
-               value TEXT NOT NULL,
-               updated_at TEXT NOT NULL DEFAULT (strftime('%Y-%m-%dT%H:%M:%SZ', 'now'))
-           )""",
-    ),
-    (
-        # What to watch: a file, a directory or a glob; new matching files become runs.
-        """CREATE TABLE watches (
-               id INTEGER PRIMARY KEY,
-               pattern TEXT NOT NULL UNIQUE,
-               created_at TEXT NOT NULL DEFAULT (strftime('%Y-%m-%dT%H:%M:%SZ', 'now'))
-           )""",
-        # One row per log file; finished runs stay as history ("hidden" only leaves the dashboard).
-        """CREATE TABLE runs (
-               id INTEGER PRIMARY KEY,
-               path TEXT NOT NULL UNIQUE,
-               name TEXT NOT NULL,
-               source TEXT NOT NULL DEFAULT 'watch' CHECK (source IN ('watch', 'launch', 'demo')),
-               command TEXT,
-               pid INTEGER,
-               status TEXT NOT NULL DEFAULT 'waiting',
-               error_kind TEXT,
-               error_message TEXT,
-               exit_code INTEGER,
-               exit_signal INTEGER,
-               started_at TEXT,
-               ended_at TEXT,
-               updated_at TEXT,
-               summary TEXT,
-               muted INTEGER NOT NULL DEFAULT 0,
-               hidden INTEGER NOT NULL DEFAULT 0,
-               created_at TEXT NOT NULL DEFAULT (strftime('%Y-%m-%dT%H:%M:%SZ', 'now'))
-           )""",
-        "CREATE INDEX runs_by_status ON runs (hidden, status)",
-    ),
-    (
-        # The reading backlog. url_key is the normalized URL (reading/urls.py) that dedupes items;
-        # tags is a JSON array; times are ISO-8601 UTC text. saved_at is when the person saved it
-        # (from an import: the original date), never when waitbuddy learned of it.
-        """CREATE TABLE items (
-               id INTEGER PRIMARY KEY,
-               url TEXT NOT NULL,
-               url_key TEXT NOT NULL UNIQUE,
-               title TEXT NOT NULL DEFAULT '',
-               description TEXT NOT NULL DEFAULT '',
-               kind TEXT NOT NULL DEFAULT 'article'
-                   CHECK (kind IN ('article', 'paper', 'video', 'repo', 'docs')),
-               kind_locked INTEGER NOT NULL DEFAULT 0,
-               source TEXT NOT NULL DEFAULT 'manual',
-               saved_at TEXT NOT NULL,
-               status TEXT NOT NULL DEFAULT 'unread'
-                   CHECK (status IN ('unread', 'reading', 'done', 'archived')),
-               priority INTEGER NOT NULL DEFAULT 0 CHECK (priority BETWEEN 0 AND 3),
-               tags TEXT NOT NULL DEFAULT '[]',
-               note TEXT NOT NULL DEFAULT '',
-               words INTEGER,
-               pages INTEGER,
-               duration_seconds INTEGER,
-               minutes INTEGER,
-               snoozed_until TEXT,
-               surfaced_at TEXT,
-               fetch_state TEXT NOT NULL DEFAULT 'pending'
-                   CHECK (fetch_state IN ('pending', 'done', 'failed', 'off')),
-               fetch_error TEXT NOT NULL DEFAULT '',
-               fetch_attempts INTEGER NOT NULL DEFAULT 0,
-               fetched_at TEXT,
-               updated_at TEXT NOT NULL DEFAULT (strftime('%Y-%m-%dT%H:%M:%SZ', 'now'))
-           )""",
-        "CREATE INDEX items_to_fetch ON items (fetch_state, fetch_attempts)",
-    ),
-    (
-        # When an item was marked done (updated_at moves on every edit): "what did I read
-        # yesterday". Items done before this existed get their last edit, the best there is.
-        "ALTER TABLE items ADD COLUMN done_at TEXT",
-        "UPDATE items SET done_at = updated_at WHERE status = 'done'",
-        "CREATE INDEX items_done ON items (done_at) WHERE done_at IS NOT NULL",
-    ),
-)
+# PRAGMA user_version of a database whose migrations are counted per domain (schema_versions);
+# 1-4 are the old single numbered list (see schema.legacy_versions), 0 a database never migrated.
+# Waitbuddy before this refuses 5 as "newer" instead of running its migration 1 again.
+LAYOUT_VERSION = schema.LEGACY_VERSIONS + 1
 
-SCHEMA_VERSION = len(MIGRATIONS)
+Domains = Sequence[tuple[str, schema.Migrations]]  # (name, migrations) in the order they run
 
 # Keys of the settings table (state the app remembers, as opposed to config the user writes).
 THEME_SETTING = "ui.theme"
@@ -129,9 +54,10 @@ class Store:
         self.busy_timeout = busy_timeout
 
     @classmethod
-    def open(cls, path: Path | str, *, migrations: Sequence[Sequence[str]] = MIGRATIONS,
+    def open(cls, path: Path | str, *, domains: Domains = DOMAINS,
              busy_timeout: float | None = None) -> Store:
         """Open (creating if needed) and migrate the database at ``path`` (or ``":memory:"``).
+        ``domains``: ``(name, migrations)`` in the order they run (tests pass their own).
         ``busy_timeout``: how long to wait for another process's write lock (default
         BUSY_TIMEOUT_SECONDS, read at each open so tests can shorten it)."""
         name = str(path)
@@ -148,7 +74,7 @@ class Store:
         except sqlite3.Error as exc:
             raise StoreError(f"cannot open the database {name}: {exc}") from None
         try:
-            _prepare(connection, name, migrations, timeout)
+            _prepare(connection, name, domains, timeout)
         except BaseException:
             connection.close()
             raise
@@ -165,8 +91,9 @@ class Store:
         self.close()
 
     @property
-    def schema_version(self) -> int:
-        return self.query("PRAGMA user_version")[0][0]
+    def schema_versions(self) -> dict[str, int]:
+        """How many migrations of each domain have run."""
+        return {row[0]: row[1] for row in self.query("SELECT domain, version FROM schema_versions")}
 
     @contextmanager
     def transaction(self) -> Iterator[sqlite3.Connection]:
@@ -254,25 +181,44 @@ def _rollback(connection: sqlite3.Connection) -> None:
         pass  # the error that got us here says more; SQLite undoes the rest when the connection closes
 
 
-def _prepare(connection: sqlite3.Connection, name: str, migrations: Sequence[Sequence[str]], timeout: float) -> None:
+def _prepare(connection: sqlite3.Connection, name: str, domains: Domains,
+             timeout: float) -> None:
     connection.row_factory = sqlite3.Row
     try:
         connection.execute(f"PRAGMA busy_timeout = {int(timeout * 1000)}")
-        # Read the version before changing anything: a newer database is refused untouched.
-        version = connection.execute("PRAGMA user_version").fetchone()[0]
-        if version > len(migrations):
-            raise StoreError(
-                f"the database {name} was written by a newer waitbuddy (schema {version}; "
-                f"waitbuddy {__version__} knows up to {len(migrations)}). "
-                "Upgrade waitbuddy, or point WAITBUDDY_DATA_DIR at another directory."
-            )
+        # Read the versions before changing anything: a newer database is refused untouched.
+        layout = connection.execute("PRAGMA user_version").fetchone()[0]
+        if layout > LAYOUT_VERSION:
+            raise _newer(name, str(layout), LAYOUT_VERSION)
+        done = _domain_versions(connection) if layout == LAYOUT_VERSION else {}
+        _refuse_newer(name, domains, done)
         _set_wal(connection, timeout)
         connection.execute("PRAGMA synchronous = NORMAL")
+        if layout < LAYOUT_VERSION or any(done.get(domain, 0) < len(steps) for domain, steps in domains):
+            _migrate(connection, name, domains)
         connection.execute("PRAGMA foreign_keys = ON")
-        if version < len(migrations):
-            _migrate(connection, name, migrations)
     except sqlite3.DatabaseError as exc:
         raise _store_error(exc, name, timeout) from None
+
+
+def _newer(name: str, version: str, known: int) -> StoreError:
+    return StoreError(
+        f"the database {name} was written by a newer waitbuddy (schema {version}; "
+        f"waitbuddy {__version__} knows up to {known}). "
+        "Upgrade waitbuddy, or point WAITBUDDY_DATA_DIR at another directory."
+    )
+
+
+def _domain_versions(connection: sqlite3.Connection) -> dict[str, int]:
+    return {row[0]: row[1] for row in connection.execute("SELECT domain, version FROM schema_versions")}
+
+
+def _refuse_newer(name: str, domains: Domains, done: Mapping[str, int]) -> None:
+    """A domain migrated further than this waitbuddy knows. (A domain it does not know at all is
+    left alone: its tables are nobody's here.)"""
+    for domain, steps in domains:
+        if done.get(domain, 0) > len(steps):
+            raise _newer(name, f"{domain} {done[domain]}", len(steps))
 
 
 def _set_wal(connection: sqlite3.Connection, timeout: float) -> None:
@@ -289,20 +235,61 @@ def _set_wal(connection: sqlite3.Connection, timeout: float) -> None:
             time.sleep(0.05)
 
 
-def _migrate(connection: sqlite3.Connection, name: str, migrations: Sequence[Sequence[str]]) -> None:
-    while True:
-        connection.execute("BEGIN IMMEDIATE")
+def _migrate(connection: sqlite3.Connection, name: str, domains: Domains) -> None:
+    # Foreign keys off while tables are rebuilt (SQLite's procedure; the pragma is a no-op inside
+    # a transaction); each migration checks them before it commits.
+    connection.execute("PRAGMA foreign_keys = OFF")
+    _adopt_layout(connection, name)
+    for domain, steps in domains:
+        while _migrate_one(connection, name, domain, steps):
+            pass
+
+
+def _adopt_layout(connection: sqlite3.Connection, name: str) -> None:
+    """A fresh database, or one of the old numbered list: start counting per domain."""
+    connection.execute("BEGIN IMMEDIATE")
+    try:
+        # Another process may have done it while we waited for the write lock.
+        layout = connection.execute("PRAGMA user_version").fetchone()[0]
+        if layout < LAYOUT_VERSION:
+            connection.execute(
+                "CREATE TABLE schema_versions (domain TEXT PRIMARY KEY, version INTEGER NOT NULL)")
+            connection.executemany("INSERT INTO schema_versions (domain, version) VALUES (?, ?)",
+                                   schema.legacy_versions(layout).items())
+            connection.execute(f"PRAGMA user_version = {LAYOUT_VERSION}")
+        elif layout > LAYOUT_VERSION:
+            raise _newer(name, str(layout), LAYOUT_VERSION)
+    except sqlite3.DatabaseError as exc:
+        _rollback(connection)
+        raise StoreError(f"migrating {name} to per-domain schema versions failed: {exc}") from None
+    except BaseException:
+        _rollback(connection)
+        raise
+    connection.execute("COMMIT")
+
+
+def _migrate_one(connection: sqlite3.Connection, name: str, domain: str, steps: Sequence[Sequence[str]]) -> bool:
+    """Run the next migration of ``domain``, if any; False when it is up to date."""
+    connection.execute("BEGIN IMMEDIATE")
+    try:
+        # Another process may have migrated while we waited for the write lock.
+        done = _domain_versions(connection).get(domain, 0)
+        _refuse_newer(name, ((domain, steps),), {domain: done})
+        if done == len(steps):
+            connection.execute("COMMIT")
+            return False
         try:
-            # Another process may have migrated while we waited for the write lock.
-            version = connection.execute("PRAGMA user_version").fetchone()[0]
-            if version >= len(migrations):
-                connection.execute("COMMIT")
-                return
-            for statement in migrations[version]:
+            for statement in steps[done]:
                 connection.execute(statement)
-            connection.execute(f"PRAGMA user_version = {version + 1}")
+            if connection.execute("PRAGMA foreign_key_check").fetchone() is not None:
+                raise sqlite3.IntegrityError("a foreign key no longer holds")
+            connection.execute(
+                """INSERT INTO schema_versions (domain, version) VALUES (?, ?)
+                   ON CONFLICT (domain) DO UPDATE SET version = excluded.version""", (domain, done + 1))
         except sqlite3.DatabaseError as exc:
-            if connection.in_transaction:
-                connection.execute("ROLLBACK")
-            raise StoreError(f"migrating {name} to schema {version + 1} failed: {exc}") from None
-        connection.execute("COMMIT")
+            raise StoreError(f"migrating {name} to {domain} schema {done + 1} failed: {exc}") from None
+    except BaseException:
+        _rollback(connection)
+        raise
+    connection.execute("COMMIT")
+    return True

@@ -18,6 +18,7 @@ from dataclasses import dataclass, field
 from datetime import datetime, timedelta, timezone
 from typing import Protocol
 
+from waitbuddy import history
 from waitbuddy.reading.model import (
     KINDS,
     PRIORITY_MAX,
@@ -27,6 +28,7 @@ from waitbuddy.reading.model import (
     Invalid,
     Item,
     PageInfo,
+    check_values,
     estimate_minutes,
 )
 from waitbuddy.reading.urls import analyze, clean_url, kind_from_url, url_key
@@ -57,6 +59,7 @@ class Undo:
     label: str
     rows: tuple[dict, ...]
     added_ids: Sequence[int] = ()  # rows the change created, removed again by undo (an import's: a range)
+    event_ids: Sequence[int] = ()  # history events the change recorded, forgotten again by undo
 
     @property
     def count(self) -> int:
@@ -166,6 +169,8 @@ def add_url(store: Store, url: str, *, tags: Sequence[str] = (), note: str = "",
     now = now or utc_now()
     key = url_key(cleaned)
     new_tags = clean_tags(tags)
+    kind, fetch_state, title = kind_from_url(cleaned), "pending" if fetch else "off", safe_line(title, limit=TITLE_LIMIT)
+    check_values({"kind": kind, "fetch_state": fetch_state})
     with store.transaction() as db:
         row = db.execute("SELECT * FROM items WHERE url_key = ?", (key,)).fetchone()
         if row is None:
@@ -173,11 +178,11 @@ def add_url(store: Store, url: str, *, tags: Sequence[str] = (), note: str = "",
                 """INSERT INTO items (url, url_key, title, kind, source, saved_at, priority, tags, note,
                                       fetch_state, updated_at)
                    VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)""",
-                (cleaned, key, safe_line(title, limit=TITLE_LIMIT), kind_from_url(cleaned), safe_line(source),
-                 to_text(now), _priority(priority), json.dumps(new_tags), safe_text(note, limit=NOTE_LIMIT),
-                 "pending" if fetch else "off", to_text(now)),
+                (cleaned, key, title, kind, safe_line(source), to_text(now), _priority(priority),
+                 json.dumps(new_tags), safe_text(note, limit=NOTE_LIMIT), fetch_state, to_text(now)),
             )
             item_id, created = cursor.lastrowid, True
+            history.record(db, "reading", "added", item_id, detail={"url": cleaned, "title": title}, at=now)
         else:
             merged = clean_tags((*json.loads(row["tags"]), *new_tags))
             note = safe_text(note, limit=NOTE_LIMIT)
@@ -221,6 +226,7 @@ def import_bookmarks(store: Store, parsed: Entries, *, source: str, fetch: bool 
     source = safe_line(source, limit=60) or "import"
     before: list[dict] = []
     invalid: list[Invalid] = []
+    events: list[int] = []
     with store.transaction() as db:
         # The transaction holds the write lock: every id above the old maximum is one of ours.
         last_id = db.execute("SELECT coalesce(max(id), 0) FROM items").fetchone()[0]
@@ -262,11 +268,14 @@ def import_bookmarks(store: Store, parsed: Entries, *, source: str, fetch: bool 
                 "SELECT id FROM items WHERE id > ? ORDER BY id", (last_id,)))
         else:
             added = range(first, last + 1) if count else ()
+        if added or before:
+            events = [history.record(db, "reading", "imported", source, at=now, detail={
+                "format": parsed.format, "added": len(added), "updated": len(before)})]
     report.format = parsed.format  # a streamed file's format is final once it is read
     report.added = len(added)
     report.invalid = sorted([*parsed.invalid, *invalid], key=lambda item: item.line)
     if added or before:
-        report.undo = Undo(f"import of {report.added + report.updated} items", tuple(before), added)
+        report.undo = Undo(f"import of {report.added + report.updated} items", tuple(before), added, events)
     return report
 
 
@@ -297,6 +306,8 @@ def _insert(db: sqlite3.Connection, rows: list[tuple]) -> None:
 def _new_row(bookmark: Bookmark, url: str, key: str, kind: str, source: str, fetch: bool,
              now: datetime) -> tuple:
     status = bookmark.status if bookmark.status in STATUSES else "unread"
+    if kind not in KINDS:
+        check_values({"kind": kind})
     saved_at = bookmark.saved_at if bookmark.saved_at and bookmark.saved_at <= now + timedelta(days=1) else now
     return (url, key, safe_line(bookmark.title, limit=TITLE_LIMIT),
             safe_line(bookmark.description, limit=DESCRIPTION_LIMIT), kind, source, to_text(saved_at), status,
@@ -327,6 +338,7 @@ def _merge(row: sqlite3.Row, bookmark: Bookmark) -> dict[str, object]:
 # -- changing --------------------------------------------------------------------------------------
 
 
+_STATUS_EVENTS = ("done", "archived")  # status changes the history records (see waitbuddy.history)
 EDITABLE = frozenset({"status", "priority", "tags", "note", "kind", "snoozed_until", "title", "surfaced_at"})
 
 
@@ -340,6 +352,7 @@ def update(store: Store, ids: Iterable[int], label: str, *, now: datetime | None
     values = _clean_changes(changes)
     now = now or utc_now()
     before: list[dict] = []
+    events: list[int] = []
     with store.transaction() as db:
         for item_id in ids:
             row = db.execute("SELECT * FROM items WHERE id = ?", (item_id,)).fetchone()
@@ -347,7 +360,10 @@ def update(store: Store, ids: Iterable[int], label: str, *, now: datetime | None
                 continue
             before.append(dict(row))
             _update_row(db, item_id, {**values, **_done_change(row["status"], values, now)}, now)
-    return Undo(label, tuple(before))
+            if (status := values.get("status")) in _STATUS_EVENTS and status != row["status"]:
+                events.append(history.record(db, "reading", str(status), item_id, at=now,
+                                             detail={"url": row["url"], "title": row["title"]}))
+    return Undo(label, tuple(before), event_ids=events)
 
 
 def _done_change(status: str, values: dict[str, object], now: datetime) -> dict[str, object]:
@@ -397,7 +413,10 @@ def declare_bankruptcy(store: Store, days: int, *, now: datetime | None = None) 
 
 def restore(store: Store, undo: Undo) -> int:
     """Put the rows of ``undo`` back as they were; returns how many rows changed."""
+    for row in undo.rows:
+        check_values(row)
     with store.transaction() as db:
+        history.forget(db, undo.event_ids)
         for item_id in undo.added_ids:
             db.execute("DELETE FROM items WHERE id = ?", (item_id,))
         for row in undo.rows:
@@ -416,11 +435,9 @@ def _clean_changes(changes: dict[str, object]) -> dict[str, object]:
     for name, value in changes.items():
         if name not in EDITABLE:
             raise ValueError(f"cannot change {name!r}")
-        if name == "status" and value not in STATUSES:
-            raise ValueError(f"unknown status {value!r} (one of {', '.join(STATUSES)})")
+        if name in ("status", "kind"):
+            check_values({name: value})
         if name == "kind":
-            if value not in KINDS:
-                raise ValueError(f"unknown kind {value!r} (one of {', '.join(KINDS)})")
             values["kind_locked"] = 1
         if name == "priority":
             value = _priority(int(value))  # type: ignore[call-overload]
@@ -481,6 +498,7 @@ def record_fetch(store: Store, item_id: int, info: PageInfo | None, *, error: st
         attempts = row["fetch_attempts"] + 1
         if info is None:
             state = "failed" if final or attempts >= MAX_FETCH_ATTEMPTS else row["fetch_state"]
+            check_values({"fetch_state": state})
             db.execute("""UPDATE items SET fetch_state = ?, fetch_error = ?, fetch_attempts = ?, fetched_at = ?
                           WHERE id = ?""",
                        (state, safe_line(error, limit=200) or "failed", attempts, to_text(now), item_id))
@@ -488,6 +506,7 @@ def record_fetch(store: Store, item_id: int, info: PageInfo | None, *, error: st
             kind = row["kind"]
             if not row["kind_locked"] and info.kind in KINDS and kind == "article":
                 kind = info.kind
+            check_values({"kind": kind})
             minutes = estimate_minutes(words=info.words, pages=info.pages, duration_seconds=info.duration_seconds,
                                        words_per_minute=words_per_minute)
             db.execute(

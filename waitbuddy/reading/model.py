@@ -8,12 +8,14 @@ from __future__ import annotations
 
 import math
 import re
+from collections.abc import Mapping
 from dataclasses import dataclass, field
 from datetime import datetime
 
 STATUSES: tuple[str, ...] = ("unread", "reading", "done", "archived")
 KINDS: tuple[str, ...] = ("article", "paper", "video", "repo", "docs")
 PRIORITY_MIN, PRIORITY_MAX = 0, 3  # 0 = normal; 1-3 shown as !, !!, !!!
+FETCH_STATES: tuple[str, ...] = ("pending", "done", "failed", "off")  # see Item.fetch_state
 DEFAULT_WORDS_PER_MINUTE = 230  # between wallabag's 200 and Medium's 265 (notes/feeds-reading.md §4)
 MINUTES_PER_PAPER_PAGE = 6  # a careful read of a dense page; papers are read, not skimmed
 # Tags are matched as slugs. A run of anything but letters, digits and the + # . _ that names
@@ -26,6 +28,18 @@ def tag_slug(text: str) -> str:
     ``ml-papers-2024``. Bookmark folders become tags in this form; a filter compares slugs on
     both sides, so tags stored with spaces by older versions (or typed so) still match."""
     return _TAG_SEPARATORS.sub("-", text.lower()).strip("-")
+
+
+def check_values(values: Mapping[str, object]) -> None:
+    """Raise ValueError naming the first of ``kind``, ``status``, ``fetch_state`` or ``priority``
+    in ``values`` that an item cannot hold. The table has no CHECKs (a new kind needs no table
+    rebuild): everything that writes items calls this first."""
+    for name, allowed in (("kind", KINDS), ("status", STATUSES), ("fetch_state", FETCH_STATES)):
+        if name in values and values[name] not in allowed:
+            raise ValueError(f"unknown {name.replace('_', ' ')} {values[name]!r} (one of {', '.join(allowed)})")
+    priority = values.get("priority", PRIORITY_MIN)
+    if type(priority) is not int or not PRIORITY_MIN <= priority <= PRIORITY_MAX:
+        raise ValueError(f"priority {priority!r} is not a whole number from {PRIORITY_MIN} to {PRIORITY_MAX}")
 
 
 @dataclass(frozen=True, slots=True)  # a big export holds a million of these: no __dict__ each

@@ -11,6 +11,8 @@ import stat
 from dataclasses import dataclass
 from pathlib import Path
 
+from waitbuddy import history
+from waitbuddy.runs.observe import COMPLETED, FAILED, INTERRUPTED
 from waitbuddy.store import Store
 from waitbuddy.timefmt import iso, timestamp
 
@@ -35,6 +37,9 @@ class RunRecord:
     muted: bool
     hidden: bool
 
+
+SOURCES = ("watch", "launch", "demo")  # how a run came to be: a watched log, `waitbuddy run`, the demo
+_ENDED = (COMPLETED, FAILED, INTERRUPTED)  # as run.ENDED, without importing the whole Run here
 
 EXIT_FILE_SUFFIX = ".waitbuddy-exit.json"
 _EXIT_FILE_LIMIT = 4096  # bytes: a real one is about 200
@@ -165,13 +170,19 @@ def _record(row) -> RunRecord:
 def add_watch(store: Store, pattern: str) -> bool:
     """Remember ``pattern`` (absolute path, directory or glob); False if it was already watched."""
     with store.transaction() as db:
-        return db.execute("INSERT OR IGNORE INTO watches (pattern) VALUES (?)", (_stored(pattern),)).rowcount == 1
+        added = db.execute("INSERT OR IGNORE INTO watches (pattern) VALUES (?)", (_stored(pattern),)).rowcount == 1
+        if added:
+            history.record(db, "runs", "watch_added", pattern)
+        return added
 
 
 def remove_watch(store: Store, pattern: str) -> bool:
     """Forget a watched pattern; False if it was not watched. Runs it found stay (see hide)."""
     with store.transaction() as db:
-        return db.execute("DELETE FROM watches WHERE pattern = ?", (_stored(pattern),)).rowcount > 0
+        removed = db.execute("DELETE FROM watches WHERE pattern = ?", (_stored(pattern),)).rowcount > 0
+        if removed:
+            history.record(db, "runs", "watch_removed", pattern)
+        return removed
 
 
 def watches(store: Store) -> list[str]:
@@ -186,6 +197,8 @@ def ensure_run(
     A run already there and shown is only read: following it must work with a database that
     cannot be written (read-only, full) or is locked, or the watcher would lose the launcher's
     PID and exit status and show a finished run as running forever."""
+    if source not in SOURCES:
+        raise ValueError(f"unknown run source {source!r} (one of {', '.join(SOURCES)})")
     known = get(store, path=path)
     if known is not None and not known.hidden:
         return known
@@ -235,6 +248,7 @@ def save_state(store: Store, run_id: int, snapshot: dict) -> None:
     error = snapshot.get("error") or {}
     ended = snapshot["status"] in ("completed", "failed", "interrupted")
     with store.transaction() as db:
+        before = db.execute("SELECT status FROM runs WHERE id = ?", (run_id,)).fetchone()
         # The end is the recorded exit if `waitbuddy run` wrote one, else the run's last output.
         db.execute(
             """UPDATE runs SET status = ?, error_kind = ?, error_message = ?, summary = ?,
@@ -244,6 +258,22 @@ def save_state(store: Store, run_id: int, snapshot: dict) -> None:
             (snapshot["status"], error.get("kind"), error.get("message"), json.dumps({**snapshot, "saved_at": iso()}),
              snapshot.get("updated_at"), ended, snapshot.get("ended_at"), iso(), run_id),
         )
+        _record_transition(db, run_id, before[0] if before else None)
+
+
+def _record_transition(db, run_id: int, before: str | None) -> None:
+    """The history's fact of a status change just saved: a run that ended (at its end, once even
+    if two watchers or a restarted one save the same end) or stalled. Other saves record nothing."""
+    row = db.execute("SELECT status, ended_at, name, path, error_kind FROM runs WHERE id = ?", (run_id,)).fetchone()
+    if row is None or row["status"] == before:
+        return
+    detail = {"name": _loaded(row["name"]), "path": _loaded(row["path"])}
+    if row["status"] in _ENDED and before not in _ENDED and row["ended_at"]:
+        if not history.recorded(db, "runs", "ended", run_id, row["ended_at"]):
+            history.record(db, "runs", "ended", run_id, at=row["ended_at"],
+                           detail={"status": row["status"], **detail, "error_kind": row["error_kind"]})
+    elif row["status"] == "stalled":
+        history.record(db, "runs", "stalled", run_id, detail=detail)
 
 
 def minutes_left(store: Store, now: float) -> int | None:
