@@ -20,14 +20,14 @@ EXPECTED = LOGS / "expected.json"
 def reading(run: Run, now: float) -> dict:
     """The fields the corpus test pins down."""
     snapshot = run.snapshot(now)
-    progress = snapshot["progress"]
+    progress = snapshot.progress
     headline = run.headline()
     return {
-        "status": snapshot["status"],
-        "framework": snapshot["framework"],
-        "progress": None if progress is None else [progress["done"], progress["total"], progress["unit"]],
-        "error": None if snapshot["error"] is None else snapshot["error"]["kind"],
-        "headline": None if headline is None else [headline[0], snapshot["metrics"][headline[0]]],
+        "status": snapshot.status,
+        "framework": snapshot.framework,
+        "progress": None if progress is None else [progress.done, progress.total, progress.unit],
+        "error": None if snapshot.error is None else snapshot.error.kind,
+        "headline": None if headline is None else [headline[0], snapshot.metrics[headline[0]]],
     }
 
 

@@ -53,13 +53,12 @@ def reading(path: Path) -> dict:
     """What waitbuddy reads from a log, as if its writer had finished a few seconds ago."""
     now = os.stat(path).st_mtime + 5.0
     snapshot = read_once(path, now=now).snapshot(now)
-    progress = snapshot["progress"] or {}
     return {
-        "status": snapshot["status"],
-        "error": (snapshot["error"] or {}).get("kind"),
-        "fraction": progress.get("fraction"),
-        "metrics": snapshot["metrics"],
-        "framework": snapshot["framework"],
+        "status": snapshot.status,
+        "error": None if snapshot.error is None else snapshot.error.kind,
+        "fraction": snapshot.fraction,
+        "metrics": snapshot.metrics,
+        "framework": snapshot.framework,
     }
 
 

@@ -1,11 +1,16 @@
+from dataclasses import replace
+
 from waitbuddy.alerts.events import AlertPolicy
+from waitbuddy.runs.snapshot import RunSnapshot, SnapshotError
 
 
 def snap(status="running", *, path="/r/bert.log", name="bert-base", error=None, stall=None, elapsed=600.0,
-         eta=None, fraction=0.5, muted=False, metrics=None):
-    return {"path": path, "name": name, "status": status, "error": error, "stall": stall,
-            "elapsed_seconds": elapsed, "eta_seconds": eta, "muted": muted, "metrics": metrics or {},
-            "progress": {"unit": "step", "done": 1, "total": 2, "fraction": fraction}}
+         eta=None, fraction=0.5, muted=False, metrics=None, started_at=None):
+    snapshot = RunSnapshot.from_json({
+        "path": path, "name": name, "status": status, "error": error, "stall": stall, "elapsed_seconds": elapsed,
+        "eta_seconds": eta, "metrics": metrics or {}, "started_at": started_at,
+        "progress": {"unit": "step", "done": 1, "total": 2, "fraction": fraction}})
+    return replace(snapshot, muted=muted)
 
 
 def test_issue_examples():
@@ -108,14 +113,14 @@ def test_runs_muted_in_config_by_name_or_path():
 
 def test_nan_alerts_once_per_run_whatever_names_it_and_again_for_a_new_run():
     policy = AlertPolicy()
-    first = {**snap(), "started_at": "2026-12-01T10:00:00Z"}
+    first = snap(started_at="2026-12-01T10:00:00Z")
     policy.observe(first, 0)
-    bar = {"kind": "nan", "message": "loss is nan (NaN/inf)"}
-    summary = {"kind": "nan", "message": "train_loss is nan (NaN/inf)"}
-    assert [a.kind for a in policy.observe({**first, "status": "failed", "error": bar}, 1)] == ["nan"]
-    assert policy.observe({**first, "status": "failed", "error": summary}, 2) == []  # renamed, same NaN
-    assert policy.observe({**first, "status": "running", "error": None}, 3) == []  # it came back ...
-    assert policy.observe({**first, "status": "failed", "error": bar}, 4) == []  # ... and went again
-    rerun = {**snap(), "started_at": "2026-12-01T11:00:00Z"}  # the log was rewritten by a new run
+    bar = SnapshotError("nan", "loss is nan (NaN/inf)")
+    summary = SnapshotError("nan", "train_loss is nan (NaN/inf)")
+    assert [a.kind for a in policy.observe(replace(first, status="failed", error=bar), 1)] == ["nan"]
+    assert policy.observe(replace(first, status="failed", error=summary), 2) == []  # renamed, same NaN
+    assert policy.observe(replace(first, status="running", error=None), 3) == []  # it came back ...
+    assert policy.observe(replace(first, status="failed", error=bar), 4) == []  # ... and went again
+    rerun = snap(started_at="2026-12-01T11:00:00Z")  # the log was rewritten by a new run
     policy.observe(rerun, 5)
-    assert [a.kind for a in policy.observe({**rerun, "status": "failed", "error": bar}, 6)] == ["nan"]
+    assert [a.kind for a in policy.observe(replace(rerun, status="failed", error=bar), 6)] == ["nan"]

@@ -143,12 +143,12 @@ def test_watch_pid_reaches_the_dashboard_watcher_through_the_store(tmp_path: Pat
         watcher.start()
         try:
             deadline = time.monotonic() + 10
-            while not any(snapshot["status"] == "running" for snapshot in seen):
+            while not any(snapshot.status == "running" for snapshot in seen):
                 assert time.monotonic() < deadline
                 time.sleep(0.05)
             sleeper.kill()
             sleeper.wait()
-            while not any(snapshot["status"] == "completed" for snapshot in seen):
+            while not any(snapshot.status == "completed" for snapshot in seen):
                 assert time.monotonic() < deadline + 10, seen[-1:]
                 time.sleep(0.05)
         finally:

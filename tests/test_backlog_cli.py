@@ -164,6 +164,7 @@ def test_a_new_reading_speed_applies_to_fetched_items(data, capsys, tmp_path: Pa
 def test_fits_wait_lists_what_fits_in_the_running_jobs_eta(tmp_path, monkeypatch, capsys):
     from waitbuddy.reading import backlog
     from waitbuddy.runs import registry
+    from waitbuddy.runs.snapshot import RunSnapshot
     from waitbuddy.store import Store
 
     data = tmp_path / "data"
@@ -178,7 +179,7 @@ def test_fits_wait_lists_what_fits_in_the_running_jobs_eta(tmp_path, monkeypatch
             db.execute("UPDATE items SET minutes = 5, title = 'short' WHERE id = ?", (short.id,))
             db.execute("UPDATE items SET minutes = 90, title = 'long' WHERE id = ?", (long.id,))
         record = registry.ensure_run(store, "/runs/a.log", name="a")
-        registry.save_state(store, record.id, {"status": "running", "eta_seconds": 1200.0, "error": None})
+        registry.save_state(store, record.id, RunSnapshot("/runs/a.log", "a", "running", eta_seconds=1200.0))
     capsys.readouterr()
     assert main(["backlog", "--fits-wait", "--json"]) == 0
     out = capsys.readouterr().out

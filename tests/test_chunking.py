@@ -20,7 +20,7 @@ QUIET = 5000.0  # long after the last byte: past the completion wait and the sta
 
 def final(run: Run, now: float) -> dict:
     snapshot = run.snapshot(now)
-    return {key: snapshot[key] for key in FIELDS}
+    return {key: getattr(snapshot, key) for key in FIELDS}
 
 
 def watched(data: bytes, size: int) -> Run:

@@ -326,25 +326,28 @@ def test_watch_json_head_in_a_real_shell_pipeline(tmp_path: Path):
 
 
 def test_throttle_passes_state_changes_at_once_and_progress_once_per_interval():
+    from waitbuddy.runs.snapshot import RunSnapshot, SnapshotProgress
     from waitbuddy.runs.stream import Throttle
 
+    def frame(status: str, done: int, path: str = "/a.log") -> RunSnapshot:
+        return RunSnapshot(path=path, name="a", status=status, progress=SnapshotProgress("step", done, 100, done / 100))
+
     sent: list[tuple] = []
-    throttle = Throttle(lambda snapshot: sent.append((snapshot["status"], snapshot["done"])), interval=1.0)
-    frame = {"path": "/a.log", "error": None, "note": None, "exit_code": None, "exit_signal": None}
-    throttle.offer({**frame, "status": "running", "done": 1}, now=0.0)  # first: at once
+    throttle = Throttle(lambda snapshot: sent.append((snapshot.status, snapshot.progress.done)), interval=1.0)
+    throttle.offer(frame("running", 1), now=0.0)  # first: at once
     for step in range(2, 10):
-        throttle.offer({**frame, "status": "running", "done": step}, now=step / 10)
+        throttle.offer(frame("running", step), now=step / 10)
     assert sent == [("running", 1)]
     throttle.flush(now=0.95)
     assert sent == [("running", 1)]
     throttle.flush(now=1.0)  # the newest waiting one, once the interval is over
     assert sent == [("running", 1), ("running", 9)]
-    throttle.offer({**frame, "status": "running", "done": 10}, now=1.1)
-    throttle.offer({**frame, "status": "stalled", "done": 10}, now=1.2)  # a state change: at once
-    throttle.offer({**frame, "path": "/b.log", "status": "running", "done": 1}, now=1.2)  # another run's first
+    throttle.offer(frame("running", 10), now=1.1)
+    throttle.offer(frame("stalled", 10), now=1.2)  # a state change: at once
+    throttle.offer(frame("running", 1, "/b.log"), now=1.2)  # another run's first
     throttle.flush(now=5.0)
     assert sent == [("running", 1), ("running", 9), ("stalled", 10), ("running", 1)]
-    throttle.offer({**frame, "status": "stalled", "done": 11}, now=5.1)
+    throttle.offer(frame("stalled", 11), now=5.1)
     throttle.flush(now=5.2, everything=True)  # at the end, nothing waits
     assert sent[-1] == ("stalled", 11)
 

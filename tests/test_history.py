@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from datetime import datetime, timedelta, timezone
+from datetime import UTC, datetime, timedelta, timezone
 
 import pytest
 
@@ -12,9 +12,9 @@ from waitbuddy.reading.model import Bookmark, Parsed
 from waitbuddy.runs import registry
 from waitbuddy.store import Store
 
-MONDAY = datetime(2026, 11, 30, 9, 0, tzinfo=timezone.utc)
+MONDAY = datetime(2026, 11, 30, 9, 0, tzinfo=UTC)
 DAY = timedelta(days=1)
-ALWAYS = (datetime(2000, 1, 1, tzinfo=timezone.utc), datetime(2100, 1, 1, tzinfo=timezone.utc))
+ALWAYS = (datetime(2000, 1, 1, tzinfo=UTC), datetime(2100, 1, 1, tzinfo=UTC))
 
 
 def kinds(store: Store, domain: str | None = None) -> list[tuple[str, str, str]]:
@@ -140,7 +140,7 @@ def test_a_run_that_ends_is_recorded_once_at_its_end(store: Store):
     registry.save_state(store, run.id, snapshot("failed", ended_at="2026-11-30T10:00:00Z"))  # saved again
     [event] = history.events(store, *ALWAYS)
     assert (event.domain, event.kind, event.subject) == ("runs", "ended", str(run.id))
-    assert event.at == datetime(2026, 11, 30, 10, tzinfo=timezone.utc)
+    assert event.at == datetime(2026, 11, 30, 10, tzinfo=UTC)
     assert event.detail == {"status": "failed", "name": "a", "path": "/runs/a.log", "error_kind": "oom"}
 
 

@@ -98,7 +98,7 @@ def test_output_passes_through_byte_exact_and_the_run_completes(tmp_path, db):
     assert record.status == "completed"
     assert record.ended_at is not None and record.started_at is not None
     assert record.pid is not None
-    assert record.summary["status"] == "completed"
+    assert record.summary.status == "completed"
 
 
 def test_a_traceback_and_exit_1_fail_the_run_with_the_exception(tmp_path, db):

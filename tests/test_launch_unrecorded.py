@@ -20,6 +20,7 @@ import pytest
 
 from waitbuddy.runs import launch, registry
 from waitbuddy.runs.launch import run_command
+from waitbuddy.runs.snapshot import RunSnapshot
 from waitbuddy.runs.status import read_once
 from waitbuddy.runs.watcher import Watcher, expand
 from waitbuddy.store import Store
@@ -72,7 +73,7 @@ def status_json(data: Path, target: str) -> list[dict]:
     return [json.loads(line) for line in result.stdout.splitlines()]
 
 
-def watch_until_ended(patterns: list[str], store: Store | None, **options) -> list[dict]:
+def watch_until_ended(patterns: list[str], store: Store | None, **options) -> list[RunSnapshot]:
     watcher = Watcher(patterns, on_snapshots=lambda snapshots: None, store=store, on_error=lambda message: None,
                       **options)
     watcher.start()
@@ -142,14 +143,14 @@ def test_the_exit_file_holds_the_outcome(tmp_path, read_only, capsys):
     assert [path.name for path in tmp_path.iterdir() if path.name.startswith(".")] == [
         ".train.log.waitbuddy-exit.json"]  # no temporary file left behind
     snapshot = read_once(log).snapshot(time.time())
-    assert snapshot["status"] == "interrupted" and snapshot["exit_signal"] == 15  # SIGTERM: terminated
+    assert snapshot.status == "interrupted" and snapshot.exit_signal == 15  # SIGTERM: terminated
 
 
 def test_a_command_that_cannot_start_leaves_its_exit_too(tmp_path, read_only, capsys):
     log = tmp_path / "x.log"
     assert run_command(["/nonexistent/train"], log_path=log, store=read_only, out=io.BytesIO()) == 127
     snapshot = read_once(log).snapshot(time.time())
-    assert snapshot["status"] == "failed" and snapshot["exit_code"] == 127
+    assert snapshot.status == "failed" and snapshot.exit_code == 127
 
 
 def test_without_a_store_the_exit_is_left_too(tmp_path, capsys):
@@ -157,7 +158,7 @@ def test_without_a_store_the_exit_is_left_too(tmp_path, capsys):
     assert run_command(["sh", "-c", "exit 4"], log_path=log, store=None, out=io.BytesIO()) == 4
     assert capsys.readouterr().err.splitlines() == [
         f"waitbuddy: the run's exit is kept beside the log in {tmp_path / '.train.log.waitbuddy-exit.json'}"]
-    assert read_once(log).snapshot(time.time())["exit_code"] == 4
+    assert read_once(log).snapshot(time.time()).exit_code == 4
 
 
 def test_a_recorded_run_leaves_no_exit_file(tmp_path, data):
@@ -193,7 +194,7 @@ def test_a_lock_that_outlasts_the_wait_leaves_the_exit_and_says_so(tmp_path, dat
         locker.release()
     assert ("the run was not recorded: the database is still locked by another process; its exit is kept "
             f"beside the log in {tmp_path / '.train.log.waitbuddy-exit.json'}") in capsys.readouterr().err
-    assert read_once(log).snapshot(time.time())["exit_code"] == 3
+    assert read_once(log).snapshot(time.time()).exit_code == 3
 
 
 # --- what is read, and when not ---------------------------------------------------------------------
@@ -209,7 +210,7 @@ def test_a_later_recorded_run_of_the_same_log_removes_the_old_exit_file(tmp_path
         run_command(["sh", "-c", "echo two"], log_path=log, store=store, out=io.BytesIO())
         record = registry.get(store, path=str(log))
     assert not (tmp_path / ".train.log.waitbuddy-exit.json").exists()
-    assert read_once(log, record=record).snapshot(time.time())["status"] == "completed"
+    assert read_once(log, record=record).snapshot(time.time()).status == "completed"
 
 
 def test_an_exit_file_of_a_log_written_again_since_is_ignored(tmp_path, read_only, capsys):
@@ -218,7 +219,7 @@ def test_an_exit_file_of_a_log_written_again_since_is_ignored(tmp_path, read_onl
     with log.open("a") as more:  # another job (not launched by waitbuddy) appends to the log
         more.write("epoch 2 loss 0.3\n")
     assert registry.read_exit_file(log) is None
-    assert read_once(log).snapshot(time.time())["status"] == "running"
+    assert read_once(log).snapshot(time.time()).status == "running"
 
 
 def test_an_exit_file_older_than_a_new_log_of_the_same_size_is_ignored(tmp_path, read_only, capsys):
@@ -268,12 +269,12 @@ def test_the_watcher_ends_a_finished_unrecorded_run_found_through_a_glob(tmp_pat
     run_command(["sh", "-c", "echo epoch 1 loss 0.5"], log_path=runs / "ok.log", store=read_only, out=io.BytesIO())
     run_command(["sh", "-c", "echo working; exit 3"], log_path=runs / "bad.log", store=read_only, out=io.BytesIO())
     snapshots = watch_until_ended([str(runs / "*")], read_only, follow_store=True)
-    by_name = {Path(snapshot["path"]).stem: snapshot for snapshot in snapshots}
+    by_name = {Path(snapshot.path).stem: snapshot for snapshot in snapshots}
     assert set(by_name) == {"ok", "bad"}  # the exit files are no runs
-    assert {snapshot["name"] for snapshot in snapshots} == {"sh"}  # the name `waitbuddy run` would have recorded
-    assert by_name["ok"]["status"] == "completed" and by_name["ok"]["exit_code"] == 0
-    assert by_name["bad"]["status"] == "failed" and by_name["bad"]["exit_code"] == 3
-    assert by_name["bad"]["started_at"] and by_name["bad"]["ended_at"]
+    assert {snapshot.name for snapshot in snapshots} == {"sh"}  # the name `waitbuddy run` would have recorded
+    assert by_name["ok"].status == "completed" and by_name["ok"].exit_code == 0
+    assert by_name["bad"].status == "failed" and by_name["bad"].exit_code == 3
+    assert by_name["bad"].started_at and by_name["bad"].ended_at
 
 
 @pytest.mark.parametrize(("command", "status", "code"), [
@@ -292,7 +293,7 @@ def test_the_watcher_following_an_unrecorded_run_sees_it_end(tmp_path, read_only
         [snapshot] = watch_until_ended([str(tmp_path / "*.log")], read_only, register=False)
     finally:
         launcher.join()
-    assert snapshot["status"] == status and snapshot["exit_code"] == code
+    assert snapshot.status == status and snapshot.exit_code == code
 
 
 def test_a_row_left_running_when_the_database_turned_read_only_ends_with_the_exit_status(tmp_path, data, capsys):
@@ -306,6 +307,6 @@ def test_a_row_left_running_when_the_database_turned_read_only_ends_with_the_exi
         turn.join()
         record = registry.get(store, path=str(log))
         assert record.pid and record.exit_code is None  # the start was recorded, the exit was not
-        assert read_once(log, record=record).snapshot(time.time())["exit_code"] == 3
+        assert read_once(log, record=record).snapshot(time.time()).exit_code == 3
         [snapshot] = watch_until_ended([str(log)], store)
-    assert snapshot["status"] == "failed" and snapshot["exit_code"] == 3
+    assert snapshot.status == "failed" and snapshot.exit_code == 3

@@ -257,11 +257,12 @@ def test_minutes_left_comes_from_the_running_jobs_saved_eta(store: Store):
     import time
 
     from waitbuddy.runs import registry
+    from waitbuddy.runs.snapshot import RunSnapshot
 
     assert registry.minutes_left(store, time.time()) is None
     for name, status, eta in (("a", "running", 1800.0), ("b", "running", 600.0), ("c", "completed", 9000.0)):
         record = registry.ensure_run(store, f"/runs/{name}.log", name=name)
-        registry.save_state(store, record.id, {"status": status, "eta_seconds": eta, "error": None})
+        registry.save_state(store, record.id, RunSnapshot(f"/runs/{name}.log", name, status, eta_seconds=eta))
     now = time.time()
     assert registry.minutes_left(store, now) in (29, 30)  # the job that ends last (saved times are whole seconds)
     assert registry.minutes_left(store, now + 600) in (19, 20)  # ten minutes later, as saved then

@@ -27,7 +27,7 @@ def fed(text: str, idle: float = 5.0) -> Run:
 
 
 def fraction(run: Run) -> float | None:
-    return (run.snapshot(T0)["progress"] or {}).get("fraction")
+    return run.snapshot(T0).fraction
 
 
 @pytest.mark.parametrize(("line", "expected"), fields.SAMPLES, ids=[line[:40] for line, _ in fields.SAMPLES])
@@ -184,7 +184,7 @@ def test_a_utf16_log_reads_like_its_utf8_twin(tmp_path):
     utf16.write_bytes(b"\xff\xfe" + text.encode("utf-16-le"))
     now = utf8.stat().st_mtime + 5
     one, two = read_once(utf8, now=now).snapshot(now), read_once(utf16, now=now).snapshot(now)
-    assert one["metrics"] == two["metrics"] and one["progress"] == two["progress"]
+    assert one.metrics == two.metrics and one.progress == two.progress
 
 
 def test_stable_baselines3_boxes_give_sectioned_metrics_and_timesteps():

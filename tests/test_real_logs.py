@@ -79,7 +79,6 @@ def test_any_chunking_of_reads_reaches_the_same_reading(directory, entry):
         tail.close()
     run.decide_idle(idle_seconds=5.0)
     snapshot = run.snapshot(now + 5.0)
-    fraction = (snapshot["progress"] or {}).get("fraction")
-    got = {"status": snapshot["status"], "error": (snapshot["error"] or {}).get("kind"), "fraction": fraction,
-           "metrics": snapshot["metrics"], "framework": snapshot["framework"]}
+    got = {"status": snapshot.status, "error": None if snapshot.error is None else snapshot.error.kind,
+           "fraction": snapshot.fraction, "metrics": snapshot.metrics, "framework": snapshot.framework}
     assert got == whole

@@ -47,5 +47,5 @@ def test_a_finished_launched_run_is_not_shown_running_with_a_read_only_database(
         [snapshot] = watcher.snapshots()
     finally:
         watcher.stop()
-    assert snapshot["status"] == "completed"
+    assert snapshot.status == "completed"
     assert errors == ["cannot update the database: the database is read-only"]

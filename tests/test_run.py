@@ -16,6 +16,7 @@ import pytest
 from waitbuddy.runs import formats
 from waitbuddy.runs.run import Run
 from waitbuddy.runs.series import HISTORY_POINTS
+from waitbuddy.runs.snapshot import SnapshotEpoch, SnapshotError, SnapshotProgress
 
 LOGS = Path(__file__).parent / "data" / "logs"
 T0 = 1_700_000_000.0  # 2023-11-14T22:13:20Z
@@ -70,15 +71,15 @@ def test_waiting_before_any_text():
     run.feed("", T0)  # an empty read is not output
     assert run.status == "waiting"
     snapshot = run.snapshot(T0)
-    assert snapshot["status"] == "waiting"
-    assert snapshot["elapsed_seconds"] is None and snapshot["updated_at"] is None
+    assert snapshot.status == "waiting"
+    assert snapshot.elapsed_seconds is None and snapshot.updated_at is None
 
 
 def test_running_on_first_text():
     run = Run("/runs/exp1/train.log")
     run.feed("loading data\n", T0)
     assert run.status == "running"
-    assert run.snapshot(T0 + 5)["elapsed_seconds"] == 5
+    assert run.snapshot(T0 + 5).elapsed_seconds == 5
 
 
 def test_stalled_after_the_floor_without_output():
@@ -89,7 +90,7 @@ def test_stalled_after_the_floor_without_output():
     assert run.tick(T0 + 60) is True
     assert run.status == "stalled"
     assert run.tick(T0 + 120) is False  # already stalled: no second change
-    assert run.snapshot(T0 + 60)["stall"].startswith("no output for 1m")
+    assert run.snapshot(T0 + 60).stall.startswith("no output for 1m")
 
 
 def test_stall_clears_when_text_arrives():
@@ -98,7 +99,7 @@ def test_stall_clears_when_text_arrives():
     assert run.status == "stalled"
     run.feed("step 2/10 loss=0.4\n", T0 + 130)
     assert run.status == "running"
-    assert run.snapshot(T0 + 130)["stall"] is None
+    assert run.snapshot(T0 + 130).stall is None
     # The stall clock starts again from the new output.
     assert run.tick(T0 + 189) is False
     assert run.tick(T0 + 190) is True
@@ -130,7 +131,7 @@ def test_stall_message_names_the_idle_time_and_the_usual_interval():
     run.tick(now - 120 + 360)
     assert run.status == "stalled"
     assert run.stall_message == "no output for 6m (usually every 2m)"
-    assert run.snapshot(now)["stall"] == run.stall_message
+    assert run.snapshot(now).stall == run.stall_message
 
 
 def test_stall_message_without_a_learned_interval():
@@ -184,8 +185,8 @@ def test_exit_zero_completes():
     run.exited(0, None, T0 + 30)
     assert run.status == "completed"
     snapshot = run.snapshot(T0 + 100)
-    assert snapshot["exit_code"] == 0 and snapshot["error"] is None
-    assert snapshot["elapsed_seconds"] == 30  # the clock stops at the exit
+    assert snapshot.exit_code == 0 and snapshot.error is None
+    assert snapshot.elapsed_seconds == 30  # the clock stops at the exit
 
 
 def test_soft_completion_is_decided_when_the_log_goes_idle():
@@ -212,7 +213,7 @@ def test_an_unfinished_bar_that_goes_idle_is_not_completed():
 def test_traceback_as_the_last_output_fails_at_once(before):
     run = fed(before, TRACEBACK)  # nothing after it: no later line is needed to decide
     assert run.status == "failed"
-    assert run.snapshot(T0 + 1)["error"] == {"kind": "exception", "message": "ValueError: bad shape"}
+    assert run.snapshot(T0 + 1).error == SnapshotError("exception", "ValueError: bad shape")
 
 
 @pytest.mark.parametrize("joiner", [CHAIN_CONTEXT, CHAIN_CAUSE], ids=["context", "cause"])
@@ -366,7 +367,7 @@ def test_exit_status(code, signal, status, kind, words):
     assert run.error.error_kind == kind
     assert words in run.error.message
     snapshot = run.snapshot(T0 + 10)
-    assert (snapshot["exit_code"], snapshot["exit_signal"]) == (code, signal)
+    assert (snapshot.exit_code, snapshot.exit_signal) == (code, signal)
 
 
 def test_exit_status_keeps_the_more_specific_traceback_message():
@@ -405,8 +406,8 @@ def test_nested_keras_loops_give_the_whole_run_fraction():
     assert run.framework == "keras"
     assert run.fraction() == pytest.approx((1 + 0.5) / 3)
     snapshot = run.snapshot(T0 + 5)
-    assert snapshot["epoch"] == {"done": 1, "total": 3}
-    assert snapshot["progress"] == {"unit": "step", "done": 10, "total": 20, "fraction": 0.5}
+    assert snapshot.epoch == SnapshotEpoch(1, 3)
+    assert snapshot.progress == SnapshotProgress("step", 10, 20, 0.5)
 
 
 def test_hf_global_bar_fraction_is_step_over_total_whatever_the_epoch():
@@ -420,7 +421,7 @@ def test_hf_global_bar_fraction_is_step_over_total_whatever_the_epoch():
     )
     assert run.framework == "transformers"
     assert run.fraction() == pytest.approx(200 / 300)
-    assert run.snapshot(T0 + 3)["progress"]["unit"] == "step"
+    assert run.snapshot(T0 + 3).progress.unit == "step"
 
 
 def test_sklearn_fits_are_counted_from_end_lines():
@@ -431,7 +432,7 @@ def test_sklearn_fits_are_counted_from_end_lines():
         run.feed(f"{where} START C={fit // 3}...........................\n", T0 + 1 + fit)
         run.feed(f"{where} END ........C={fit // 3};, score=0.9{fit} total time=   0.1s\n", T0 + 1.5 + fit)
         assert run.progress.done == fit + 1  # START lines do not count
-    assert run.snapshot(T0 + 10)["progress"] == {"unit": "fit", "done": 6, "total": 6, "fraction": 1.0}
+    assert run.snapshot(T0 + 10).progress == SnapshotProgress("fit", 6, 6, 1.0)
     assert run.framework == "sklearn"
     assert run.metrics["score"] == pytest.approx(0.95)
 
@@ -510,7 +511,7 @@ def test_slow_first_minute_does_not_dominate_the_eta():
 def test_eta_uses_the_framework_remaining_time_when_nothing_else_is_known():
     run = fed(" 20%|██        | 10/50 [00:10<00:40,  1.00it/s]")
     assert run.eta_seconds(T0) == pytest.approx(40.0)
-    assert run.snapshot(T0)["eta_seconds"] == 40.0
+    assert run.snapshot(T0).eta_seconds == 40.0
 
 
 @pytest.mark.parametrize(
@@ -543,14 +544,14 @@ def test_last_and_best_metrics():
     assert run.metrics == {"loss": 0.4, "acc": 0.8}
     assert run.best == {"loss": 0.3, "acc": 0.9}  # min for losses, max for accuracy
     snapshot = run.snapshot(T0 + 3)
-    assert snapshot["metrics"] == {"loss": 0.4, "acc": 0.8}
-    assert snapshot["best"] == {"loss": 0.3, "acc": 0.9}
+    assert snapshot.metrics == {"loss": 0.4, "acc": 0.8}
+    assert snapshot.best == {"loss": 0.3, "acc": 0.9}
 
 
 def test_a_non_finite_value_is_never_the_best():
     run = fed("step 1/10 loss=0.5 acc=0.7\n", "step 2/10 loss=-inf acc=inf\n")
     assert run.best == {"loss": 0.5, "acc": 0.7}
-    assert run.snapshot(T0)["metrics"] == {"loss": "-inf", "acc": "inf"}
+    assert run.snapshot(T0).metrics == {"loss": "-inf", "acc": "inf"}
 
 
 def test_metric_history_is_bounded_and_spans_the_whole_run():
@@ -577,11 +578,11 @@ def test_hostile_metric_names_from_json_lines_are_sanitized():
     }
     run = fed(json.dumps(hostile) + "\n")
     assert run.metrics, "the JSON line was not read"
-    for name in run.snapshot(T0)["metrics"]:
+    for name in run.snapshot(T0).metrics:
         assert not re.search("[\x00-\x1f\x7f-\x9f\u202a-\u202e\u2066-\u2069]", name), repr(name)
         assert len(name) <= 64
     assert run.metrics.get("loss") == 0.5
-    json.dumps(run.snapshot(T0), allow_nan=False)
+    json.dumps(run.snapshot(T0).to_json(), allow_nan=False)
 
 
 # --- reset, snapshot ----------------------------------------------------------------------------
@@ -598,8 +599,8 @@ def test_reset_starts_the_run_over():
     assert run.status == "running"
     assert run.metrics == {"loss": 2.0}
     snapshot = run.snapshot(T0 + 120)
-    assert snapshot["progress"]["total"] == 20 and snapshot["error"] is None
-    assert snapshot["elapsed_seconds"] == 20  # counted from the reset
+    assert snapshot.progress.total == 20 and snapshot.error is None
+    assert snapshot.elapsed_seconds == 20  # counted from the reset
 
 
 SNAPSHOT_KEYS = {"path", "name", "status", "framework", "progress", "epoch", "eta_seconds", "elapsed_seconds",
@@ -609,24 +610,25 @@ SNAPSHOT_KEYS = {"path", "name", "status", "framework", "progress", "epoch", "et
 def test_snapshot_has_the_documented_keys():
     run = fed("Epoch 2/3\n", keras_frame(10, 20), step=60.0)
     snapshot = run.snapshot(T0 + 90)
-    assert SNAPSHOT_KEYS <= set(snapshot)
-    assert set(snapshot["progress"]) == {"unit", "done", "total", "fraction"}
-    assert set(snapshot["epoch"]) == {"done", "total"}
-    assert snapshot["error"] is None
-    assert snapshot["path"] == "/runs/exp1/train.log" and snapshot["name"] == "exp1/train"
-    assert snapshot["updated_at"] == "2023-11-14T22:14:20Z"  # the last new bytes, ISO 8601 UTC
-    assert snapshot["elapsed_seconds"] == 90
+    data = snapshot.to_json()
+    assert SNAPSHOT_KEYS <= set(data)
+    assert set(data["progress"]) == {"unit", "done", "total", "fraction"}
+    assert set(data["epoch"]) == {"done", "total"}
+    assert snapshot.error is None
+    assert snapshot.path == "/runs/exp1/train.log" and snapshot.name == "exp1/train"
+    assert snapshot.updated_at == "2023-11-14T22:14:20Z"  # the last new bytes, ISO 8601 UTC
+    assert snapshot.elapsed_seconds == 90
     failed = fed("step 1/2\n", TRACEBACK).snapshot(T0)
-    assert set(failed["error"]) == {"kind", "message"}
+    assert set(failed.to_json()["error"]) == {"kind", "message"}
 
 
 def test_snapshot_is_strict_json_even_with_nan_metrics():
     run = fed("step 1/10 loss=0.5\n", "step 2/10 loss=nan grad_norm=inf acc=-inf\n",
               "{'loss': nan, 'grad_norm': nan, 'epoch': 0.2}\n")
     snapshot = run.snapshot(T0 + 10)
-    text = json.dumps(snapshot, allow_nan=False)
+    text = json.dumps(snapshot.to_json(), allow_nan=False)
     assert json.loads(text)["metrics"]["loss"] == "nan"
-    assert snapshot["status"] == "failed"
+    assert snapshot.status == "failed"
 
 
 @pytest.mark.parametrize(
@@ -636,7 +638,7 @@ def test_snapshot_is_strict_json_even_with_nan_metrics():
 )
 def test_snapshot_is_strict_json_with_non_finite_counters(line):
     run = fed(line + "\n")
-    json.dumps(run.snapshot(T0), allow_nan=False)
+    json.dumps(run.snapshot(T0).to_json(), allow_nan=False)
 
 
 # --- chunking -----------------------------------------------------------------------------------
@@ -671,8 +673,8 @@ def test_one_byte_chunks_reach_the_same_snapshot(name):
     """Reads that cut the bytes anywhere (inside a number, a UTF-8 character, an escape) end in
     the same snapshot as one big read. Only ``best`` may differ: a live tail sees frames that one
     big read collapses (Keras' first batch at accuracy 1.0), but each best must be a printed value."""
-    whole = feed_log(LOGS / name, 1 << 30).snapshot(T0)
-    bytewise = feed_log(LOGS / name, 1).snapshot(T0)
+    whole = feed_log(LOGS / name, 1 << 30).snapshot(T0).to_json()
+    bytewise = feed_log(LOGS / name, 1).snapshot(T0).to_json()
     ignored = ("updated_at", "elapsed_seconds", "best")
     assert {key: value for key, value in bytewise.items() if key not in ignored} == {
         key: value for key, value in whole.items() if key not in ignored}

@@ -11,6 +11,7 @@ import pytest
 from waitbuddy.alerts.events import AlertPolicy
 from waitbuddy.runs.present import count_text, one_line
 from waitbuddy.runs.run import Run
+from waitbuddy.runs.snapshot import SnapshotEpoch
 
 LOGS = Path(__file__).parent / "data" / "logs"
 T0 = 1_700_000_000.0
@@ -45,15 +46,15 @@ def test_an_epoch_bar_without_a_total_is_the_epoch_in_progress():
     run.feed("epoch 1/5 train_loss=0.43 val_acc=0.95\n"
              "\repoch 2:  48%|####      | 97/200 [00:09<00:09, 10.94it/s, loss=0.15]", T0)
     snapshot = run.snapshot(T0)
-    assert snapshot["epoch"] == {"done": 1, "total": 5}
-    assert snapshot["progress"]["fraction"] == pytest.approx((1 + 97 / 200) / 5, abs=1e-4)
+    assert snapshot.epoch == SnapshotEpoch(1, 5)
+    assert snapshot.progress.fraction == pytest.approx((1 + 97 / 200) / 5, abs=1e-4)
 
 
 def test_epoch_numbers_that_start_at_zero_are_read_as_such():
     run = Run("a.log")
     run.feed("\repoch 0:  50%|#####     | 100/200 [00:09<00:09, 10.94it/s]\n"
              "epoch 0/5 loss=0.3\n\repoch 1:  48%|####      | 97/200 [00:09<00:09, 10.94it/s]", T0)
-    assert run.snapshot(T0)["epoch"]["done"] == 1
+    assert run.snapshot(T0).epoch.done == 1
 
 
 @pytest.mark.parametrize("size", [1 << 30, 4096, 64, 7])
@@ -63,20 +64,20 @@ def test_outer_and_inner_bars_give_the_whole_run_fraction_for_any_chunking(size)
     for start in range(0, len(text), size):
         run.feed(text[start : start + size], T0)
     snapshot = run.snapshot(T0)
-    assert snapshot["progress"]["fraction"] == pytest.approx((2 + 97 / 200) / 5, abs=1e-4)
-    assert snapshot["epoch"] == {"done": 2, "total": 5}
-    assert (snapshot["progress"]["done"], snapshot["progress"]["total"]) == (97, 200)
+    assert snapshot.progress.fraction == pytest.approx((2 + 97 / 200) / 5, abs=1e-4)
+    assert snapshot.epoch == SnapshotEpoch(2, 5)
+    assert (snapshot.progress.done, snapshot.progress.total) == (97, 200)
     assert count_text(snapshot) == "ep 3/5 · 97/200"
     assert "running  50%  ep 3/5 · 97/200  ETA" in one_line(snapshot)  # `status` says what the row says
-    assert snapshot["metrics"]["loss"] == 0.15  # the batch loss on the bar, while it shows
-    assert snapshot["best"] == {"train_loss": 0.40, "val_acc": 0.91}  # from the summaries, whatever the chunking
+    assert snapshot.metrics["loss"] == 0.15  # the batch loss on the bar, while it shows
+    assert snapshot.best == {"train_loss": 0.40, "val_acc": 0.91}  # from the summaries, whatever the chunking
 
 
 def test_the_last_epoch_is_not_done_from_its_first_batch():
     run = Run("a.log")
     run.feed(nested_output(epochs_done=4, batch=1), T0)
     snapshot = run.snapshot(T0)
-    assert snapshot["progress"]["fraction"] == pytest.approx((4 + 1 / 200) / 5, abs=1e-4)
+    assert snapshot.progress.fraction == pytest.approx((4 + 1 / 200) / 5, abs=1e-4)
     assert not run.soft_complete
     run.tick(T0 + 120)  # a quiet spell in the last epoch is not the end of the run
     assert run.status == "running"
@@ -86,9 +87,9 @@ def test_per_epoch_progress_of_an_unknown_number_of_epochs_has_no_run_fraction()
     run = Run("a.log")
     run.feed("\repoch 1:  48%|####      | 97/200 [00:09<00:09, 10.94it/s, loss=0.15]", T0)
     snapshot = run.snapshot(T0)
-    assert snapshot["progress"]["fraction"] is None  # not the within-epoch 0.485
-    assert snapshot["epoch"] == {"done": 0, "total": None}
-    assert snapshot["eta_seconds"] is None
+    assert snapshot.progress.fraction is None  # not the within-epoch 0.485
+    assert snapshot.epoch == SnapshotEpoch(0, None)
+    assert snapshot.eta_seconds is None
 
 
 TRACEBACK_OSERROR = (
@@ -116,7 +117,7 @@ def test_a_finished_looking_run_settles_its_screen_before_it_completes():
     assert run.soft_complete
     run.tick(T0 + 120)
     assert run.status == "completed"
-    assert run.snapshot(T0 + 120)["ended_at"] == run.snapshot(T0)["updated_at"]  # at the last output
+    assert run.snapshot(T0 + 120).ended_at == run.snapshot(T0).updated_at  # at the last output
 
 
 def test_a_run_that_keeps_training_with_nan_fails_once():
@@ -151,11 +152,11 @@ def test_a_watched_log_failing_under_nested_bars_fails_and_is_never_called_finis
         with log.open("ab") as out:
             out.write((LOGS / "tqdm_nested.log").read_bytes())
             out.flush()
-            collector.wait_for(log, lambda snapshot: snapshot["progress"] is not None)
+            collector.wait_for(log, lambda snapshot: snapshot.progress is not None)
             out.write(TRACEBACK_OSERROR.encode())
-        _, snapshot = collector.wait_for(log, lambda snapshot: snapshot["status"] not in ("waiting", "running"))
-        assert snapshot["status"] == "failed"
-        assert snapshot["error"]["message"] == "OSError: [Errno 28] No space left on device"
+        _, snapshot = collector.wait_for(log, lambda snapshot: snapshot.status not in ("waiting", "running"))
+        assert snapshot.status == "failed"
+        assert snapshot.error.message == "OSError: [Errno 28] No space left on device"
 
 
 def test_a_pty_log_fed_in_small_writes_ends_by_its_script_footer(tmp_path):
@@ -168,8 +169,8 @@ def test_a_pty_log_fed_in_small_writes_ends_by_its_script_footer(tmp_path):
         for start in range(0, len(data), 64):
             out.write(data[start : start + 64])
             out.flush()
-        _, snapshot = collector.wait_for(log, lambda snapshot: snapshot["status"] == "completed", timeout=10)
-    assert snapshot["exit_code"] is None and snapshot["error"] is None
+        _, snapshot = collector.wait_for(log, lambda snapshot: snapshot.status == "completed", timeout=10)
+    assert snapshot.exit_code is None and snapshot.error is None
 
 
 @pytest.mark.parametrize("between", [
@@ -182,7 +183,7 @@ def test_an_epoch_is_not_counted_twice_between_its_bar_and_the_next(between):
     assert run.fraction() == pytest.approx(1 / 3)
     run.feed(between, T0 + 1)
     assert run.fraction() == pytest.approx(1 / 3)  # not (1 + 200/200) / 3
-    assert run.snapshot(T0 + 1)["epoch"]["done"] == 1
+    assert run.snapshot(T0 + 1).epoch.done == 1
 
 
 def test_validation_after_the_batch_bar_closes_keeps_the_epoch_where_its_batches_got():
@@ -197,7 +198,7 @@ def test_validation_after_the_batch_bar_closes_keeps_the_epoch_where_its_batches
     run.feed("\r" + " " * 53 + "\repoch 4/5 train_loss=0.1599 val_acc=0.9131\n\r" + outer(3) + "\r" + outer(4) + "\n",
              T0 + 60)
     assert run.fraction() == pytest.approx(0.8)
-    assert run.snapshot(T0 + 60)["epoch"]["done"] == 4
+    assert run.snapshot(T0 + 60).epoch.done == 4
 
 
 def test_a_sub_second_loop_does_not_claim_zero_seconds_left():

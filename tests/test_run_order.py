@@ -2,19 +2,22 @@
 
 from __future__ import annotations
 
+from dataclasses import replace
+
+from waitbuddy.runs.snapshot import RunSnapshot
 from waitbuddy.timefmt import iso
 from waitbuddy.tui.run_order import FADE_SECONDS, MAX_FINISHED, RunOrder
 
 NOW = 1_800_000_000.0
 
 
-def snap(name: str, status: str, ago: float | None, elapsed: float | None = None) -> dict:
-    return {"path": f"/runs/{name}.log", "name": name, "status": status,
-            "updated_at": None if ago is None else iso(NOW - ago), "elapsed_seconds": elapsed}
+def snap(name: str, status: str, ago: float | None, elapsed: float | None = None) -> RunSnapshot:
+    return RunSnapshot(path=f"/runs/{name}.log", name=name, status=status,
+                       updated_at=None if ago is None else iso(NOW - ago), elapsed_seconds=elapsed)
 
 
-def names(snapshots: list[dict]) -> list[str]:
-    return [snapshot["name"] for snapshot in snapshots]
+def names(snapshots: list[RunSnapshot]) -> list[str]:
+    return [snapshot.name for snapshot in snapshots]
 
 
 def test_running_and_stalled_first_then_failures_then_the_rest_each_newest_first():
@@ -34,7 +37,7 @@ def test_running_runs_keep_their_places_while_they_write():
     first = [snap("a", "running", 0, elapsed=100), snap("b", "running", 0, elapsed=50)]
     assert names(order.arrange(first, NOW)) == ["b", "a"]
     # a writes again later: its last output is newer than b's, but b still started last
-    later = [{**first[0], "updated_at": iso(NOW + 30), "elapsed_seconds": 130}, first[1]]
+    later = [replace(first[0], updated_at=iso(NOW + 30), elapsed_seconds=130), first[1]]
     assert names(order.arrange(later, NOW + 30)) == ["b", "a"]
 
 
@@ -65,8 +68,8 @@ def test_a_run_without_times_counts_from_when_it_was_first_seen():
 
 
 def test_the_recorded_start_and_end_are_used_when_known():
-    runs = [{**snap("early", "running", 0, elapsed=10), "started_at": iso(NOW - 500)},
-            {**snap("late", "running", 0, elapsed=400), "started_at": iso(NOW - 100)},
-            {**snap("ended-late", "completed", 10), "ended_at": iso(NOW - 50)},
-            {**snap("ended-early", "completed", 5), "ended_at": iso(NOW - FADE_SECONDS - 5)}]
+    runs = [replace(snap("early", "running", 0, elapsed=10), started_at=iso(NOW - 500)),
+            replace(snap("late", "running", 0, elapsed=400), started_at=iso(NOW - 100)),
+            replace(snap("ended-late", "completed", 10), ended_at=iso(NOW - 50)),
+            replace(snap("ended-early", "completed", 5), ended_at=iso(NOW - FADE_SECONDS - 5))]
     assert names(RunOrder().arrange(runs, NOW)) == ["late", "early", "ended-late"]

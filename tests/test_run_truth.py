@@ -12,6 +12,7 @@ from pathlib import Path
 from waitbuddy.alerts.events import AlertPolicy
 from waitbuddy.runs import registry
 from waitbuddy.runs.run import Run
+from waitbuddy.runs.snapshot import RunSnapshot
 from waitbuddy.runs.status import read_once
 from waitbuddy.runs.watcher import Watcher
 from waitbuddy.store import Store
@@ -24,15 +25,15 @@ def launch(tmp_path: Path, log: Path, code: str) -> int:
     return run_cli("run", "--log", str(log), "--", sys.executable, "-c", code).returncode
 
 
-def watcher_snapshot(database: Path, log: Path) -> dict:
-    seen: dict[str, dict] = {}
+def watcher_snapshot(database: Path, log: Path) -> RunSnapshot:
+    seen: dict[str, RunSnapshot] = {}
     with Store.open(database) as store:
-        watcher = Watcher([], on_snapshots=lambda batch: seen.update((s["path"], s) for s in batch),
+        watcher = Watcher([], on_snapshots=lambda batch: seen.update((s.path, s) for s in batch),
                           store=store, follow_store=True)
         watcher.start()
         try:
             deadline = time.monotonic() + 10
-            while time.monotonic() < deadline and seen.get(str(log), {}).get("status") in (None, "waiting", "running"):
+            while time.monotonic() < deadline and getattr(seen.get(str(log)), "status", None) in (None, "waiting", "running"):
                 time.sleep(0.05)
         finally:
             watcher.stop()
@@ -52,7 +53,7 @@ def test_a_recorded_exit_is_the_same_failure_in_every_view(tmp_path):
     assert [(item["status"], item["exit_code"]) for item in runs] == [("failed", 3)]
     database = Path(json.loads(run_cli("paths", "--json").stdout)["database"])
     watched = watcher_snapshot(database, log)
-    assert (watched["status"], watched["exit_code"], watched["error"]) == ("failed", 3, status["error"])
+    assert (watched.status, watched.exit_code, watched.to_json()["error"]) == ("failed", 3, status["error"])
 
 
 def test_a_quick_completed_run_is_completed_not_running(tmp_path):
@@ -70,9 +71,9 @@ def test_duration_ends_at_the_last_output_not_after_the_completion_wait():
         run.feed(f"\rtrain: {second * 20:>3}%|##  | {second}/5 [00:0{second}<00:00, 1.00it/s]", t0 + second)
     run.tick(t0 + 70)
     snapshot = run.snapshot(t0 + 70)
-    assert snapshot["status"] == "completed"
-    assert snapshot["elapsed_seconds"] == 5  # not 1m05s
-    assert snapshot["ended_at"] == snapshot["updated_at"]
+    assert snapshot.status == "completed"
+    assert snapshot.elapsed_seconds == 5  # not 1m05s
+    assert snapshot.ended_at == snapshot.updated_at
 
 
 def test_the_store_keeps_the_end_the_run_reports(store):
@@ -82,7 +83,7 @@ def test_the_store_keeps_the_end_the_run_reports(store):
     run.feed("\rtrain: 100%|####| 5/5 [00:05<00:00, 1.00it/s]", t0)
     run.tick(t0 + 70)
     registry.save_state(store, record.id, run.snapshot(t0 + 70))
-    assert registry.get(store, run_id=record.id).ended_at == run.snapshot(t0)["updated_at"]
+    assert registry.get(store, run_id=record.id).ended_at == run.snapshot(t0).updated_at
 
 
 def _replayed(name: str, until: float | None = None) -> tuple[Run, bytes]:
@@ -106,7 +107,7 @@ def test_the_headline_is_the_same_live_after_a_restart_and_in_status(tmp_path):
         log.write_bytes(written)
         restarted = read_once(log, now=log.stat().st_mtime)
         assert restarted.headline() == live.headline(), until
-        assert restarted.snapshot(0)["metrics"] == live.snapshot(0)["metrics"], until
+        assert restarted.snapshot(0).metrics == live.snapshot(0).metrics, until
     assert live.headline() == ("train_loss", 0.1385)  # the run's last summary, in every view
 
 

@@ -2,42 +2,53 @@
 
 from __future__ import annotations
 
+from dataclasses import replace
+
 import pytest
 from rich.cells import cell_len
 
 from waitbuddy.runs.present import count_text
+from waitbuddy.runs.snapshot import RunSnapshot, SnapshotError, SnapshotProgress
 from waitbuddy.tui.runrow import MUTED, SPARK, Columns, row
 
 # The Runs list's width at 80x24 (the border and padding take 4 columns), and in the
 # side-by-side layout at 200x50 (55 % of the screen).
 AT_80, AT_200_SIDE = 76, 106
 
-DEMO = {
+DEMO_JSON = {
     "path": "/d/demo.log", "name": "demo (simulated)", "status": "running", "framework": "tqdm",
     "progress": {"unit": "it", "done": 134, "total": 200, "fraction": 0.5567}, "epoch": {"done": 1, "total": 3},
     "eta_seconds": 20.0, "elapsed_seconds": 25.0, "metrics": {"loss": 0.786, "lr": 3e-5}, "error": None,
     "stall": None, "note": None, "spark": [2.3, 2.0, 1.8, 1.5, 1.3, 1.1, 1.0, 0.9, 0.85, 0.8, 0.79, 0.786],
     "run_id": 1, "muted": False,
 }
-BERT = {**DEMO, "path": "/r/bert.log", "name": "bert-base", "framework": "transformers",
+BERT = {**DEMO_JSON, "path": "/r/bert.log", "name": "bert-base", "framework": "transformers",
         "progress": {"unit": "step", "done": 4500, "total": 10000, "fraction": 0.45}, "epoch": {"done": 1, "total": 3},
         "eta_seconds": 6100.0, "metrics": {"loss": 0.3121}, "run_id": 2}
-SWEEP = {**DEMO, "path": "/r/sweep.log", "name": "xgb-sweep", "framework": "optuna",
+SWEEP = {**DEMO_JSON, "path": "/r/sweep.log", "name": "xgb-sweep", "framework": "optuna",
          "progress": {"unit": "trial", "done": 37, "total": None, "fraction": None}, "epoch": None,
          "eta_seconds": None, "metrics": {"value": 0.2148}, "spark": [], "run_id": 3, "muted": True}
-PLAIN = {**DEMO, "path": "/r/plain.log", "name": "plain", "progress": None, "epoch": {"done": 2, "total": 10},
+PLAIN = {**DEMO_JSON, "path": "/r/plain.log", "name": "plain", "progress": None, "epoch": {"done": 2, "total": 10},
          "eta_seconds": None, "metrics": {"loss": 1.5}, "spark": [], "run_id": 4}
-FAILED = {**DEMO, "path": "/r/llama.log", "name": "llama-sft", "status": "failed", "epoch": None,
+FAILED = {**DEMO_JSON, "path": "/r/llama.log", "name": "llama-sft", "status": "failed", "epoch": None,
           "progress": {"unit": "it", "done": 812, "total": 5000, "fraction": 0.1624}, "eta_seconds": None,
           "error": {"kind": "cuda_oom", "message": "CUDA out of memory (tried to allocate 2.00 GiB)"}, "run_id": 5}
-DONE = {**DEMO, "path": "/r/resnet.log", "name": "resnet50", "status": "completed",
+DONE = {**DEMO_JSON, "path": "/r/resnet.log", "name": "resnet50", "status": "completed",
         "progress": {"unit": "it", "done": 391, "total": 391, "fraction": 1.0}, "epoch": {"done": 90, "total": 90},
         "eta_seconds": 0.0, "metrics": {"train_loss": 0.842}, "run_id": 6}
+
+
+def typed(data: dict) -> RunSnapshot:
+    """A row's snapshot from its JSON form and what the dashboard's watcher adds."""
+    return replace(RunSnapshot.from_json(data), spark=tuple(data["spark"]), run_id=data["run_id"], muted=data["muted"])
+
+
+DEMO, BERT, SWEEP, PLAIN, FAILED, DONE = map(typed, (DEMO_JSON, BERT, SWEEP, PLAIN, FAILED, DONE))
 ALL = [DEMO, BERT, SWEEP, PLAIN, FAILED, DONE]
 COLORS = {"running": "#ffffff", "failed": "#ff0000", "completed": "#00ff00", "stalled": "#ffff00"}
 
 
-def rows(snapshots: list[dict], width: int) -> list[str]:
+def rows(snapshots: list[RunSnapshot], width: int) -> list[str]:
     columns = Columns.fit(snapshots, width)
     return [row(snapshot, columns, COLORS).plain for snapshot in snapshots]
 
@@ -52,10 +63,10 @@ def test_at_80_columns_the_row_keeps_the_name_bar_epoch_eta_and_metric():
 @pytest.mark.parametrize("width", [AT_80, AT_200_SIDE, 196])
 def test_columns_line_up_with_or_without_a_bar_and_when_muted(width):
     lines = rows(ALL, width)
-    starts = {line.index(snapshot["name"]) for line, snapshot in zip(lines, ALL, strict=True)}
+    starts = {line.index(snapshot.name) for line, snapshot in zip(lines, ALL, strict=True)}
     assert len(starts) == 1, lines  # every name in the same column
     counts = {line.index(count_text(snapshot)) for line, snapshot in zip(lines, ALL, strict=True)
-              if snapshot["status"] != "failed"}
+              if snapshot.status != "failed"}
     assert len(counts) == 1, lines  # and every count, bar or no bar
     bars = [line for line in lines if "━" in line or "─" in line]
     assert len({line.index(next(char for char in line if char in "━─╸")) for line in bars}) == 1, lines
@@ -90,7 +101,7 @@ def test_no_row_is_wider_than_the_pane(width):
 
 
 def test_names_and_reasons_are_plain_text():
-    hostile = {**FAILED, "name": "[bold]x[/]\x1b[31mred", "error": {"kind": "exception", "message": "[@click=app.quit]\x07"}}
+    hostile = replace(FAILED, name="[bold]x[/]\x1b[31mred", error=SnapshotError("exception", "[@click=app.quit]\x07"))
     (line,) = rows([hostile], 120)
     # A name shows its escape visibly (it comes from a path someone may have crafted); a reason
     # from the log loses it. Neither reaches the terminal, and markup stays text.
@@ -110,8 +121,7 @@ def test_the_demo_row_at_80_columns_gives_the_sparkline_up_for_the_rest():
 
 
 def test_a_unit_from_the_log_is_plain_text_too():
-    hostile = {**SWEEP, "muted": False, "progress": {"unit": "[red]x\x1b]0;t\x07", "done": 3, "total": None,
-                                                     "fraction": None}}
+    hostile = replace(SWEEP, muted=False, progress=SnapshotProgress("[red]x\x1b]0;t\x07", 3, None, None))
     (line,) = rows([hostile], 120)
     assert "3 [red]x" in line and "\x1b" not in line and "\x07" not in line
 
@@ -119,9 +129,8 @@ def test_a_unit_from_the_log_is_plain_text_too():
 def test_the_columns_keep_their_place_while_a_run_advances():
     """The bar, the percent and the position stay where they are as counts grow a digit and the
     ETA shortens: the row people glance at does not jitter."""
-    def at(done: int, eta: float) -> dict:
-        return {**DEMO, "progress": {**DEMO["progress"], "done": done, "fraction": done / 600},
-                "eta_seconds": eta}
+    def at(done: int, eta: float) -> RunSnapshot:
+        return replace(DEMO, progress=replace(DEMO.progress, done=done, fraction=done / 600), eta_seconds=eta)
 
     lines = [rows([at(done, eta)], 76)[0] for done, eta in ((5, 3600.0), (50, 300.0), (150, 45.0), (199, 5.0))]
     assert len({line.index("%") for line in lines}) == 1, lines

@@ -11,9 +11,12 @@ from textual.widgets import Input, Log, OptionList
 
 from waitbuddy import config
 from waitbuddy.runs import registry
+from waitbuddy.runs.snapshot import RunSnapshot
 from waitbuddy.store import Store
 from waitbuddy.tui.app import WaitBuddy
 from waitbuddy.tui.screens.run_detail import RunScreen
+
+from .runsnap import as_pushed
 
 
 def make_app(store: Store, toml: str = "") -> WaitBuddy:
@@ -180,24 +183,24 @@ async def test_terminal_progress_follows_the_main_run(store: Store):
         await wait_for(pilot, lambda: runs.alerter is not None)
         fake = runs.progress = Progress()
         base = {"path": "/r/a.log", "name": "a", "error": None, "metrics": {}, "run_id": None, "muted": False}
-        runs.post_message(RunsArea.Updated([{**base, "status": "running",
-                                             "progress": {"unit": "step", "done": 45, "total": 100, "fraction": 0.45}}]))
+        runs.post_message(RunsArea.Updated([as_pushed({**base, "status": "running",
+                                             "progress": {"unit": "step", "done": 45, "total": 100, "fraction": 0.45}})]))
         await wait_for(pilot, lambda: ("update", 45) in fake.calls)
-        runs.post_message(RunsArea.Updated([{**base, "status": "failed", "error": {"kind": "exception", "message": "x"},
-                                             "progress": {"unit": "step", "done": 50, "total": 100, "fraction": 0.5}}]))
+        runs.post_message(RunsArea.Updated([as_pushed({**base, "status": "failed", "error": {"kind": "exception", "message": "x"},
+                                             "progress": {"unit": "step", "done": 50, "total": 100, "fraction": 0.5}})]))
         await wait_for(pilot, lambda: ("error", 50) in fake.calls)
     assert fake.calls[-1] == ("clear", 0)  # nothing left in the terminal's tab after quitting
 
 
-def pushed(name: str, status: str, **fields) -> dict:
+def pushed(name: str, status: str, **fields) -> RunSnapshot:
     """A snapshot as the watcher sends it (fields as in Run.snapshot, plus spark/run_id/muted)."""
-    return {"path": f"/runs/{name}/train.log", "name": name, "status": status, "framework": "tqdm",
+    return as_pushed({"path": f"/runs/{name}/train.log", "name": name, "status": status, "framework": "tqdm",
             "progress": None, "epoch": None, "eta_seconds": None, "elapsed_seconds": None, "metrics": {},
             "best": {}, "error": None, "stall": None, "note": None, "exit_code": None, "exit_signal": None,
-            "updated_at": None, "spark": [], "run_id": None, "muted": False, **fields}
+            "updated_at": None, "spark": [], "run_id": None, "muted": False, **fields})
 
 
-async def push(pilot, app: WaitBuddy, snapshots: list[dict]) -> None:
+async def push(pilot, app: WaitBuddy, snapshots: list[RunSnapshot]) -> None:
     from waitbuddy.tui.widgets.runs_pane import RunsArea
 
     runs = app.screen.query_one(RunsArea)
@@ -231,7 +234,7 @@ async def test_a_new_run_is_listed_first_and_highlighted_above_older_ones(store:
                      progress={"unit": "it", "done": 3, "total": 100, "fraction": 0.03})
         await push(pilot, app, [new])
         assert order(app)[0] == "fresh"
-        assert highlighted(app) == new["path"]
+        assert highlighted(app) == new.path
         runs_list = app.screen.query_one("#runs-list", OptionList)
         assert runs_list.scroll_y == 0  # on screen: the pane shows 8 rows at 80x24
 
@@ -245,12 +248,12 @@ async def test_the_persons_selection_stays_on_its_run_when_rows_move(store: Stor
     app = make_app(store)
     async with app.run_test(size=(80, 24)) as pilot:
         await push(pilot, app, first)
-        assert highlighted(app) == first[0]["path"]
+        assert highlighted(app) == first[0].path
         await pilot.press("1", "down")
-        assert highlighted(app) == first[1]["path"]
+        assert highlighted(app) == first[1].path
         await push(pilot, app, [pushed("c", "running", updated_at=iso(now), elapsed_seconds=1.0)])
         assert order(app) == ["c", "a", "b"]
-        assert highlighted(app) == first[1]["path"]  # still b, now on the third row
+        assert highlighted(app) == first[1].path  # still b, now on the third row
 
 
 async def test_finished_runs_from_yesterday_fade_out_of_the_pane(store: Store):

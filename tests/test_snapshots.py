@@ -11,6 +11,8 @@ from waitbuddy import config
 from waitbuddy.store import Store
 from waitbuddy.tui.app import WaitBuddy
 
+from .runsnap import as_pushed
+
 SNAPSHOT_TEXTUAL = "8.2.8"
 
 pytestmark = pytest.mark.skipif(
@@ -84,7 +86,7 @@ def test_dashboard_with_runs_120x36(app, snap_compare):
     async def show_runs(pilot):
         await runs_reported(pilot)
         runs = app.screen.query_one(RunsArea)
-        runs.post_message(RunsArea.Updated([dict(run) for run in RUNS]))
+        runs.post_message(RunsArea.Updated([as_pushed(run) for run in RUNS]))
         await pilot.pause()
         runs._refresh_rows()
         await pilot.pause()
@@ -120,7 +122,7 @@ def test_runs_pane_80x24(app, snap_compare):
     async def show_runs(pilot):
         await runs_reported(pilot)
         runs = app.screen.query_one(RunsArea)
-        runs.post_message(RunsArea.Updated(pane_runs()))
+        runs.post_message(RunsArea.Updated([as_pushed(run) for run in pane_runs()]))
         await pilot.pause()
         runs._refresh_rows()
         await pilot.pause()
@@ -151,7 +153,7 @@ def test_run_view_80x24(app, snap_compare, tmp_path, monkeypatch):
 
     async def open_view(pilot):
         await runs_reported(pilot)
-        screen = RunScreen("runs/bert-base/train.log", "bert-base", 600.0, latest=lambda: state)
+        screen = RunScreen("runs/bert-base/train.log", "bert-base", 600.0, latest=lambda: as_pushed(state))
         await app.push_screen(screen)
         for _ in range(300):
             await pilot.pause(0.01)

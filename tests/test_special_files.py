@@ -170,7 +170,7 @@ def test_a_waited_for_path_that_turns_out_a_fifo(tmp_path, monkeypatch, opens):
     within(6.0, watcher.stop)
     assert str(path) not in opens
     assert len(reads) <= 10, f"{len(reads)} reads in 2.3 s"
-    assert [snapshot["note"] for snapshot in seen][-1] == "not a regular file (a FIFO)"
+    assert [snapshot.note for snapshot in seen][-1] == "not a regular file (a FIFO)"
 
 
 def test_tail_module_checks_before_open(fifo, monkeypatch):

@@ -7,6 +7,7 @@ from __future__ import annotations
 import os
 
 from waitbuddy.runs.run import Run
+from waitbuddy.runs.snapshot import SnapshotEpoch
 from waitbuddy.runs.status import drain
 from waitbuddy.runs.tail import Tail
 
@@ -65,6 +66,6 @@ def test_the_new_run_does_not_keep_the_old_failure_or_best(tmp_path):
     rewrite(log, NEW)
     drain(run, tail, 1010.0)
     snapshot = run.snapshot(1010.0)
-    assert snapshot["status"] == "running" and snapshot["error"] is None
-    assert snapshot["best"]["loss"] == 0.6
-    assert snapshot["epoch"] == {"done": 3, "total": 3}
+    assert snapshot.status == "running" and snapshot.error is None
+    assert snapshot.best["loss"] == 0.6
+    assert snapshot.epoch == SnapshotEpoch(3, 3)

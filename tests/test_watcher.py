@@ -18,6 +18,7 @@ import pytest
 
 from waitbuddy.runs import registry
 from waitbuddy.runs.run import ENDED
+from waitbuddy.runs.snapshot import RunSnapshot
 from waitbuddy.runs.watcher import Watcher
 
 DEADLINE = 5.0  # generous: a loaded 2-core CI machine
@@ -35,33 +36,33 @@ class Collector:
     """The on_snapshots callback: keeps every snapshot with the time it arrived."""
 
     def __init__(self) -> None:
-        self.received: list[tuple[float, dict]] = []
+        self.received: list[tuple[float, RunSnapshot]] = []
         self.threads: set[str] = set()
         self._changed = threading.Condition()
 
-    def __call__(self, batch: list[dict]) -> None:
+    def __call__(self, batch: list[RunSnapshot]) -> None:
         arrived = time.monotonic()
         with self._changed:
             self.threads.add(threading.current_thread().name)
             self.received.extend((arrived, snapshot) for snapshot in batch)
             self._changed.notify_all()
 
-    def of(self, path: Path) -> list[dict]:
+    def of(self, path: Path) -> list[RunSnapshot]:
         with self._changed:
-            return [snapshot for _, snapshot in self.received if snapshot["path"] == str(path)]
+            return [snapshot for _, snapshot in self.received if snapshot.path == str(path)]
 
-    def wait_for(self, path: Path, condition: Callable[[dict], bool], *, after: float = 0.0,
-                 timeout: float = DEADLINE) -> tuple[float, dict]:
+    def wait_for(self, path: Path, condition: Callable[[RunSnapshot], bool], *, after: float = 0.0,
+                 timeout: float = DEADLINE) -> tuple[float, RunSnapshot]:
         """The first snapshot of ``path`` arriving at or after ``after`` that meets ``condition``."""
         deadline = time.monotonic() + timeout
         with self._changed:
             while True:
                 for arrived, snapshot in self.received:
-                    if arrived >= after and snapshot["path"] == str(path) and condition(snapshot):
+                    if arrived >= after and snapshot.path == str(path) and condition(snapshot):
                         return arrived, snapshot
                 remaining = deadline - time.monotonic()
                 if remaining <= 0:
-                    seen = [snapshot for _, snapshot in self.received if snapshot["path"] == str(path)]
+                    seen = [snapshot for _, snapshot in self.received if snapshot.path == str(path)]
                     raise AssertionError(f"no matching snapshot of {path} within {timeout}s; last: {seen[-1:]}")
                 self._changed.wait(remaining)
 
@@ -86,8 +87,8 @@ def append(path: Path, text: str) -> float:
     return started
 
 
-def done(snapshot: dict) -> float | None:
-    return snapshot["progress"]["done"] if snapshot["progress"] else None
+def done(snapshot: RunSnapshot) -> float | None:
+    return snapshot.progress.done if snapshot.progress else None
 
 
 def step(n: int, total: int = 10, metric: str = "loss") -> str:
@@ -111,7 +112,7 @@ def test_appended_steps_give_increasing_progress(tmp_path, mode):
         polled = watcher.followed[str(log)].polled
     progress = [done(snapshot) for snapshot in seen.of(log) if done(snapshot) is not None]
     assert progress == sorted(progress) and progress[-1] == 5
-    assert seen.of(log)[-1]["status"] == "running"
+    assert seen.of(log)[-1].status == "running"
     assert seen.threads == {"waitbuddy-watcher"}  # callbacks come from the engine thread
     # A line is seen within ~1 s (about a millisecond with inotify, one poll interval otherwise).
     assert max(latencies) < 2.0, latencies
@@ -144,20 +145,20 @@ def test_a_failure_line_is_reported(tmp_path):
     log = tmp_path / "train.log"
     log.write_text(step(1))
     with watching([log]) as (_, seen):
-        seen.wait_for(log, lambda s: s["status"] == "running")
+        seen.wait_for(log, lambda s: s.status == "running")
         append(log, step(2) + TRACEBACK)
-        _, snapshot = seen.wait_for(log, lambda s: s["status"] == "failed")
-    assert snapshot["error"]["kind"] == "cuda_error"
+        _, snapshot = seen.wait_for(log, lambda s: s.status == "failed")
+    assert snapshot.error.kind == "cuda_error"
 
 
 def test_silence_becomes_a_stall(tmp_path):
     log = tmp_path / "train.log"
     log.write_text(step(1))
     with watching([log], stall_floor=0.5) as (_, seen):
-        _, snapshot = seen.wait_for(log, lambda s: s["status"] == "stalled")
-        assert snapshot["stall"].startswith("no output for")
+        _, snapshot = seen.wait_for(log, lambda s: s.status == "stalled")
+        assert snapshot.stall.startswith("no output for")
         written = append(log, step(2))
-        seen.wait_for(log, lambda s: s["status"] == "running" and done(s) == 2, after=written)
+        seen.wait_for(log, lambda s: s.status == "running" and done(s) == 2, after=written)
 
 
 # --- discovery ----------------------------------------------------------------------------------
@@ -169,13 +170,13 @@ def test_glob_picks_up_a_run_directory_created_later(tmp_path):
     first = runs / "first" / "train.log"
     first.write_text(step(1))
     with watching([runs / "*" / "train.log"]) as (watcher, seen):
-        seen.wait_for(first, lambda s: s["status"] == "running")
+        seen.wait_for(first, lambda s: s.status == "running")
         (runs / "second").mkdir()
         second = runs / "second" / "train.log"
         second.write_text(step(3))
         (runs / "second" / "notes.txt").write_text("loss=0.1\n")  # not train.log: not a run
         _, snapshot = seen.wait_for(second, lambda s: done(s) == 3)
-        assert snapshot["name"] == "second/train"
+        assert snapshot.name == "second/train"
         append(second, step(4))
         seen.wait_for(second, lambda s: done(s) == 4)
         assert set(watcher.followed) == {str(first), str(second)}
@@ -200,7 +201,7 @@ def test_directory_pattern_picks_up_new_log_files(tmp_path):
         new.write_text(step(2))
         (logs / "README.md").write_text("step 1/10 loss=1\n")  # not a log suffix
         _, snapshot = seen.wait_for(new, lambda s: done(s) == 2)
-        assert snapshot["name"] == "exp2"
+        assert snapshot.name == "exp2"
         assert set(watcher.followed) == {str(new)}
 
 
@@ -211,13 +212,13 @@ def test_a_path_that_does_not_exist_yet(tmp_path, parent_exists):
         folder.mkdir()
     log = folder / "train.log"
     with watching([log], poll_seconds=0.2) as (_, seen):
-        _, snapshot = seen.wait_for(log, lambda s: s["note"] is not None)
-        assert snapshot["status"] == "waiting"
-        assert "waiting" in snapshot["note"]
+        _, snapshot = seen.wait_for(log, lambda s: s.note is not None)
+        assert snapshot.status == "waiting"
+        assert "waiting" in snapshot.note
         folder.mkdir(exist_ok=True)
         log.write_text(step(1))
-        _, snapshot = seen.wait_for(log, lambda s: s["status"] == "running")
-    assert snapshot["note"] is None
+        _, snapshot = seen.wait_for(log, lambda s: s.status == "running")
+    assert snapshot.note is None
     assert done(snapshot) == 1
 
 
@@ -228,27 +229,27 @@ def test_truncation_restarts_the_run(tmp_path):
     log = tmp_path / "train.log"
     log.write_text("".join(step(n, 100) for n in range(1, 30)) + TRACEBACK)
     with watching([log]) as (_, seen):
-        seen.wait_for(log, lambda s: s["status"] == "failed")
+        seen.wait_for(log, lambda s: s.status == "failed")
         with open(log, "w", encoding="utf-8") as rewritten:  # the job restarted with "> train.log"
             rewritten.write(step(1, 7, "acc"))
         _, snapshot = seen.wait_for(
-            log, lambda s: s["status"] == "running" and s["progress"] and s["progress"]["total"] == 7)
-        assert "loss" not in snapshot["metrics"] and snapshot["error"] is None
+            log, lambda s: s.status == "running" and s.progress and s.progress.total == 7)
+        assert "loss" not in snapshot.metrics and snapshot.error is None
         append(log, step(2, 7, "acc"))
-        seen.wait_for(log, lambda s: done(s) == 2 and s["progress"]["total"] == 7)
+        seen.wait_for(log, lambda s: done(s) == 2 and s.progress.total == 7)
 
 
 def test_rotation_follows_the_new_file(tmp_path):
     log = tmp_path / "train.log"
     log.write_text("".join(step(n, 100) for n in range(1, 30)) + TRACEBACK)
     with watching([log]) as (watcher, seen):
-        seen.wait_for(log, lambda s: s["status"] == "failed")
+        seen.wait_for(log, lambda s: s.status == "failed")
         log.rename(tmp_path / "train.log.1")
         # The new file is longer than the old one: only its identity says it is new.
         log.write_text("".join(step(n, 500, "acc") for n in range(1, 60)))
         _, snapshot = seen.wait_for(
-            log, lambda s: s["status"] == "running" and s["progress"] and s["progress"]["total"] == 500)
-        assert "loss" not in snapshot["metrics"] and snapshot["error"] is None
+            log, lambda s: s.status == "running" and s.progress and s.progress.total == 500)
+        assert "loss" not in snapshot.metrics and snapshot.error is None
         append(log, step(60, 500, "acc"))
         seen.wait_for(log, lambda s: done(s) == 60)
         assert set(watcher.followed) == {str(log)}  # train.log.1 is not a new run
@@ -258,9 +259,9 @@ def test_a_binary_file_is_not_a_text_log(tmp_path):
     log = tmp_path / "model.log"
     log.write_bytes(bytes(range(1, 32)) * 200 + b"\xff\xfe\x00" * 500)
     with watching([log]) as (_, seen):
-        _, snapshot = seen.wait_for(log, lambda s: s["note"] is not None)
-    assert snapshot["note"] == "not a text log"
-    assert snapshot["status"] == "waiting" and snapshot["metrics"] == {}
+        _, snapshot = seen.wait_for(log, lambda s: s.note is not None)
+    assert snapshot.note == "not a text log"
+    assert snapshot.status == "waiting" and snapshot.metrics == {}
 
 
 def poll_until(condition: Callable[[], bool], timeout: float = DEADLINE) -> None:
@@ -292,16 +293,16 @@ def test_runs_are_registered_and_their_state_saved(tmp_path, store):
     log.parent.mkdir()
     log.write_text(step(1))
     with watching([log], store=store) as (_, seen):
-        seen.wait_for(log, lambda s: s["status"] == "running")
+        seen.wait_for(log, lambda s: s.status == "running")
         records = registry.runs(store)
         assert [(record.path, record.name) for record in records] == [(str(log), "exp/train")]
         append(log, step(2) + TRACEBACK)
-        seen.wait_for(log, lambda s: s["status"] == "failed")
+        seen.wait_for(log, lambda s: s.status == "failed")
     record = registry.get(store, path=str(log))
     assert record.status == "failed"
     assert record.error_kind == "cuda_error"
     assert "device-side assert" in record.error_message
-    assert record.summary["progress"]["done"] == 2
+    assert record.summary.progress.done == 2
     assert record.ended_at is not None
 
 
@@ -311,10 +312,10 @@ def test_a_watched_pid_that_exits_ends_the_run(tmp_path):
     process = subprocess.Popen(["sleep", "60"])
     try:
         with watching([log], pids={str(log): process.pid}) as (_, seen):
-            _, snapshot = seen.wait_for(log, lambda s: s["status"] == "running")
-            assert snapshot["exit_code"] is None
+            _, snapshot = seen.wait_for(log, lambda s: s.status == "running")
+            assert snapshot.exit_code is None
             process.kill()
-            ended_at, snapshot = seen.wait_for(log, lambda s: s["status"] in ENDED)
+            ended_at, snapshot = seen.wait_for(log, lambda s: s.status in ENDED)
     finally:
         if process.poll() is None:
             process.kill()
@@ -322,7 +323,7 @@ def test_a_watched_pid_that_exits_ends_the_run(tmp_path):
             process.wait(timeout=5)
         except ChildProcessError:  # already reaped by the watcher
             pass
-    assert snapshot["exit_code"] is None and snapshot["exit_signal"] is None  # unknown: not our child's status
+    assert snapshot.exit_code is None and snapshot.exit_signal is None  # unknown: not our child's status
 
 
 def test_stop_is_prompt_and_leaves_no_thread(tmp_path):
@@ -350,7 +351,7 @@ def test_a_fast_bar_is_written_to_the_store_every_few_seconds_not_every_frame(tm
     save = registry.save_state
 
     def counted(store_, run_id, snapshot):
-        writes.append(snapshot["status"])
+        writes.append(snapshot.status)
         save(store_, run_id, snapshot)
 
     monkeypatch.setattr(registry, "save_state", counted)
@@ -362,8 +363,8 @@ def test_a_fast_bar_is_written_to_the_store_every_few_seconds_not_every_frame(tm
             time.sleep(0.1)
         seen.wait_for(log, lambda s: done(s) == 25)
         append(log, "\nTraceback (most recent call last):\n  File \"t.py\", line 1\nValueError: boom\n")
-        seen.wait_for(log, lambda s: s["status"] == "failed")
+        seen.wait_for(log, lambda s: s.status == "failed")
     assert len(writes) <= 5, writes  # the first, one every 5 s, the failure (and the stop)
     assert "failed" in writes
     record = registry.get(store, path=str(log))
-    assert record.status == "failed" and record.summary["progress"]["done"] == 25
+    assert record.status == "failed" and record.summary.progress.done == 25

@@ -39,7 +39,7 @@ def test_an_unreadable_directory_is_reported_and_the_other_watches_go_on(tmp_pat
     try:
         errors, seen = [], {}
         watcher = Watcher([str(locked), str(tmp_path / "ok")], on_error=errors.append,
-                          on_snapshots=lambda batch: seen.update((s["path"], s) for s in batch), polling="always",
+                          on_snapshots=lambda batch: seen.update((s.path, s) for s in batch), polling="always",
                           poll_seconds=0.1)
         watcher.start()
         try:
@@ -74,7 +74,7 @@ def test_a_discovery_failure_is_reported_once_and_the_thread_lives_on(tmp_path: 
                       on_snapshots=batches.append, polling="always", poll_seconds=0.05)
     watcher.start()
     try:
-        wait_until(lambda: calls["n"] >= 2 and any(s["path"] == str(other / "run.log") for b in batches for s in b))
+        wait_until(lambda: calls["n"] >= 2 and any(s.path == str(other / "run.log") for b in batches for s in b))
     finally:
         watcher.stop()
     assert errors == [f"cannot follow the watch {tmp_path}: Permission denied; the others go on"]

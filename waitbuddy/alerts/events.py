@@ -11,6 +11,7 @@ from dataclasses import dataclass, field
 from fnmatch import fnmatchcase
 
 from waitbuddy.runs.present import headline
+from waitbuddy.runs.snapshot import RunSnapshot, SnapshotError
 from waitbuddy.text import safe_line, visible
 from waitbuddy.timefmt import short_duration
 
@@ -46,7 +47,7 @@ class AlertEvent:
 @dataclass
 class _RunMemory:
     status: str
-    error: tuple[str, str] | None
+    error: SnapshotError | None
     stall_alerts: int = 0
     last_stall_alert: float | None = None
     stall_alerted_this_time: bool = False
@@ -66,55 +67,53 @@ class AlertPolicy:
         self.milestones = tuple(sorted(milestones))
         self._runs: dict[str, _RunMemory] = {}
 
-    def observe(self, snapshot: dict, now: float) -> list[AlertEvent]:
-        path, status = snapshot["path"], snapshot["status"]
-        error = snapshot.get("error")
-        error_key = (error["kind"], error["message"]) if error else None
+    def observe(self, snapshot: RunSnapshot, now: float) -> list[AlertEvent]:
+        path, status, error = snapshot.path, snapshot.status, snapshot.error
         memory = self._runs.get(path)
         if memory is None:  # first sight: remember, but what already happened is not news
-            self._runs[path] = _RunMemory(status=status, error=error_key, milestones=self._passed(snapshot),
-                                          nan_alerted=bool(error_key and error_key[0] == "nan"),
-                                          started_at=snapshot.get("started_at"))
+            self._runs[path] = _RunMemory(status=status, error=error, milestones=self._passed(snapshot),
+                                          nan_alerted=error is not None and error.kind == "nan",
+                                          started_at=snapshot.started_at)
             return []
         events: list[AlertEvent] = []
-        if snapshot.get("started_at") and snapshot["started_at"] != memory.started_at:
-            memory.started_at = snapshot["started_at"]
+        if snapshot.started_at and snapshot.started_at != memory.started_at:
+            memory.started_at = snapshot.started_at
             memory.nan_alerted = False  # a new run in this log (restarted or rewritten)
         previous, memory.status = memory.status, status
-        previous_error, memory.error = memory.error, error_key
-        muted = bool(snapshot.get("muted")) or any(
-            fnmatchcase(snapshot["name"], pattern) or fnmatchcase(path, pattern) for pattern in self.mute
+        previous_error, memory.error = memory.error, error
+        muted = snapshot.muted or any(
+            fnmatchcase(snapshot.name, pattern) or fnmatchcase(path, pattern) for pattern in self.mute
         )
 
         def add(kind: str, title: str, body: str) -> None:
             if not muted:
-                events.append(AlertEvent(kind, path, snapshot["name"], safe_line(title, limit=120),
+                events.append(AlertEvent(kind, path, snapshot.name, safe_line(title, limit=120),
                                          safe_line(body, limit=300), SEVERITY[kind], now))
 
-        name = visible(snapshot["name"], limit=60)
-        elapsed = snapshot.get("elapsed_seconds")
+        name = visible(snapshot.name, limit=60)
+        elapsed = snapshot.elapsed_seconds
         after = f"after {short_duration(elapsed)}" if elapsed else ""
         if status == "completed" and previous != "completed":
             metric = headline(snapshot)
             took = f"in {short_duration(elapsed)}" if elapsed else ""
             add(COMPLETED, f"{name} finished", " · ".join(part for part in (took, metric) if part))
-        elif (status in ("failed", "interrupted") and error_key and (previous != status or error_key != previous_error)
-              and not (error_key[0] == "nan" and memory.nan_alerted)):
-            kind = NAN if error_key[0] == "nan" else (INTERRUPTED if status == "interrupted" else FAILED)
+        elif (status in ("failed", "interrupted") and error is not None and (previous != status or error != previous_error)
+              and not (error.kind == "nan" and memory.nan_alerted)):
+            kind = NAN if error.kind == "nan" else (INTERRUPTED if status == "interrupted" else FAILED)
             memory.nan_alerted = memory.nan_alerted or kind == NAN
             verb = "interrupted" if kind == INTERRUPTED else ("hit NaN" if kind == NAN else "failed")
             title = f"{name} {verb}" + (f" {after}" if after else "")
-            add(kind, title, "" if kind == INTERRUPTED else error_key[1])
+            add(kind, title, "" if kind == INTERRUPTED else error.message)
         elif status == "stalled" and previous != "stalled":
             memory.stall_alerted_this_time = False
             if self._stall_allowed(memory, now):
                 self._note_stall_alert(memory, now)
-                add(STALLED, f"{name} stalled", snapshot.get("stall") or "no output")
+                add(STALLED, f"{name} stalled", snapshot.stall or "no output")
         elif status == "stalled" and memory.last_stall_alert is not None:
             repeat = STALL_REPEAT_SECONDS * 2 ** max(memory.stall_alerts - 1, 0)
             if now - memory.last_stall_alert >= repeat:
                 self._note_stall_alert(memory, now)
-                add(STALLED, f"{name} still stalled", snapshot.get("stall") or "no output")
+                add(STALLED, f"{name} still stalled", snapshot.stall or "no output")
         elif status == "running" and previous == "stalled" and memory.stall_alerted_this_time:
             memory.stall_alerted_this_time = False
             add(RECOVERED, f"{name} is writing again", "")
@@ -135,22 +134,21 @@ class AlertPolicy:
         memory.last_stall_alert = now
         memory.stall_alerted_this_time = True
 
-    def _progress_events(self, snapshot: dict, memory: _RunMemory, name: str, now: float) -> list[AlertEvent]:
+    def _progress_events(self, snapshot: RunSnapshot, memory: _RunMemory, name: str, now: float) -> list[AlertEvent]:
         events = []
-        eta = snapshot.get("eta_seconds")
+        eta = snapshot.eta_seconds
         if self.eta_reminder_seconds and eta is not None and 0 < eta <= self.eta_reminder_seconds and not memory.eta_reminded:
             memory.eta_reminded = True
-            events.append(AlertEvent(ETA, snapshot["path"], snapshot["name"], f"{name}: ~{short_duration(eta)} left",
+            events.append(AlertEvent(ETA, snapshot.path, snapshot.name, f"{name}: ~{short_duration(eta)} left",
                                      "", SEVERITY[ETA], now))
         for percent in self._passed(snapshot) - memory.milestones:
             memory.milestones.add(percent)
-            events.append(AlertEvent(MILESTONE, snapshot["path"], snapshot["name"], f"{name} is {percent}% done",
+            events.append(AlertEvent(MILESTONE, snapshot.path, snapshot.name, f"{name} is {percent}% done",
                                      "", SEVERITY[MILESTONE], now))
         return events
 
-    def _passed(self, snapshot: dict) -> set[int]:
-        progress = snapshot.get("progress") or {}
-        fraction = progress.get("fraction")
+    def _passed(self, snapshot: RunSnapshot) -> set[int]:
+        fraction = snapshot.fraction
         if fraction is None:
             return set()
         return {percent for percent in self.milestones if fraction * 100 >= percent}

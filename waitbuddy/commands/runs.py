@@ -14,6 +14,7 @@ from waitbuddy.config import Config
 from waitbuddy.paths import Paths
 from waitbuddy.runs import registry
 from waitbuddy.runs.present import STATUS_SYMBOLS, headline, one_line
+from waitbuddy.runs.snapshot import RunSnapshot
 from waitbuddy.runs.stream import DEFAULT_INTERVAL
 from waitbuddy.store import Store, StoreError
 from waitbuddy.text import safe_line, safe_text, visible
@@ -242,7 +243,7 @@ def cmd_status(args: argparse.Namespace, where: Paths, config: Config) -> int:
             for line in explain_lines(run, now):
                 say(line)
             continue
-        say(json_line(snapshot) if args.json else one_line(snapshot))
+        say(json_line(snapshot.to_json()) if args.json else one_line(snapshot))
     return status
 
 
@@ -347,14 +348,14 @@ def cmd_runs(args: argparse.Namespace, where: Paths, config: Config) -> int:
     with Store.open(where.database) as store:
         records = registry.runs(store, include_hidden=args.all, limit=args.limit)
     for record in records:
-        summary = record.summary or {}
+        summary = record.summary or RunSnapshot.from_json({})
         item = {
             "id": record.id, "name": record.name, "path": record.path, "source": record.source,
             "status": record.status, "error": None if not record.error_kind else
             {"kind": record.error_kind, "message": record.error_message},
             "started_at": record.started_at, "ended_at": record.ended_at,
             "duration_seconds": _duration(record), "exit_code": record.exit_code,
-            "metrics": summary.get("metrics", {}), "best": summary.get("best", {}), "muted": record.muted,
+            "metrics": dict(summary.metrics), "best": dict(summary.best), "muted": record.muted,
         }
         if args.json:
             say(json_line(item))
@@ -374,7 +375,7 @@ def _duration(record: registry.RunRecord) -> float | None:
     from datetime import datetime
 
     if not record.started_at:
-        return (record.summary or {}).get("elapsed_seconds")
+        return None if record.summary is None else record.summary.elapsed_seconds
     end = record.ended_at or record.updated_at
     if not end:
         return None
@@ -457,10 +458,10 @@ def _watch_headless(args: argparse.Namespace, patterns: list[str], config: Confi
     from waitbuddy.runs.watcher import Watcher
 
     output = Output()
-    throttle = Throttle(lambda snapshot: output.line(json_line(snapshot)), args.interval)
+    throttle = Throttle(lambda snapshot: output.line(json_line(snapshot.to_json())), args.interval)
     alerts = _headless_alerts(config) if args.notify else None
 
-    def emit(snapshots: list[dict]) -> None:  # on the watcher's engine thread
+    def emit(snapshots: list[RunSnapshot]) -> None:  # on the watcher's engine thread
         with output.lock:
             if args.json:
                 for snapshot in snapshots:
@@ -492,11 +493,11 @@ def _watch_headless(args: argparse.Namespace, patterns: list[str], config: Confi
             alerts[1].close()
     if output.closed.is_set():
         return EXIT_OK  # the reader had what it wanted
-    statuses = {snapshot["status"] for snapshot in watcher.snapshots()}
+    statuses = {snapshot.status for snapshot in watcher.snapshots()}
     return EXIT_OK if statuses == {"completed"} else EXIT_FAILED
 
 
-def _alert(alerts, snapshots: list[dict], output, *, print_each: bool) -> None:
+def _alert(alerts, snapshots: list[RunSnapshot], output, *, print_each: bool) -> None:
     policy, alerter = alerts
     now = time.time()
     events = [event for snapshot in snapshots for event in policy.observe(snapshot, now)]

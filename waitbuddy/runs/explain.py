@@ -31,16 +31,16 @@ def explain_lines(run: Run, now: float) -> list[str]:
     explained = run.explained or {}
     snapshot = run.snapshot(now)
     lines = [safe_line(run.path, limit=300)]
-    status = snapshot["status"]
+    status = snapshot.status
     source = explained.get("status")
     why = _where(source) if source is not None or status != "running" else (
         "(output, and no ending, failure or stall in it)")
     lines.append(f"  status    {status}  <- {why}")
-    if snapshot["error"]:
-        lines.append(f"  failure   {safe_line(snapshot['error']['message'], limit=200)} ({snapshot['error']['kind']})"
+    if snapshot.error is not None:
+        lines.append(f"  failure   {safe_line(snapshot.error.message, limit=200)} ({snapshot.error.kind})"
                      f"  <- {_where(explained.get('error'))}")
     position = " ".join(part for part in (percent_text(snapshot).strip(), count_text(snapshot)) if part)
-    if snapshot["progress"] is not None or explained.get("progress"):
+    if snapshot.progress is not None or explained.get("progress"):
         source = explained.get("progress") or explained.get("epoch")
         lines.append(f"  progress  {position or '?'}  <- {_where(source)}")
     if "plan" in explained:
@@ -50,10 +50,10 @@ def explain_lines(run: Run, now: float) -> list[str]:
         if run.position.plan_steps:
             plan.append(f"{int(run.position.plan_steps):,} steps")
         lines.append(f"  plan      {', '.join(plan) or '?'} (from the head of the log)  <- {_where(explained['plan'])}")
-    if snapshot["epoch"] is not None and "epoch" in explained:
-        lines.append(f"  epoch     {snapshot['epoch']['done']} done of {number(snapshot['epoch']['total'])}"
+    if snapshot.epoch is not None and "epoch" in explained:
+        lines.append(f"  epoch     {snapshot.epoch.done} done of {number(snapshot.epoch.total)}"
                      f"  <- {_where(explained['epoch'])}")
-    metrics = snapshot["metrics"]
+    metrics = snapshot.metrics
     if metrics:
         lines.append("  metrics")
         width = min(max(len(name) for name in metrics), 28)

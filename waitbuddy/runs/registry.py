@@ -13,6 +13,7 @@ from pathlib import Path
 
 from waitbuddy import history
 from waitbuddy.runs.observe import COMPLETED, FAILED, INTERRUPTED
+from waitbuddy.runs.snapshot import RunSnapshot
 from waitbuddy.store import Store
 from waitbuddy.timefmt import iso, timestamp
 
@@ -33,7 +34,7 @@ class RunRecord:
     started_at: str | None
     ended_at: str | None
     updated_at: str | None
-    summary: dict | None
+    summary: RunSnapshot | None  # the state a watcher last saved (from_json: old or damaged rows read what they can)
     muted: bool
     hidden: bool
 
@@ -162,9 +163,19 @@ def _record(row) -> RunRecord:
         command=json.loads(row["command"]) if row["command"] else None, pid=row["pid"], status=row["status"],
         error_kind=row["error_kind"], error_message=row["error_message"], exit_code=row["exit_code"],
         exit_signal=row["exit_signal"], started_at=row["started_at"], ended_at=row["ended_at"],
-        updated_at=row["updated_at"], summary=json.loads(row["summary"]) if row["summary"] else None,
+        updated_at=row["updated_at"], summary=_summary(row["summary"]),
         muted=bool(row["muted"]), hidden=bool(row["hidden"]),
     )
+
+
+def _summary(text: str | bytes | None) -> RunSnapshot | None:
+    """The stored snapshot; None if there is none or it is not JSON at all."""
+    if not text:
+        return None
+    try:
+        return RunSnapshot.from_json(json.loads(text))
+    except (ValueError, TypeError, RecursionError):  # ValueError: not JSON (or not UTF-8)
+        return None
 
 
 def add_watch(store: Store, pattern: str) -> bool:
@@ -243,10 +254,9 @@ def record_exit(store: Store, run_id: int, *, code: int | None, signal: int | No
         )
 
 
-def save_state(store: Store, run_id: int, snapshot: dict) -> None:
-    """Persist what the dashboard and `waitbuddy runs` show after a restart."""
-    error = snapshot.get("error") or {}
-    ended = snapshot["status"] in ("completed", "failed", "interrupted")
+def save_state(store: Store, run_id: int, snapshot: RunSnapshot) -> None:
+    """Persist what the dashboard and `waitbuddy runs` show after a restart (the JSON form)."""
+    error, ended = snapshot.error, snapshot.ended
     with store.transaction() as db:
         before = db.execute("SELECT status FROM runs WHERE id = ?", (run_id,)).fetchone()
         # The end is the recorded exit if `waitbuddy run` wrote one, else the run's last output.
@@ -255,8 +265,9 @@ def save_state(store: Store, run_id: int, snapshot: dict) -> None:
                    updated_at = COALESCE(?, updated_at),
                    ended_at = CASE WHEN ? THEN COALESCE(ended_at, ?, ?) ELSE NULL END
                WHERE id = ?""",
-            (snapshot["status"], error.get("kind"), error.get("message"), json.dumps({**snapshot, "saved_at": iso()}),
-             snapshot.get("updated_at"), ended, snapshot.get("ended_at"), iso(), run_id),
+            (snapshot.status, error.kind if error else None, error.message if error else None,
+             json.dumps({**snapshot.to_json(), "saved_at": iso()}), snapshot.updated_at, ended, snapshot.ended_at, iso(),
+             run_id),
         )
         _record_transition(db, run_id, before[0] if before else None)
 
@@ -282,9 +293,10 @@ def minutes_left(store: Store, now: float) -> int | None:
     None when no running job has an ETA."""
     left = []
     for record in runs(store):
-        summary = record.summary or {}
-        eta, saved = summary.get("eta_seconds"), timestamp(summary.get("saved_at"))
-        if record.status in ("running", "stalled") and isinstance(eta, (int, float)) and eta > 0 and saved:
+        if record.summary is None:
+            continue
+        eta, saved = record.summary.eta_seconds, timestamp(record.summary.saved_at)
+        if record.status in ("running", "stalled") and eta is not None and eta > 0 and saved:
             left.append(eta - max(now - saved, 0.0))
     left = [seconds for seconds in left if seconds > 0]
     return max(1, int(max(left) // 60)) if left else None

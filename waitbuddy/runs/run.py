@@ -1,7 +1,8 @@
 """The state of one training run, folded from the text of its log.
 
 ``Run.feed(text, now)`` takes newly read text; ``tick(now)`` lets time pass (stall detection);
-``exited(...)`` reports the process ending; ``snapshot(now)`` is the JSON-ready state.
+``exited(...)`` reports the process ending; ``snapshot(now)`` is the state every consumer reads (a
+:class:`~waitbuddy.runs.snapshot.RunSnapshot`).
 
 Status: ``waiting -> running <-> stalled -> completed | failed | interrupted``. Further progress
 after a failure means the error was handled (a traceback that a framework caught and logged),
@@ -30,6 +31,7 @@ from waitbuddy.runs.position import Position
 from waitbuddy.runs.present import default_name, headline_name, json_metric, json_number
 from waitbuddy.runs.screen import TerminalView
 from waitbuddy.runs.series import History, best_direction
+from waitbuddy.runs.snapshot import RunSnapshot, SnapshotEpoch, SnapshotError, SnapshotProgress
 from waitbuddy.text import safe_line
 from waitbuddy.timefmt import iso, short_duration
 
@@ -304,44 +306,42 @@ class Run:
         """Every metric's history over the whole run, x in ``x_unit``; bounded per metric."""
         return {name: list(history.points) for name, history in self.history.items()}
 
-    def snapshot(self, now: float) -> dict:
+    def snapshot(self, now: float) -> RunSnapshot:
         progress = self.progress
         fraction = self.fraction()
         eta = self.eta_seconds(now)
         end = self.ended_at if self.ended_at is not None else now
         elapsed = None if self.started_at is None else max(end - self.started_at, 0.0)
         epoch = self.position.epoch_snapshot()
+        shown = None if fraction is None else round(fraction, 4)
         if progress is not None:
-            progress_json = {"unit": progress.unit, "done": json_number(progress.done),
-                             "total": json_number(progress.total)}
+            progress_state = SnapshotProgress(progress.unit, json_number(progress.done), json_number(progress.total), shown)
         elif fraction is not None and epoch is not None:
-            progress_json = {"unit": "epoch", "done": epoch["done"], "total": json_number(epoch["total"])}
+            progress_state = SnapshotProgress("epoch", epoch["done"], json_number(epoch["total"]), shown)
         elif fraction is not None:
-            progress_json = {"unit": None, "done": None, "total": None}  # finished; its length unknown
+            progress_state = SnapshotProgress(None, None, None, shown)  # finished; its length unknown
         else:
-            progress_json = None
-        if progress_json is not None:
-            progress_json["fraction"] = None if fraction is None else round(fraction, 4)
-        return {
-            "path": self.path,
-            "name": self.name,
-            "status": self.status,
-            "framework": self.framework,
-            "progress": progress_json,
-            "epoch": None if epoch is None else {key: json_number(value) for key, value in epoch.items()},
-            "eta_seconds": None if eta is None else round(eta, 1),
-            "elapsed_seconds": None if elapsed is None else round(elapsed, 1),
-            "metrics": {name: json_metric(value) for name, value in self.metrics.items()},
-            "best": {name: json_number(value) for name, value in self.best.items()},
-            "error": None if self.error is None else {"kind": self.error.error_kind, "message": self.error.message},
-            "stall": self.stall_message if self.status == STALLED else None,
-            "note": self.note,
-            "exit_code": self.exit_code,
-            "exit_signal": self.exit_signal,
-            "updated_at": None if self.updated_at is None else iso(self.updated_at),
-            "started_at": None if self.started_at is None else iso(self.started_at),
-            "ended_at": None if self.ended_at is None or self.status not in ENDED else iso(self.ended_at),
-        }
+            progress_state = None
+        return RunSnapshot(
+            path=self.path,
+            name=self.name,
+            status=self.status,
+            framework=self.framework,
+            progress=progress_state,
+            epoch=None if epoch is None else SnapshotEpoch(json_number(epoch["done"]), json_number(epoch["total"])),
+            eta_seconds=None if eta is None else round(eta, 1),
+            elapsed_seconds=None if elapsed is None else round(elapsed, 1),
+            metrics={name: json_metric(value) for name, value in self.metrics.items()},
+            best={name: json_number(value) for name, value in self.best.items()},
+            error=None if self.error is None else SnapshotError(self.error.error_kind, self.error.message),
+            stall=self.stall_message if self.status == STALLED else None,
+            note=self.note,
+            exit_code=self.exit_code,
+            exit_signal=self.exit_signal,
+            updated_at=None if self.updated_at is None else iso(self.updated_at),
+            started_at=None if self.started_at is None else iso(self.started_at),
+            ended_at=None if self.ended_at is None or self.status not in ENDED else iso(self.ended_at),
+        )
 
     # --- folding -----------------------------------------------------------------------------
 

@@ -13,13 +13,14 @@ import sys
 import threading
 from collections.abc import Callable
 
+from waitbuddy.runs.snapshot import RunSnapshot
+
 DEFAULT_INTERVAL = 1.0
 
 
-def _state(snapshot: dict) -> tuple:
+def _state(snapshot: RunSnapshot) -> tuple:
     """What makes a snapshot news to print at once (progress and metrics are not)."""
-    return (snapshot.get("status"), repr(snapshot.get("error")), snapshot.get("note"),
-            snapshot.get("exit_code"), snapshot.get("exit_signal"))
+    return (snapshot.status, snapshot.error, snapshot.note, snapshot.exit_code, snapshot.exit_signal)
 
 
 class Throttle:
@@ -27,14 +28,14 @@ class Throttle:
     other changes at most once per ``interval`` seconds (the newest one; none is lost for good:
     :meth:`flush` sends what waited)."""
 
-    def __init__(self, write: Callable[[dict], None], interval: float = DEFAULT_INTERVAL) -> None:
+    def __init__(self, write: Callable[[RunSnapshot], None], interval: float = DEFAULT_INTERVAL) -> None:
         self.write = write
         self.interval = interval
         self._sent: dict[str, tuple[float, tuple]] = {}  # path -> (when sent, state sent)
-        self._waiting: dict[str, dict] = {}  # path -> newest snapshot not sent yet
+        self._waiting: dict[str, RunSnapshot] = {}  # path -> newest snapshot not sent yet
 
-    def offer(self, snapshot: dict, now: float) -> None:
-        path = snapshot["path"]
+    def offer(self, snapshot: RunSnapshot, now: float) -> None:
+        path = snapshot.path
         sent = self._sent.get(path)
         if sent is None or sent[1] != _state(snapshot) or now - sent[0] >= self.interval:
             self._send(snapshot, now)
@@ -47,8 +48,8 @@ class Throttle:
             if everything or now - self._sent[path][0] >= self.interval:
                 self._send(snapshot, now)
 
-    def _send(self, snapshot: dict, now: float) -> None:
-        path = snapshot["path"]
+    def _send(self, snapshot: RunSnapshot, now: float) -> None:
+        path = snapshot.path
         self._waiting.pop(path, None)  # a newer snapshot supersedes the one waiting
         self._sent[path] = (now, _state(snapshot))
         self.write(snapshot)

@@ -20,12 +20,13 @@ import sys
 import threading
 import time
 from collections.abc import Callable
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from pathlib import Path
 
 from waitbuddy.runs import registry
 from waitbuddy.runs.globwalk import walk_glob
 from waitbuddy.runs.run import ENDED, Run
+from waitbuddy.runs.snapshot import RunSnapshot
 from waitbuddy.runs.status import drain, idle_since_modified, launched_exit, prime
 from waitbuddy.runs.tail import Tail
 from waitbuddy.runs.targets import check_target
@@ -44,7 +45,7 @@ SAVE_EVERY_SECONDS = 5.0  # how often a run's progress is written to the store (
 REMOVED_GRACE_SECONDS = 30.0  # a run removed from the dashboard is not rediscovered before its store write lands
 LOG_SUFFIXES = (".log", ".out", ".err", ".txt", ".jsonl")
 
-Snapshots = Callable[[list[dict]], None]
+Snapshots = Callable[[list[RunSnapshot]], None]
 
 
 @dataclass
@@ -62,7 +63,7 @@ class Followed:
     started: float | None = None  # when `waitbuddy run` started the command, if it did
     saved_status: str | None = None  # the status last written to the store, and when
     saved_at: float = 0.0
-    unsaved: dict | None = None  # a newer snapshot the store has not had yet (written within SAVE_EVERY_SECONDS)
+    unsaved: RunSnapshot | None = None  # a newer snapshot the store has not had yet (written within SAVE_EVERY_SECONDS)
 
 
 @dataclass
@@ -244,7 +245,7 @@ class Watcher:
             self.patterns = [*self.patterns, pattern]
         self._wakeups.add(pattern)
 
-    def snapshots(self) -> list[dict]:
+    def snapshots(self) -> list[RunSnapshot]:
         now = time.time()
         return [followed.run.snapshot(now) for followed in list(self.followed.values())]
 
@@ -503,25 +504,25 @@ class Watcher:
                 if self.store is not None and followed.run_id is not None:
                     self._save(followed, snapshot, now)
                 if self.spark_points:
-                    snapshot = {**snapshot, "spark": followed.run.spark(self.spark_points),
-                                "run_id": followed.run_id, "muted": followed.muted}
+                    snapshot = replace(snapshot, spark=tuple(followed.run.spark(self.spark_points)),
+                                       run_id=followed.run_id, muted=followed.muted)
                 changed.append(snapshot)
             elif followed.unsaved is not None and now - followed.saved_at >= SAVE_EVERY_SECONDS:
                 self._write_state(followed, followed.unsaved, now)
         if changed or first:  # the first report says what there is, even if nothing
             self.on_snapshots(changed)
 
-    def _save(self, followed: Followed, snapshot: dict, now: float) -> None:
+    def _save(self, followed: Followed, snapshot: RunSnapshot, now: float) -> None:
         """Status changes go to the store at once; progress and metrics at most every
         SAVE_EVERY_SECONDS (a 10 Hz bar made ten write transactions a second per run)."""
-        if snapshot["status"] != followed.saved_status or now - followed.saved_at >= SAVE_EVERY_SECONDS:
+        if snapshot.status != followed.saved_status or now - followed.saved_at >= SAVE_EVERY_SECONDS:
             self._write_state(followed, snapshot, now)
         else:
             followed.unsaved = snapshot
 
-    def _write_state(self, followed: Followed, snapshot: dict, now: float) -> None:
+    def _write_state(self, followed: Followed, snapshot: RunSnapshot, now: float) -> None:
         followed.unsaved = None
-        followed.saved_status, followed.saved_at = snapshot["status"], now
+        followed.saved_status, followed.saved_at = snapshot.status, now
         self._store_call(registry.save_state, self.store, followed.run_id, snapshot)
 
     def _flush_states(self) -> None:

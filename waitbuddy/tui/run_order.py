@@ -9,8 +9,12 @@ them all. Pure logic: no Textual.
 from __future__ import annotations
 
 from collections.abc import Iterable
+from typing import TYPE_CHECKING
 
 from waitbuddy.timefmt import timestamp
+
+if TYPE_CHECKING:
+    from waitbuddy.runs.snapshot import RunSnapshot
 
 ACTIVE = ("running", "stalled")
 BROKEN = ("failed", "interrupted")
@@ -31,25 +35,25 @@ class RunOrder:
         self._first_seen.pop(path, None)
         self._started.pop(path, None)
 
-    def arrange(self, snapshots: Iterable[dict], now: float) -> list[dict]:
+    def arrange(self, snapshots: Iterable[RunSnapshot], now: float) -> list[RunSnapshot]:
         keyed = []
         finished = []
         for snapshot in snapshots:
-            path, status = snapshot["path"], snapshot["status"]
+            path, status = snapshot.path, snapshot.status
             first_seen = self._first_seen.setdefault(path, now)
-            updated = timestamp(snapshot.get("updated_at"))
+            updated = timestamp(snapshot.updated_at)
             if status in ACTIVE:
-                started = timestamp(snapshot.get("started_at"))
+                started = timestamp(snapshot.started_at)
                 if started is None:  # unknown (a log found already running): estimated once
                     if path not in self._started:
-                        elapsed = snapshot.get("elapsed_seconds")
+                        elapsed = snapshot.elapsed_seconds
                         seen = updated if updated is not None else first_seen
                         self._started[path] = seen - elapsed if elapsed is not None else seen
                     started = self._started[path]
                 keyed.append(((0, -started, path), snapshot))
                 continue
             self._started.pop(path, None)  # if it runs again, it starts again
-            when = timestamp(snapshot.get("ended_at")) or updated or first_seen
+            when = timestamp(snapshot.ended_at) or updated or first_seen
             if status in ENDED:
                 if now - when > FADE_SECONDS:
                     continue
@@ -58,4 +62,4 @@ class RunOrder:
         finished.sort(reverse=True)
         kept = {path for _when, path in finished[:MAX_FINISHED]}
         keyed.sort(key=lambda item: item[0])
-        return [snapshot for _key, snapshot in keyed if snapshot["status"] not in ENDED or snapshot["path"] in kept]
+        return [snapshot for _key, snapshot in keyed if snapshot.status not in ENDED or snapshot.path in kept]

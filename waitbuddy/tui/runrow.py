@@ -20,6 +20,7 @@ from rich.style import Style
 from rich.text import Text
 
 from waitbuddy.runs.present import STATUS_SYMBOLS, count_text, headline
+from waitbuddy.runs.snapshot import RunSnapshot
 from waitbuddy.text import safe_line, visible
 from waitbuddy.timefmt import duration
 
@@ -68,48 +69,48 @@ def sparkline(values: list[float], width: int) -> str:
     return "".join(SPARK[min(int((value - low) / span * (len(SPARK) - 1) + 0.5), len(SPARK) - 1)] for value in values)
 
 
-def reason(snapshot: dict) -> str:
+def reason(snapshot: RunSnapshot) -> str:
     """What replaces the progress columns: why it failed or stalled, or a note about the log."""
-    status = snapshot["status"]
-    if status in ("failed", "interrupted") and snapshot.get("error"):
-        return safe_line(snapshot["error"]["message"], limit=200)
-    if status == "stalled" and snapshot.get("stall"):
-        return safe_line(snapshot["stall"], limit=120)
-    if snapshot.get("note"):
-        return safe_line(snapshot["note"], limit=120)
+    status = snapshot.status
+    if status in ("failed", "interrupted") and snapshot.error is not None:
+        return safe_line(snapshot.error.message, limit=200)
+    if status == "stalled" and snapshot.stall:
+        return safe_line(snapshot.stall, limit=120)
+    if snapshot.note:
+        return safe_line(snapshot.note, limit=120)
     return ""
 
 
-def position(snapshot: dict) -> str:
+def position(snapshot: RunSnapshot) -> str:
     """``ep 3/5 · 97/200``: the unit comes from the log, so it is untrusted text too."""
     return safe_line(count_text(snapshot), limit=60)
 
 
-def widest_position(snapshot: dict) -> str:
+def widest_position(snapshot: RunSnapshot) -> str:
     """The position text at its widest in this run (the loop's count at its total), so the
     columns do not shift by one each time a count grows a digit."""
-    progress, epoch = snapshot.get("progress"), snapshot.get("epoch")
-    if progress and progress.get("total") is not None:
-        progress = {**progress, "done": progress["total"]}
-    if epoch and epoch.get("total"):
-        epoch = {**epoch, "done": max(epoch["total"] - 1, 0)}
-    return position({**snapshot, "progress": progress, "epoch": epoch})
+    progress, epoch = snapshot.progress, snapshot.epoch
+    if progress is not None and progress.total is not None:
+        progress = replace(progress, done=progress.total)
+    if epoch is not None and epoch.total:
+        epoch = replace(epoch, done=max(epoch.total - 1, 0))
+    return position(replace(snapshot, progress=progress, epoch=epoch))
 
 
 ETA_WIDTH = len("ETA 1m40s")  # as wide as an ETA gets below 100 hours: the column keeps its place
 
 
-def eta_text(snapshot: dict) -> str:
-    if snapshot["status"] in ("running", "stalled") and snapshot.get("eta_seconds") is not None:
-        return f"ETA {duration(snapshot['eta_seconds'])}"
+def eta_text(snapshot: RunSnapshot) -> str:
+    if snapshot.status in ("running", "stalled") and snapshot.eta_seconds is not None:
+        return f"ETA {duration(snapshot.eta_seconds)}"
     return ""
 
 
-def elapsed_text(snapshot: dict) -> str:
-    return duration(snapshot["elapsed_seconds"]) if snapshot.get("elapsed_seconds") is not None else ""
+def elapsed_text(snapshot: RunSnapshot) -> str:
+    return duration(snapshot.elapsed_seconds) if snapshot.elapsed_seconds is not None else ""
 
 
-def metric_text(snapshot: dict) -> str:
+def metric_text(snapshot: RunSnapshot) -> str:
     return safe_line(headline(snapshot), limit=40)
 
 
@@ -140,15 +141,15 @@ class Columns:
         return total
 
     @classmethod
-    def fit(cls, snapshots: list[dict], width: int) -> Columns:
+    def fit(cls, snapshots: list[RunSnapshot], width: int) -> Columns:
         if not snapshots:
             return cls(width=width)
-        names = max(cell_len(visible(snapshot["name"], limit=80)) for snapshot in snapshots)
-        sparks = any(len(snapshot.get("spark") or []) >= 2 for snapshot in snapshots)
+        names = max(cell_len(visible(snapshot.name, limit=80)) for snapshot in snapshots)
+        sparks = any(len(snapshot.spark) >= 2 for snapshot in snapshots)
         full = cls(
             width=width,
-            mute=1 if any(snapshot.get("muted") for snapshot in snapshots) else 0,
-            status=max(len(snapshot["status"]) for snapshot in snapshots),
+            mute=1 if any(snapshot.muted for snapshot in snapshots) else 0,
+            status=max(len(snapshot.status) for snapshot in snapshots),
             name=max(min(names, 24, max(width // 3, NAME_MIN)), 4),
             count=min(max(cell_len(position(snapshot)) for snapshot in snapshots), 24),
             eta=max(len(eta_text(snapshot)) for snapshot in snapshots),
@@ -193,8 +194,8 @@ class Columns:
         return columns
 
 
-def row(snapshot: dict, columns: Columns, colors: dict[str, str]) -> Text:
-    status = snapshot["status"]
+def row(snapshot: RunSnapshot, columns: Columns, colors: dict[str, str]) -> Text:
+    status = snapshot.status
     color = colors.get(status) or None
     status_style = Style(color=color, bold=status != "waiting")
     dim = Style(dim=True)
@@ -202,12 +203,12 @@ def row(snapshot: dict, columns: Columns, colors: dict[str, str]) -> Text:
     text.append(STATUS_SYMBOLS.get(status, "?"), status_style)
     text.append(" ")
     if columns.mute:
-        text.append(MUTED if snapshot.get("muted") else " ", dim)
+        text.append(MUTED if snapshot.muted else " ", dim)
         text.append(" ")
     if columns.status:
         text.append(f"{status:<{columns.status}}", status_style)
         text.append(" ")
-    text.append(_fit(visible(snapshot["name"], limit=200), columns.name), Style(bold=True))
+    text.append(_fit(visible(snapshot.name, limit=200), columns.name), Style(bold=True))
 
     gap = " " * columns.gap
     why = reason(snapshot)
@@ -223,8 +224,7 @@ def row(snapshot: dict, columns: Columns, colors: dict[str, str]) -> Text:
             return _finish(text, columns)
         text.append(_fit(why, span), style)
     else:
-        progress = snapshot.get("progress")
-        fraction = progress.get("fraction") if progress else None
+        fraction = snapshot.fraction
         percent = f"{fraction * 100:3.0f}%" if fraction is not None else "    "
         text.append(bar(fraction, columns.bar), Style(color=color) if status in ENDED else Style())
         text.append(f" {percent}")
@@ -238,7 +238,7 @@ def row(snapshot: dict, columns: Columns, colors: dict[str, str]) -> Text:
     if columns.metric and metric and cell_len(metric) <= columns.metric:
         text.append(gap + _fit(metric, columns.metric))
         if columns.spark:
-            spark = sparkline(snapshot.get("spark") or [], columns.spark)
+            spark = sparkline(list(snapshot.spark), columns.spark)
             if spark:
                 text.append(gap + spark, Style(color=color) if status in ENDED else Style())
     return _finish(text, columns)

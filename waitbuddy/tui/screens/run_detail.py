@@ -29,6 +29,7 @@ from textual.worker import get_current_worker
 from waitbuddy.runs.present import STATUS_SYMBOLS, count_text, headline, headline_name
 from waitbuddy.runs.run import Run
 from waitbuddy.runs.screen import TerminalView
+from waitbuddy.runs.snapshot import RunSnapshot
 from waitbuddy.runs.status import idle_since_modified
 from waitbuddy.runs.tail import Tail
 from waitbuddy.text import safe_line, safe_text, visible
@@ -55,24 +56,23 @@ def shorten_left(text: str, width: int) -> str:
     return "…" + tail
 
 
-def summary(snapshot: dict, path: str, width: int, colors: dict[str, str]) -> Text:
+def summary(snapshot: RunSnapshot, path: str, width: int, colors: dict[str, str]) -> Text:
     """Three lines at most: the state, the reason (failure, stall, note), the path."""
-    status = snapshot["status"]
+    status = snapshot.status
     text = Text(no_wrap=True, overflow="ellipsis", end="")
     color = colors.get(status) or None
     text.append(f"{STATUS_SYMBOLS.get(status, '?')} {status}", style=Style(bold=True, color=color))
     text.append("  ")
-    text.append(visible(snapshot["name"], limit=120), style="bold")
+    text.append(visible(snapshot.name, limit=120), style="bold")
     parts = []
-    fraction = (snapshot.get("progress") or {}).get("fraction")
+    fraction = snapshot.fraction
     if fraction is not None:
         parts.append(f"{fraction * 100:.0f}%")
     parts.append(count_text(snapshot))
-    if status in ("running", "stalled", "waiting") and snapshot.get("eta_seconds") is not None:
-        parts.append(f"ETA {duration(snapshot['eta_seconds'])}")
-    if snapshot.get("elapsed_seconds") is not None:
-        parts.append(f"{'took' if status in ('completed', 'failed', 'interrupted') else 'for'} "
-                     f"{duration(snapshot['elapsed_seconds'])}")
+    if status in ("running", "stalled", "waiting") and snapshot.eta_seconds is not None:
+        parts.append(f"ETA {duration(snapshot.eta_seconds)}")
+    if snapshot.elapsed_seconds is not None:
+        parts.append(f"{'took' if snapshot.ended else 'for'} {duration(snapshot.elapsed_seconds)}")
     parts.append(headline(snapshot))
     text.append("".join(f"  {safe_line(part, limit=80)}" for part in parts if part))
     why = _reason(snapshot)
@@ -84,20 +84,19 @@ def summary(snapshot: dict, path: str, width: int, colors: dict[str, str]) -> Te
     return text
 
 
-def _reason(snapshot: dict) -> str:
-    status = snapshot["status"]
+def _reason(snapshot: RunSnapshot) -> str:
+    status, error = snapshot.status, snapshot.error
     parts = []
-    if status in ("failed", "interrupted") and snapshot.get("error"):
-        error = snapshot["error"]
-        parts.append(f"{safe_line(error['kind'], limit=40)}: {safe_line(error['message'], limit=400)}")
-    if snapshot.get("exit_code") is not None:
-        parts.append(f"exit status {snapshot['exit_code']}")
-    elif snapshot.get("exit_signal") is not None:
-        parts.append(f"killed by signal {snapshot['exit_signal']}")
-    if status == "stalled" and snapshot.get("stall"):
-        parts.append(safe_line(snapshot["stall"], limit=200))
-    if snapshot.get("note"):
-        parts.append(safe_line(snapshot["note"], limit=200))
+    if status in ("failed", "interrupted") and error is not None:
+        parts.append(f"{safe_line(error.kind or '', limit=40)}: {safe_line(error.message, limit=400)}")
+    if snapshot.exit_code is not None:
+        parts.append(f"exit status {snapshot.exit_code}")
+    elif snapshot.exit_signal is not None:
+        parts.append(f"killed by signal {snapshot.exit_signal}")
+    if status == "stalled" and snapshot.stall:
+        parts.append(safe_line(snapshot.stall, limit=200))
+    if snapshot.note:
+        parts.append(safe_line(snapshot.note, limit=200))
     return "  ·  ".join(parts)
 
 
@@ -110,7 +109,7 @@ class RunScreen(Screen[None]):
 
     @dataclass
     class State(Message, bubble=False):
-        snapshot: dict
+        snapshot: RunSnapshot
         series: dict[str, list[tuple[float, float]]] | None
         x_unit: str
         live: list[str]  # the rows the terminal is still drawing (progress bars), top first
@@ -120,7 +119,7 @@ class RunScreen(Screen[None]):
             return isinstance(message, RunScreen.State) and (self.series is None or message.series is not None)
 
     def __init__(self, path: str, name: str, stall_floor: float, extra_recognizers: tuple = (),
-                 latest: Callable[[], dict | None] | None = None) -> None:
+                 latest: Callable[[], RunSnapshot | None] | None = None) -> None:
         """``latest``: the watcher's newest snapshot of this run (called on the UI thread)."""
         super().__init__()
         self.extra_recognizers = extra_recognizers
@@ -128,7 +127,7 @@ class RunScreen(Screen[None]):
         self.run_name = name
         self.stall_floor = stall_floor
         self.latest = latest
-        self._own: dict | None = None  # this screen's own reading, until the watcher has one
+        self._own: RunSnapshot | None = None  # this screen's own reading, until the watcher has one
 
     def compose(self) -> ComposeResult:
         with Vertical(id="run-detail"):
@@ -148,7 +147,7 @@ class RunScreen(Screen[None]):
     def on_resize(self) -> None:
         self._show_summary()
 
-    def snapshot(self) -> dict | None:
+    def snapshot(self) -> RunSnapshot | None:
         """What the summary shows: the watcher's state of this run, else the screen's own."""
         watched = self.latest() if self.latest is not None else None
         return watched or self._own

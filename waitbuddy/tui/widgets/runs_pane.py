@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import os
 import time
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from functools import partial
 from typing import TYPE_CHECKING, ClassVar
 
@@ -19,6 +19,7 @@ from waitbuddy.alerts.channel import Delivery
 from waitbuddy.alerts.events import AlertEvent, AlertPolicy
 from waitbuddy.config import Config
 from waitbuddy.runs import registry
+from waitbuddy.runs.snapshot import RunSnapshot
 from waitbuddy.runs.targets import check_target
 from waitbuddy.store import Store
 from waitbuddy.text import safe_line, visible
@@ -85,7 +86,7 @@ class RunsArea(Area):
 
     @dataclass
     class Updated(Message, bubble=False):
-        snapshots: list[dict]
+        snapshots: list[RunSnapshot]
 
     @dataclass
     class Problem(Message, bubble=False):
@@ -95,9 +96,9 @@ class RunsArea(Area):
         super().__init__(spec)
         self.store = store
         self.config = config
-        self.snapshots: dict[str, dict] = {}  # every followed run, shown or faded out
+        self.snapshots: dict[str, RunSnapshot] = {}  # every followed run, shown or faded out
         self.order = RunOrder()
-        self.shown: list[dict] = []  # the rows, in order
+        self.shown: list[RunSnapshot] = []  # the rows, in order
         self._dirty = False
         self._reported = False  # the watcher has said what there is (possibly nothing)
         self._closing = False
@@ -171,7 +172,7 @@ class RunsArea(Area):
         now = time.time()
         alerted = False
         for snapshot in event.snapshots:
-            self.snapshots[snapshot["path"]] = snapshot
+            self.snapshots[snapshot.path] = snapshot
             for alert in self.policy.observe(snapshot, now):
                 self._alert(alert)
                 alerted = True
@@ -213,13 +214,13 @@ class RunsArea(Area):
         if len(shown) > self.content_region.height:
             width -= runs.styles.scrollbar_size_vertical
         columns = Columns.fit(shown, max(width, 20))
-        paths = [snapshot["path"] for snapshot in shown]
+        paths = [snapshot.path for snapshot in shown]
         current = runs.highlighted_option.id if runs.highlighted_option is not None else None
         if paths != [option.id for option in runs.options]:
             # Reordered, added or removed: rebuild (a few dozen rows at most) and keep the place.
             scroll_y = runs.scroll_y
             runs.clear_options()
-            runs.add_options(Option(row(snapshot, columns, colors), id=snapshot["path"]) for snapshot in shown)
+            runs.add_options(Option(row(snapshot, columns, colors), id=snapshot.path) for snapshot in shown)
             runs.scroll_to(y=scroll_y, animate=False, immediate=True)
         else:
             for index, snapshot in enumerate(shown):
@@ -234,16 +235,16 @@ class RunsArea(Area):
         self._show_progress()
 
     @staticmethod
-    def _highlight(runs: RunList, shown: list[dict], current: str | None) -> None:
+    def _highlight(runs: RunList, shown: list[RunSnapshot], current: str | None) -> None:
         """The person's choice stays on its run; until they make one, the newest running run
         (stalled if none is running)."""
-        paths = [snapshot["path"] for snapshot in shown]
+        paths = [snapshot.path for snapshot in shown]
         if runs.moved_by_person and current in paths:
             target = current
         else:
             runs.moved_by_person = False
-            active = next((snapshot["path"] for snapshot in shown if snapshot["status"] == "running"), None)
-            active = active or next((snapshot["path"] for snapshot in shown if snapshot["status"] in ACTIVE), None)
+            active = next((snapshot.path for snapshot in shown if snapshot.status == "running"), None)
+            active = active or next((snapshot.path for snapshot in shown if snapshot.status in ACTIVE), None)
             target = active or (current if current in paths else None) or (paths[0] if paths else None)
         if target is not None and runs.highlighted != (index := paths.index(target)):
             runs.highlighted = index
@@ -254,11 +255,11 @@ class RunsArea(Area):
             return
         state = ("clear", 0)
         for snapshot in self.shown:
-            fraction = (snapshot.get("progress") or {}).get("fraction")
-            if snapshot["status"] in ("running", "stalled") and fraction is not None:
+            fraction = snapshot.fraction
+            if snapshot.status in ("running", "stalled") and fraction is not None:
                 state = ("update", round(fraction * 100))
                 break
-            if snapshot["status"] == "failed" and state[0] == "clear":
+            if snapshot.status == "failed" and state[0] == "clear":
                 state = ("error", round((fraction or 0) * 100))
         if state != self._progress_shown:
             self._progress_shown = state
@@ -273,7 +274,7 @@ class RunsArea(Area):
         else:
             self.progress.clear()
 
-    def selected(self) -> dict | None:
+    def selected(self) -> RunSnapshot | None:
         runs = self.query_one(RunList)
         option = runs.highlighted_option
         return self.snapshots.get(option.id) if option is not None and option.id else None
@@ -285,7 +286,7 @@ class RunsArea(Area):
     def action_open_run(self) -> None:
         self._open(self.selected())
 
-    def _open(self, snapshot: dict | None) -> None:
+    def _open(self, snapshot: RunSnapshot | None) -> None:
         if snapshot is None:
             return
         from waitbuddy.runs.formats.user import compile_formats
@@ -293,9 +294,9 @@ class RunsArea(Area):
 
         floor = self.config.runs.stall_minutes * 60
         extra = compile_formats(self.config.runs.formats)
-        path = snapshot["path"]
+        path = snapshot.path
         # The view shows the watcher's state of the run (the same as this row), read on the UI thread.
-        self.app.push_screen(RunScreen(path, snapshot["name"], floor, extra, latest=partial(self.snapshots.get, path)))
+        self.app.push_screen(RunScreen(path, snapshot.name, floor, extra, latest=partial(self.snapshots.get, path)))
 
     def action_add_watch(self) -> None:
         def add(pattern: str | None) -> None:
@@ -323,29 +324,29 @@ class RunsArea(Area):
         self.run_worker(partial(function, *args), thread=True, exit_on_error=False, group="store",
                         description=description)
 
-    def _selected_run(self) -> dict | None:
+    def _selected_run(self) -> RunSnapshot | None:
         """The highlighted run, if it is in the store (every followed run is, unless the store failed)."""
         snapshot = self.selected()
-        return snapshot if snapshot is not None and snapshot.get("run_id") is not None else None
+        return snapshot if snapshot is not None and snapshot.run_id is not None else None
 
     def action_remove_run(self) -> None:
         if (snapshot := self._selected_run()) is None:
             return
-        path = snapshot["path"]
-        self._in_background("remove the run", registry.hide, self.store, snapshot["run_id"])
+        path = snapshot.path
+        self._in_background("remove the run", registry.hide, self.store, snapshot.run_id)
         if self.watcher is not None:
             self.watcher.unfollow(path)
         self.snapshots.pop(path, None)
         self.order.forget(path)
         self._dirty = True
         self._refresh_rows()
-        self.notify(f"removed {visible(snapshot['name'])} from the dashboard; `waitbuddy runs --all` still lists it",
+        self.notify(f"removed {visible(snapshot.name)} from the dashboard; `waitbuddy runs --all` still lists it",
                     markup=False)
 
     def action_unwatch_run(self) -> None:
         if (snapshot := self._selected_run()) is None:
             return
-        self._in_background("stop watching", self._unwatch, snapshot["path"], snapshot["name"])
+        self._in_background("stop watching", self._unwatch, snapshot.path, snapshot.name)
 
     def _unwatch(self, path: str, name: str) -> None:  # a worker thread: the store may wait on a lock
         from waitbuddy.runs.watcher import watches_finding
@@ -368,21 +369,21 @@ class RunsArea(Area):
             if not name:
                 return
             name = safe_line(name, limit=80)
-            self._in_background("rename the run", registry.rename, self.store, snapshot["run_id"], name)
-            self.snapshots[snapshot["path"]] = {**snapshot, "name": name}
+            self._in_background("rename the run", registry.rename, self.store, snapshot.run_id, name)
+            self.snapshots[snapshot.path] = replace(snapshot, name=name)
             if self.watcher is not None:
-                self.watcher.rename(snapshot["path"], name)
+                self.watcher.rename(snapshot.path, name)
             self._dirty = True
 
-        self.app.push_screen(Prompt("New name for this run:", value=snapshot["name"]), rename)
+        self.app.push_screen(Prompt("New name for this run:", value=snapshot.name), rename)
 
     def action_mute_run(self) -> None:
         if (snapshot := self._selected_run()) is None:
             return
-        muted = not snapshot.get("muted")
-        self._in_background("mute the run", registry.set_muted, self.store, snapshot["run_id"], muted)
-        self.snapshots[snapshot["path"]] = {**snapshot, "muted": muted}
+        muted = not snapshot.muted
+        self._in_background("mute the run", registry.set_muted, self.store, snapshot.run_id, muted)
+        self.snapshots[snapshot.path] = replace(snapshot, muted=muted)
         if self.watcher is not None:
-            self.watcher.set_muted(snapshot["path"], muted)
+            self.watcher.set_muted(snapshot.path, muted)
         self._dirty = True
-        self.notify(f"alerts {'muted' if muted else 'on'} for {visible(snapshot['name'])}", markup=False)
+        self.notify(f"alerts {'muted' if muted else 'on'} for {visible(snapshot.name)}", markup=False)
