@@ -12,8 +12,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from waitbuddy import history
-from waitbuddy.runs.observe import COMPLETED, FAILED, INTERRUPTED
-from waitbuddy.runs.snapshot import RunSnapshot
+from waitbuddy.runs.snapshot import ENDED, RunSnapshot
 from waitbuddy.store import Store
 from waitbuddy.timefmt import iso, timestamp
 
@@ -40,7 +39,6 @@ class RunRecord:
 
 
 SOURCES = ("watch", "launch", "demo")  # how a run came to be: a watched log, `waitbuddy run`, the demo
-_ENDED = (COMPLETED, FAILED, INTERRUPTED)  # as run.ENDED, without importing the whole Run here
 
 EXIT_FILE_SUFFIX = ".waitbuddy-exit.json"
 _EXIT_FILE_LIMIT = 4096  # bytes: a real one is about 200
@@ -279,7 +277,7 @@ def _record_transition(db, run_id: int, before: str | None) -> None:
     if row is None or row["status"] == before:
         return
     detail = {"name": _loaded(row["name"]), "path": _loaded(row["path"])}
-    if row["status"] in _ENDED and before not in _ENDED and row["ended_at"]:
+    if row["status"] in ENDED and before not in ENDED and row["ended_at"]:
         if not history.recorded(db, "runs", "ended", run_id, row["ended_at"]):
             history.record(db, "runs", "ended", run_id, at=row["ended_at"],
                            detail={"status": row["status"], **detail, "error_kind": row["error_kind"]})
