@@ -284,9 +284,9 @@ async def test_added_links_are_fetched_in_the_background(store: Store):
 
 
 async def test_a_link_saved_by_another_process_appears(store: Store, monkeypatch):
-    from waitbuddy.tui.widgets import backlog_pane
+    from waitbuddy.tui import app as app_module
 
-    monkeypatch.setattr(backlog_pane, "OTHERS_CHECK_SECONDS", 0.2)
+    monkeypatch.setattr(app_module, "OTHERS_CHECK_SECONDS", 0.2)  # the app's one look at the store
     app = make_app(store)
     async with app.run_test(size=(100, 30)) as pilot:
         area = await open_backlog(app, pilot)
@@ -335,7 +335,8 @@ async def test_the_fetch_thread_survives_a_locked_database_and_says_so(store: St
         area = await open_backlog(app, pilot)
         area._start_fetcher()
         await wait_for(pilot, lambda: calls["n"] >= 2)  # it tried again after the error
-        assert area._fetcher is not None and area._fetcher.is_alive()
+        await wait_for(pilot, lambda: area._fetcher is not None and area._fetcher.rounds >= 2)
+        assert area._fetcher.alive
         await wait_for(pilot, lambda: any("database is locked" in note for note in notes))
 
 

@@ -181,7 +181,7 @@ async def test_terminal_progress_follows_the_main_run(store: Store):
     async with app.run_test(size=(120, 30)) as pilot:
         runs = app.screen.query_one(RunsArea)
         await wait_for(pilot, lambda: runs.alerter is not None)
-        fake = runs.progress = Progress()
+        fake = runs.progress = app.services._progress = Progress()  # the app clears it when it quits
         base = {"path": "/r/a.log", "name": "a", "error": None, "metrics": {}, "run_id": None, "muted": False}
         runs.post_message(RunsArea.Updated([as_pushed({**base, "status": "running",
                                              "progress": {"unit": "step", "done": 45, "total": 100, "fraction": 0.45}})]))
@@ -331,8 +331,9 @@ async def test_quitting_does_not_wait_on_a_push_server_that_hangs(store: Store):
         async with app.run_test(size=(80, 24)) as pilot:
             pane = app.query_one(RunsArea)
             await wait_for(pilot, lambda: pane.alerter is not None)
+            assert pane.alerter is app.services.alerter  # the app's one alerter, closed by the app
             pane.alerter.close(timeout=0)
-            pane.alerter = Alerter([Hanging()])
+            pane.alerter = app.services._alerter = Alerter([Hanging()])
             pane.alerter.submit([AlertEvent("failed", "/x.log", "x", "x failed", "", "error", time.time())])
             await pilot.pause(0.1)
             started = time.monotonic()

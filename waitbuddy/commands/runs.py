@@ -16,10 +16,12 @@ from waitbuddy.runs import registry
 from waitbuddy.runs.present import STATUS_SYMBOLS, headline, one_line
 from waitbuddy.runs.snapshot import RunSnapshot
 from waitbuddy.runs.stream import DEFAULT_INTERVAL
+from waitbuddy.services import Services
 from waitbuddy.store import Store, StoreError
 from waitbuddy.text import safe_line, safe_text, visible
 from waitbuddy.timefmt import duration
 
+HEADLESS_ALERT_SECONDS = 5.0  # what `watch --notify` gives its last alerts to go out when it ends
 WAIT_POLL_SECONDS = 0.2  # status --wait: how often to look for a log that is not there yet
 
 
@@ -193,22 +195,6 @@ def _wait_for(condition, seconds: float) -> None:
     deadline = time.monotonic() + seconds
     while not condition() and time.monotonic() < deadline:
         time.sleep(0.05)
-
-
-def _headless_alerts(config: Config):
-    """The alert policy and channels for `watch --json --notify` (no dashboard, maybe no terminal)."""
-    from waitbuddy.alerts.dispatch import Alerter
-    from waitbuddy.alerts.events import AlertPolicy
-    from waitbuddy.alerts.setup import build_channels, enabled
-
-    policy = AlertPolicy(eta_reminder_minutes=config.alerts.eta_reminder_minutes, milestones=config.alerts.milestones,
-                                  mute=config.alerts.mute)
-
-    def report(event, delivery) -> None:
-        if delivery.outcome == "failed":
-            print(f"waitbuddy: alert not delivered: {delivery}", file=sys.stderr)
-
-    return policy, Alerter(enabled(build_channels(config.alerts, os.environ)), report=report)
 
 
 def cmd_status(args: argparse.Namespace, where: Paths, config: Config) -> int:
@@ -453,13 +439,12 @@ def _refuse_targets(patterns: list[str], args: argparse.Namespace, headless: boo
 
 def _watch_headless(args: argparse.Namespace, patterns: list[str], config: Config, store: Store, *,
                     register: bool) -> int:
-    from waitbuddy.runs.formats.user import compile_formats
     from waitbuddy.runs.stream import Output, Throttle
-    from waitbuddy.runs.watcher import Watcher
 
     output = Output()
     throttle = Throttle(lambda snapshot: output.line(json_line(snapshot.to_json())), args.interval)
-    alerts = _headless_alerts(config) if args.notify else None
+    services = Services(config, store, on_problem=lambda text: print(f"waitbuddy: {text}", file=sys.stderr))
+    alerts = (services.alert_policy(), services.alerter) if args.notify else None
 
     def emit(snapshots: list[RunSnapshot]) -> None:  # on the watcher's engine thread
         with output.lock:
@@ -469,12 +454,8 @@ def _watch_headless(args: argparse.Namespace, patterns: list[str], config: Confi
             if alerts is not None:
                 _alert(alerts, snapshots, output, print_each=not args.json)
 
-    watcher = Watcher(
-        patterns, on_snapshots=emit, store=store, polling="always" if args.poll else config.runs.polling,
-        poll_seconds=config.runs.poll_seconds, stall_floor=config.runs.stall_minutes * 60,
-        extra_recognizers=compile_formats(config.runs.formats), register=register,
-    )
-    watcher.start()
+    watcher = services.watcher(patterns, on_snapshots=emit, register=register,
+                               **({"polling": "always"} if args.poll else {}))
     try:
         while not output.reader_gone():
             time.sleep(0.2)
@@ -486,11 +467,10 @@ def _watch_headless(args: argparse.Namespace, patterns: list[str], config: Confi
     except KeyboardInterrupt:
         return EXIT_INTERRUPTED
     finally:
-        watcher.stop()
+        # A script's last alert (completed, failed) is what it ran for: give it the push timeout.
+        services.close(alert_seconds=HEADLESS_ALERT_SECONDS)
         with output.lock:
             throttle.flush(time.monotonic(), everything=True)
-        if alerts is not None:
-            alerts[1].close()
     if output.closed.is_set():
         return EXIT_OK  # the reader had what it wanted
     statuses = {snapshot.status for snapshot in watcher.snapshots()}

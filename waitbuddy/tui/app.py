@@ -6,7 +6,9 @@ from collections.abc import Iterable
 from functools import partial
 
 from textual.app import App, SystemCommand
+from textual.message import Message
 from textual.screen import Screen
+from textual.signal import Signal
 from textual.theme import Theme
 from textual.worker import Worker, WorkerState
 
@@ -16,10 +18,24 @@ from waitbuddy.services import Services
 from waitbuddy.store import THEME_SETTING, Store
 from waitbuddy.tui.areas import AREAS, AreaSpec
 from waitbuddy.tui.bindings import bindings_for
+from waitbuddy.tui.refresher import Refresher
 from waitbuddy.tui.screens.dashboard import DashboardScreen
 from waitbuddy.tui.screens.help import HelpScreen
 
 DEFAULT_THEME = "textual-dark"
+OTHERS_CHECK_SECONDS = 5.0  # how often to look for changes other waitbuddy processes committed
+
+
+class StoreChanged(Message):
+    """Another process (a CLI command, another dashboard) committed to the database."""
+
+
+class Problem(Message):
+    """Something no one waits for went wrong on a thread (an alert not delivered): say it."""
+
+    def __init__(self, text: str) -> None:
+        super().__init__()
+        self.text = text
 
 
 class WaitBuddy(App[int]):
@@ -34,7 +50,15 @@ class WaitBuddy(App[int]):
         self.store = store
         self.paths = paths
         self.areas = areas  # the dashboard's areas, Runs first (tui/areas.py)
-        self.services = Services(store)  # built once here, the composition root; panes use them
+        # Built once here, the composition root; panes use them and build none of their own.
+        self.services = Services(config, store, focused=self.person_is_looking,
+                                 on_problem=lambda text: self.post_message(Problem(text)))
+        # One look at PRAGMA data_version for the whole app, published to every pane that cares.
+        self.store_changed_signal: Signal[None] = Signal(self, "store-changed")
+        self._data_version: int | None = None
+        self._others = Refresher("store-changes", self._look_for_others, interval=OTHERS_CHECK_SECONDS,
+                                 start_delay=OTHERS_CHECK_SECONDS,
+                                 on_error=lambda text: self.post_message(Problem(f"database: {text}")))
         self.set_keymap(dict(config.keymap))
         self.theme = theme if theme in self.available_themes else DEFAULT_THEME
 
@@ -43,6 +67,24 @@ class WaitBuddy(App[int]):
 
     def on_mount(self) -> None:
         self.theme_changed_signal.subscribe(self, self._remember_theme)
+        self._others.start()
+
+    def on_unmount(self) -> None:
+        # Quitting never waits on the network: queued alerts get a fraction of a second.
+        self._others.stop()
+        self.services.close()
+
+    def _look_for_others(self, stop) -> None:  # the refresher's thread: the store may wait on a lock
+        version = self.store.query("PRAGMA data_version")[0][0]  # moves on other connections' commits only
+        if self._data_version is not None and version != self._data_version:
+            self.post_message(StoreChanged())
+        self._data_version = version
+
+    def on_store_changed(self, event: StoreChanged) -> None:
+        self.store_changed_signal.publish(None)
+
+    def on_problem(self, event: Problem) -> None:
+        self.notify(event.text, severity="error", markup=False)
 
     # Focus is only known where the terminal reports it (tmux needs `focus-events on`); until a
     # report arrives, assume the person may be elsewhere and let desktop notifications through.

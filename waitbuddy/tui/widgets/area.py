@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from typing import ClassVar, Literal
+
 from textual.app import ComposeResult
 from textual.containers import Vertical
 from textual.content import Content
@@ -40,3 +42,28 @@ class Area(Vertical, can_focus=True):
 
     def compose(self) -> ComposeResult:
         yield EmptyState(self.spec)
+
+
+class Pane(Area):
+    """An area a capability fills. Until its first load it shows nothing (no flash of the empty
+    state); after, its empty state (what fills it) or its content (the widgets ``CONTENT`` names)."""
+
+    CONTENT: ClassVar[tuple[str, ...]] = ()  # selectors of what shows once there is something
+    state: Literal["loading", "empty", "content"] = "loading"
+
+    def on_mount(self) -> None:
+        self._display_state()
+
+    def show_content(self, has_content: bool) -> bool:
+        """After a load: the content, or the empty state. True when that changed what shows."""
+        state = "content" if has_content else "empty"
+        if state == self.state:
+            return False
+        self.state = state
+        self._display_state()
+        return True
+
+    def _display_state(self) -> None:
+        self.query_one(EmptyState).display = self.state == "empty"
+        for selector in self.CONTENT:
+            self.query_one(selector).display = self.state == "content"

@@ -31,21 +31,22 @@ from waitbuddy.store import Store
 from waitbuddy.text import openable_url, safe_line
 from waitbuddy.tui.areas import AreaSpec
 from waitbuddy.tui.bindings import bindings_for
-from waitbuddy.tui.widgets.area import Area, EmptyState
+from waitbuddy.tui.refresher import Refresher
+from waitbuddy.tui.widgets.area import EmptyState, Pane
 from waitbuddy.tui.widgets.backlog_actions import BacklogActions
 from waitbuddy.tui.widgets.line_list import LineList
 
 LOAD_DELAY_SECONDS = 0.5  # after the first frame
 FETCH_RETRY_SECONDS = 30.0  # after a failed round of fetching (a locked database)
-OTHERS_CHECK_SECONDS = 5.0  # how often to look for changes made by other waitbuddy processes
 VIEWS = (("open", "status:unread,reading"), ("done", "status:done"), ("archived", "status:archived"),
          ("snoozed", "is:snoozed status:all"), ("all", "status:all"))
 STATUS_SYMBOLS = {"unread": "•", "reading": "◐", "done": "✓", "archived": "▪"}
 UNDO_DEPTH = 50
 
 
-class BacklogArea(BacklogActions, Area):
+class BacklogArea(BacklogActions, Pane):
     BINDINGS = bindings_for("backlog")
+    CONTENT = ("#backlog-status", "#backlog-list", "#backlog-detail")
 
     @dataclass
     class Loaded(Message, bubble=False):
@@ -81,10 +82,7 @@ class BacklogArea(BacklogActions, Area):
         self.loaded = False
         self._jobs = ThreadPoolExecutor(max_workers=1, thread_name_prefix="backlog-store")
         self._fetch_wanted: list[int] = []
-        self._fetch_wake = threading.Event()
-        self._stop = threading.Event()
-        self._fetcher: threading.Thread | None = None
-        self._data_version: int | None = None
+        self._fetcher: Refresher | None = None
 
     def compose(self) -> ComposeResult:
         yield EmptyState(self.spec)
@@ -95,32 +93,17 @@ class BacklogArea(BacklogActions, Area):
         yield Static(id="backlog-detail", markup=False)
 
     def on_mount(self) -> None:
-        for widget in ("#backlog-status", "#backlog-filter", "#backlog-list", "#backlog-detail"):
-            self.query_one(widget).display = False
-        self.query_one(EmptyState).display = False
+        self.query_one("#backlog-filter").display = False  # shown by / (the others by Pane, after loading)
         # The first load also brings minutes in line with the configured reading speed.
         wpm = self.config.backlog.words_per_minute
         self.set_timer(LOAD_DELAY_SECONDS,
                        lambda: self._submit(lambda: backlog.recompute_minutes(self.store, wpm), undoable=False))
-        self.set_interval(OTHERS_CHECK_SECONDS, self._check_others)
-
-    def _check_others(self) -> None:
-        """Another waitbuddy (another tmux pane, `waitbuddy add`) may have changed the backlog."""
-
-        def check() -> None:
-            version = self.store.query("PRAGMA data_version")[0][0]  # changes on others' commits only
-            if self._data_version is not None and version != self._data_version:
-                self._submit(lambda: None, undoable=False)
-            self._data_version = version
-
-        try:
-            self._jobs.submit(check)
-        except RuntimeError:  # shutting down
-            pass
+        # Another waitbuddy (another tmux pane, `waitbuddy add`) may change the backlog.
+        self.app.store_changed_signal.subscribe(self, lambda _: self._submit(lambda: None, undoable=False))
 
     def on_unmount(self) -> None:
-        self._stop.set()
-        self._fetch_wake.set()
+        if self._fetcher is not None:
+            self._fetcher.stop()
         self._jobs.shutdown(wait=False, cancel_futures=True)
 
     def on_focus(self) -> None:
@@ -171,45 +154,37 @@ class BacklogArea(BacklogActions, Area):
     def _start_fetcher(self) -> None:
         if self.config.backlog.fetch == "off" or self._fetcher is not None:
             return
-        self._fetcher = threading.Thread(target=self._fetch_loop, name="backlog-fetch", daemon=True)
+        self._fetcher = Refresher("backlog-fetch", self._fetch_round, interval=60.0, retry=FETCH_RETRY_SECONDS,
+                                  on_error=lambda text: self.post_message(self.FetchProblem(f"fetching titles: {text}")))
         self._fetcher.start()
 
-    def _fetch_loop(self) -> None:  # its own thread: page fetches take seconds
+    def _fetch_round(self, stop: threading.Event) -> float:  # the refresher's thread: page fetches take seconds
+        """Titles and reading times: the items asked for first (the highlighted one), then a few
+        pending ones; soon again while there is more to do, else in a minute."""
         from waitbuddy.reading.enrich import fetch_one, fetch_pending
 
         client = self.app.services.http  # the dashboard's one client: host limits shared with every pane
         wpm = self.config.backlog.words_per_minute
-        include_imported = self.config.backlog.fetch == "all"
-        report = lambda item: self.post_message(self.Fetched(item))  # noqa: E731
-        told: str | None = None
-        while not self._stop.is_set():
-            wanted, self._fetch_wanted = self._fetch_wanted, []
-            try:
-                for item_id in wanted:
-                    item = backlog.get_item(self.store, item_id)
-                    if item is not None and item.fetch_state in ("pending", "off") and not self._stop.is_set():
-                        if stored := fetch_one(self.store, client, item, words_per_minute=wpm):
-                            report(stored)
-                tried = fetch_pending(self.store, client, words_per_minute=wpm, include_imported=include_imported,
-                                      limit=5, stop=self._stop, on_item=report)
-                told = None
-            except Exception as error:  # noqa: BLE001 - a locked database, a bug: say it, retry later
-                self._fetch_wanted = wanted + self._fetch_wanted  # nothing asked for is lost
-                tried = False
-                problem = f"fetching titles: {type(error).__name__}: {error}"[:200]
-                if problem != told and not self._stop.is_set():
-                    told = problem
-                    self.post_message(self.FetchProblem(problem))
-                self._fetch_wake.wait(FETCH_RETRY_SECONDS)
-                self._fetch_wake.clear()
-                continue
-            self._fetch_wake.wait(2.0 if tried else 60.0)
-            self._fetch_wake.clear()
+        wanted, self._fetch_wanted = self._fetch_wanted, []
+        try:
+            for item_id in wanted:
+                item = backlog.get_item(self.store, item_id)
+                if (item is not None and item.fetch_state in ("pending", "off") and not stop.is_set()
+                        and (stored := fetch_one(self.store, client, item, words_per_minute=wpm))):
+                    self.post_message(self.Fetched(stored))
+            tried = fetch_pending(self.store, client, words_per_minute=wpm,
+                                  include_imported=self.config.backlog.fetch == "all", limit=5, stop=stop,
+                                  on_item=lambda item: self.post_message(self.Fetched(item)))
+        except Exception:
+            self._fetch_wanted = wanted + self._fetch_wanted  # nothing asked for is lost
+            raise
+        return 2.0 if tried else 60.0
 
     def _want_fetch(self, item: Item) -> None:
         if self.config.backlog.fetch != "off" and item.fetch_state in ("pending", "off"):
             self._fetch_wanted.append(item.id)
-            self._fetch_wake.set()
+            if self._fetcher is not None:
+                self._fetcher.now()
 
     @on(FetchProblem)
     def _fetch_problem(self, event: FetchProblem) -> None:
@@ -238,9 +213,7 @@ class BacklogArea(BacklogActions, Area):
         self.shown = select(self.index, query, sort=self.sort, now=backlog.utc_now(), seed=self.seed)
         has_items = bool(self.index.items)
         focused_here = self.has_focus_within
-        self.query_one(EmptyState).display = not has_items
-        for widget in ("#backlog-status", "#backlog-list", "#backlog-detail"):
-            self.query_one(widget).display = has_items
+        self.show_content(has_items)
         ids = [item.id for item in self.shown]
         cursor = ids.index(keep) if keep in ids else 0 if top else min(self.query_one(LineList).cursor or 0,
                                                                          len(ids) - 1)

@@ -15,7 +15,6 @@ from textual.message import Message
 from textual.widgets import OptionList
 from textual.widgets.option_list import Option
 
-from waitbuddy.alerts.channel import Delivery
 from waitbuddy.alerts.events import AlertEvent, AlertPolicy
 from waitbuddy.config import Config
 from waitbuddy.runs import registry
@@ -28,7 +27,7 @@ from waitbuddy.tui.bindings import bindings_for
 from waitbuddy.tui.run_order import ACTIVE, RunOrder
 from waitbuddy.tui.runrow import Columns, row, status_colors
 from waitbuddy.tui.screens.prompt import Prompt
-from waitbuddy.tui.widgets.area import Area, EmptyState
+from waitbuddy.tui.widgets.area import EmptyState, Pane
 
 if TYPE_CHECKING:
     from waitbuddy.alerts.dispatch import Alerter
@@ -36,7 +35,6 @@ if TYPE_CHECKING:
 
 REFRESH_SECONDS = 0.25  # rows are redrawn at most this often, however fast logs update
 WATCH_DELAY_SECONDS = 0.4  # after the first frame, which takes longer on a big terminal
-QUIT_ALERT_SECONDS = 0.3  # what quitting gives queued alerts to go out
 TOAST_SECONDS = 6.0  # the bell and the other channels carry the alert on; the list must stay readable
 FADE_CHECK_SECONDS = 60.0  # finished runs fade out of the pane with time, not only on updates
 
@@ -81,8 +79,9 @@ class RunList(OptionList, inherit_bindings=False):
             self.moved_by_person = True
 
 
-class RunsArea(Area):
+class RunsArea(Pane):
     BINDINGS = bindings_for("runs")
+    CONTENT = ("#runs-list",)
 
     @dataclass
     class Updated(Message, bubble=False):
@@ -103,9 +102,7 @@ class RunsArea(Area):
         self._reported = False  # the watcher has said what there is (possibly nothing)
         self._closing = False
         self.watcher: Watcher | None = None
-        self.policy = AlertPolicy(eta_reminder_minutes=config.alerts.eta_reminder_minutes,
-                                  milestones=config.alerts.milestones,
-                                  mute=config.alerts.mute)
+        self.policy: AlertPolicy | None = None  # the app's services say what deserves an alert
         self.alerter: Alerter | None = None
         self.progress = None  # the terminal's own progress indicator (OSC 9;4), for the main run
         self._progress_shown: tuple[str, int] | None = None
@@ -115,9 +112,8 @@ class RunsArea(Area):
         yield RunList(id="runs-list", compact=True)
 
     def on_mount(self) -> None:
-        # Nothing shows until the watcher's first report says whether there are runs at all.
-        self.query_one(OptionList).display = False
-        self.query_one(EmptyState).display = False
+        self.policy = self.app.services.alert_policy()
+        # Nothing shows until the watcher's first report says whether there are runs at all (Pane).
         # The watcher and the log parsers it imports start once the first frame is out, in a
         # thread: importing and compiling them must not hold up the first frame.
         self.set_timer(WATCH_DELAY_SECONDS, self._start_watching)
@@ -126,41 +122,18 @@ class RunsArea(Area):
 
     @work(thread=True, exclusive=True, exit_on_error=False, group="watcher", description="start watching runs")
     def _start_watching(self) -> None:
-        from waitbuddy.runs.formats.user import compile_formats
-        from waitbuddy.runs.watcher import Watcher
-
-        runs = self.config.runs
-        self.watcher = Watcher(
-            [], on_snapshots=lambda snapshots: self.post_message(self.Updated(snapshots)), store=self.store,
-            polling=runs.polling, poll_seconds=runs.poll_seconds, stall_floor=runs.stall_minutes * 60,
-            follow_store=True, spark_points=24, extra_recognizers=compile_formats(runs.formats),
-            on_error=lambda message: self.post_message(self.Problem(message)),
+        if self._closing:  # unmounted before it started: nothing to leave behind
+            return
+        services = self.app.services
+        self.watcher = services.watcher(
+            on_snapshots=lambda snapshots: self.post_message(self.Updated(snapshots)), follow_store=True,
+            spark_points=24, on_error=lambda message: self.post_message(self.Problem(message)),
         )
-        from waitbuddy.alerts.dispatch import Alerter
-        from waitbuddy.alerts.setup import build_channels, build_progress, enabled
-
-        channels = enabled(build_channels(self.config.alerts, os.environ, focused=self.app.person_is_looking))
-        self.alerter = Alerter(channels, report=self._delivery_report)
-        self.progress = build_progress(self.config.alerts, os.environ)
-        if not self._closing:
-            self.watcher.start()
-        if self._closing:  # unmounted while starting: do not leave a thread behind
-            self.watcher.stop()
+        self.alerter = services.alerter
+        self.progress = services.progress
 
     def on_unmount(self) -> None:
-        self._closing = True
-        if self.watcher is not None:
-            self.watcher.stop()
-        if self.alerter is not None:
-            # Quitting never waits on a slow push server: what is not out by then is reported
-            # failed (the channel threads are daemons and end with the process).
-            self.alerter.close(timeout=QUIT_ALERT_SECONDS)
-        if self.progress is not None:
-            self.progress.clear()  # never leave a bar in the terminal's tab after quitting
-
-    def _delivery_report(self, alert: AlertEvent, delivery: Delivery) -> None:  # on a channel's thread
-        if delivery.outcome == "failed":
-            self.post_message(self.Problem(f"alert not delivered: {delivery}"))
+        self._closing = True  # the app closes the services it built (the watcher, the alerter)
 
     def on_focus(self) -> None:
         runs = self.query_one(OptionList)
@@ -173,7 +146,7 @@ class RunsArea(Area):
         alerted = False
         for snapshot in event.snapshots:
             self.snapshots[snapshot.path] = snapshot
-            for alert in self.policy.observe(snapshot, now):
+            for alert in self.policy.observe(snapshot, now) if self.policy is not None else ():
                 self._alert(alert)
                 alerted = True
         self._dirty = True
@@ -227,11 +200,8 @@ class RunsArea(Area):
                 runs.replace_option_prompt_at_index(index, row(snapshot, columns, colors))
         self._highlight(runs, shown, current)
         has_runs = bool(shown)
-        if self._reported and (runs.display != has_runs or self.query_one(EmptyState).display == has_runs):
-            runs.display = has_runs
-            self.query_one(EmptyState).display = not has_runs
-            if has_runs and self.has_focus:
-                runs.focus()
+        if self._reported and self.show_content(has_runs) and has_runs and self.has_focus:
+            runs.focus()
         self._show_progress()
 
     @staticmethod
