@@ -18,7 +18,8 @@ The policy, in one place:
   (a 20 MB page still gives its title from the first MBs). With ``body_types`` (media types, e.g.
   ``{"text/html"}``), a 2xx whose declared ``Content-Type`` is another type comes back with its
   headers, an empty body and ``truncated`` set, without downloading it (a PDF link costs no PDF).
-  A response without a ``Content-Type`` is read.
+  A response without a ``Content-Type`` is read. ``max_bytes`` may be given per call (a feed may
+  be 10 MB and is refused past it; a page is cut at 2 MB), as may ``max_wait``.
 - **Retries**: up to ``retries`` more attempts for connection errors, timeouts, 5xx and 429,
   waiting ``backoff * 2**n`` or the server's ``Retry-After`` (seconds or HTTP date). A
   Retry-After longer than ``max_wait`` or the rest of the budget is not slept through: the call
@@ -153,7 +154,10 @@ class Client:
                  backoff: float = 0.5, user_agent: str = USER_AGENT, max_redirects: int = 5,
                  max_wait: float = MAX_WAIT, budget: float = 120.0,
                  host_limits: Mapping[str, HostLimit] | None = None,
-                 default_host_limit: HostLimit = HostLimit()) -> None:
+                 default_host_limit: HostLimit = HostLimit(), clock: Callable[[], float] = time.monotonic,
+                 sleep: Sleep = time.sleep) -> None:
+        """``clock`` and ``sleep``: the monotonic clock and the wait every limit, backoff and
+        deadline uses (a test passes a fake pair to check arXiv's spacing without waiting)."""
         self.timeout = timeout
         self.max_bytes = max_bytes
         self.retries = max(retries, 0)
@@ -164,6 +168,8 @@ class Client:
         self.budget = budget
         self.host_limits = {domain.lower().strip("."): limit for domain, limit in (host_limits or {}).items()}
         self.default_host_limit = default_host_limit
+        self.clock = clock
+        self.sleep = sleep
         self._lock = threading.Lock()
         self._hosts: dict[str, _HostState] = {}
 
@@ -178,23 +184,29 @@ class Client:
         return self.request("GET", url, headers=merged, **options)
 
     def request(self, method: str, url: str, *, headers: Mapping[str, str] | None = None,
-                data: bytes | None = None, json: Any = None, retry: bool = True, sleep: Sleep = time.sleep,
+                data: bytes | None = None, json: Any = None, retry: bool = True, sleep: Sleep | None = None,
                 budget: float | None = None, truncate: bool = False,
-                body_types: Collection[str] | None = None) -> Response:
+                body_types: Collection[str] | None = None, max_bytes: int | None = None,
+                max_wait: float | None = None) -> Response:
         """One call with the module's policy; returns a 2xx or 304 Response, else raises HttpError.
 
-        ``truncate`` and ``body_types``: see the Size rule in the module docstring.
+        ``truncate`` and ``body_types``: see the Size rule in the module docstring. ``budget``,
+        ``max_bytes`` and ``max_wait`` default to the client's: one client serves pages (2 MB, cut)
+        and feeds (10 MB, refused past it) with one set of host limits.
         """
-        reading = _Reading(truncate, None if body_types is None else frozenset(t.lower() for t in body_types))
+        sleep = self.sleep if sleep is None else sleep
+        reading = _Reading(truncate, None if body_types is None else frozenset(t.lower() for t in body_types),
+                           self.max_bytes if max_bytes is None else max_bytes,
+                           self.max_wait if max_wait is None else max_wait)
         checked = openable_url(url)
         if checked is None:
             raise HttpError("refusing non-http(s) URL")
         method = method.upper()
         seconds = self.budget if budget is None else budget
-        deadline = time.monotonic() + seconds
+        deadline = self.clock() + seconds
         key, limit = self._limit_for(urlsplit(checked).hostname or "")
         state = self._state(key, limit)
-        self._respect_cooldown(state, deadline, sleep)
+        self._respect_cooldown(state, deadline, sleep, reading.max_wait)
         with _Watchdog(seconds) as watchdog:
             return self._attempts(state, limit, method, checked, headers, data, json, retry, deadline, sleep,
                                   reading, watchdog)
@@ -207,7 +219,7 @@ class Client:
         error: HttpError | None = None
         for attempt in range(attempts):
             if error is not None:
-                self._wait_before_retry(error, attempt, deadline, sleep)
+                self._wait_before_retry(error, attempt, deadline, sleep, reading.max_wait)
             try:
                 response = self._attempt_in_turn(state, limit, method, url, headers, data, json, deadline, sleep,
                                                  reading, watchdog)
@@ -225,6 +237,10 @@ class Client:
 
     # -- per-host bookkeeping -------------------------------------------------------------------
 
+    def limit_for(self, host: str) -> tuple[str, HostLimit]:
+        """The key and limit ``host`` is counted under (callers group work by it: one lane per slot)."""
+        return self._limit_for(host)
+
     def _limit_for(self, host: str) -> tuple[str, HostLimit]:
         """The configured domain covering ``host`` (longest match), else the host itself."""
         host = host.lower().rstrip(".")
@@ -241,20 +257,20 @@ class Client:
                 state = self._hosts[key] = _HostState(threading.BoundedSemaphore(max(limit.concurrency, 1)))
             return state
 
-    def _respect_cooldown(self, state: _HostState, deadline: float, sleep: Sleep) -> None:
+    def _respect_cooldown(self, state: _HostState, deadline: float, sleep: Sleep, max_wait: float) -> None:
         """A host that told us to wait is not asked again before then (wait if it fits, else fail fast)."""
         with self._lock:
-            remaining, status = state.cooldown_until - time.monotonic(), state.cooldown_status
+            remaining, status = state.cooldown_until - self.clock(), state.cooldown_status
         if remaining <= 0:
             return
-        if remaining > self.max_wait or time.monotonic() + remaining >= deadline:
+        if remaining > max_wait or self.clock() + remaining >= deadline:
             raise HttpError(_status_reason(status, remaining), status=status, retry_after=remaining, transient=True)
         sleep(remaining)
 
     def _note_cooldown(self, state: _HostState, error: HttpError) -> None:
         if error.retry_after is not None and error.status in (429, 503):
             with self._lock:
-                until = time.monotonic() + error.retry_after
+                until = self.clock() + error.retry_after
                 if until > state.cooldown_until:
                     state.cooldown_until, state.cooldown_status = until, error.status
 
@@ -262,11 +278,11 @@ class Client:
                          headers: Mapping[str, str] | None, data: bytes | None, json: Any,
                          deadline: float, sleep: Sleep, reading: _Reading, watchdog: _Watchdog) -> Response:
         """One attempt holding one of the host's slots, started no sooner than its spacing allows."""
-        if not state.slots.acquire(timeout=max(deadline - time.monotonic(), 0.0)):
+        if not state.slots.acquire(timeout=max(deadline - self.clock(), 0.0)):
             raise HttpError("timed out waiting for a turn at this host", transient=True)
         try:
             with self._lock:
-                now = time.monotonic()
+                now = self.clock()
                 start = max(now, state.next_start)
                 if start >= deadline:
                     raise HttpError("timed out waiting for a turn at this host", transient=True)
@@ -277,10 +293,11 @@ class Client:
         finally:
             state.slots.release()
 
-    def _wait_before_retry(self, error: HttpError, attempt: int, deadline: float, sleep: Sleep) -> None:
+    def _wait_before_retry(self, error: HttpError, attempt: int, deadline: float, sleep: Sleep,
+                           max_wait: float) -> None:
         """Sleep the server's Retry-After or our backoff, or give up with ``error`` if it won't fit."""
         wait = error.retry_after if error.retry_after is not None else self.backoff * 2 ** (attempt - 1)
-        if wait > self.max_wait or time.monotonic() + wait >= deadline:
+        if wait > max_wait or self.clock() + wait >= deadline:
             raise error
         sleep(wait)
 
@@ -290,7 +307,7 @@ class Client:
                  json: Any, deadline: float, reading: _Reading, watchdog: _Watchdog) -> Response:
         import requests
 
-        timeout = max(min(self.timeout, deadline - time.monotonic()), 0.001)
+        timeout = max(min(self.timeout, deadline - self.clock()), 0.001)
         try:
             response = self._exchange(method, url, headers, data, json, deadline, reading, watchdog)
         except requests.RequestException as exc:
@@ -314,7 +331,7 @@ class Client:
             session.mount("https://", adapter)
             session.headers["User-Agent"] = self.user_agent
             for _hop in range(self.max_redirects + 1):
-                timeout = max(min(self.timeout, deadline - time.monotonic()), 0.001)
+                timeout = max(min(self.timeout, deadline - self.clock()), 0.001)
                 raw = session.request(method, url, headers=send_headers, data=data, json=json,
                                       timeout=(timeout, timeout), stream=True, allow_redirects=False)
                 with raw:
@@ -322,20 +339,20 @@ class Client:
                     if target is None:
                         if not reading.wants(raw.status_code, raw.headers.get("Content-Type")):
                             return Response(raw.status_code, CaseInsensitiveDict(raw.headers), b"", url, True)
-                        body, truncated = self._read_body(raw, deadline, reading.truncate)
+                        body, truncated = self._read_body(raw, deadline, reading)
                         return Response(raw.status_code, CaseInsensitiveDict(raw.headers), body, url, truncated)
                     method, url, data, json = _redirect(raw.status_code, method, url, target, send_headers,
                                                         data, json)
         raise HttpError("too many redirects")
 
-    def _read_body(self, raw: Any, deadline: float, truncate: bool = False) -> tuple[bytes, bool]:
+    def _read_body(self, raw: Any, deadline: float, reading: _Reading) -> tuple[bytes, bool]:
         """Stream the body, decompressed, up to the cap -> (body, truncated).
 
         Past the cap a 2xx fails, unless ``truncate``; error bodies are kept short, not refused.
         """
         ok = 200 <= raw.status_code < 300
-        refuse = ok and not truncate
-        limit = self.max_bytes if ok else min(self.max_bytes, ERROR_BODY_LIMIT)
+        refuse = ok and not reading.truncate
+        limit = reading.max_bytes if ok else min(reading.max_bytes, ERROR_BODY_LIMIT)
         declared = raw.headers.get("Content-Length", "")
         if refuse and declared.isdigit() and int(declared) > limit:
             raise HttpError(f"response larger than {_size(limit)}")
@@ -349,7 +366,7 @@ class Client:
                 chunks.append(chunk[: len(chunk) - (total - limit)])
                 return b"".join(chunks), True  # closing the response hangs up on the rest
             chunks.append(chunk)
-            if time.monotonic() > deadline:  # a slow drip must not outlive the caller's budget
+            if self.clock() > deadline:  # a slow drip must not outlive the caller's budget
                 raise HttpError("timed out reading the response", transient=True, ambiguous=True)
         return b"".join(chunks), False
 
@@ -474,6 +491,8 @@ class _Reading:
 
     truncate: bool = False
     body_types: frozenset[str] | None = None
+    max_bytes: int = 5 * 1024 * 1024
+    max_wait: float = MAX_WAIT
 
     def wants(self, status: int, content_type: str | None) -> bool:
         """False for a 2xx whose declared media type is not in ``body_types``: skip its body."""
