@@ -119,8 +119,11 @@ def test_every_array_example_in_the_real_config_loads_when_uncommented():
     text = config.render_example()
     for spec in fields(config.UserFormat):
         assert f"\n# {spec.name} = " in text
-    uncommented = text.replace("# [[runs.formats]]", "[[runs.formats]]")
-    for name in ("name", "pattern", "samples"):
+    uncommented = text.replace("# [[runs.formats]]", "[[runs.formats]]").replace("# [[feeds]]", "[[feeds]]")
+    for name in ("name", "pattern", "samples", "url", "tags", "refresh_minutes"):
         uncommented = uncommented.replace(f"# {name} = ", f"{name} = ")
-    (user_format,) = config.parse(uncommented).runs.formats
+    loaded = config.parse(uncommented)
+    (user_format,) = loaded.runs.formats
     assert user_format.name == "my-trainer"
+    (feed,) = loaded.feeds
+    assert (feed.url, feed.name, feed.tags) == ("arxiv:cs.LG", "arXiv cs.LG", ("papers",))

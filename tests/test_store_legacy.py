@@ -126,12 +126,12 @@ def test_a_domain_this_waitbuddy_does_not_know_is_left_alone(tmp_path: Path):
     path = tmp_path / "w.db"
     Store.open(path).close()
     raw = sqlite3.connect(path)
-    raw.execute("INSERT INTO schema_versions VALUES ('feeds', 7)")
-    raw.execute("CREATE TABLE feeds (x)")
+    raw.execute("INSERT INTO schema_versions VALUES ('remote', 7)")
+    raw.execute("CREATE TABLE remote (x)")
     raw.commit()
     raw.close()
     with Store.open(path) as store:
-        assert store.schema_versions == {**LATEST, "feeds": 7}
+        assert store.schema_versions == {**LATEST, "remote": 7}
 
 
 def test_a_new_domain_and_a_new_migration_number_only_their_own(tmp_path: Path):

@@ -79,11 +79,11 @@ def build_parser() -> argparse.ArgumentParser:
     sub.add_argument("--json", action="store_true", help="print a JSON array")
     sub.set_defaults(func=cmd_keys)
 
-    from waitbuddy.commands import alerts, reading, runs
+    from waitbuddy.commands import alerts, feeds, reading, runs
 
-    for group in (runs, alerts, reading):
+    for group in (runs, alerts, reading, feeds):
         group.add_parsers(commands, common)
-    for sub in commands.choices.values():
+    for sub in _commands_of(commands):
         if sub.get_default("needs_config"):
             sub.set_defaults(func=_with_config(sub.get_default("func"), lenient=sub.get_default("lenient"),
                                                database=sub.get_default("database")))
@@ -107,6 +107,17 @@ def build_parser() -> argparse.ArgumentParser:
     )
     sub.set_defaults(func=cmd_config_check)
     return parser
+
+
+def _commands_of(commands: argparse._SubParsersAction) -> list[argparse.ArgumentParser]:
+    """Every command parser, those of a group (``feeds add``) too."""
+    found = []
+    for sub in commands.choices.values():
+        found.append(sub)
+        for action in sub._actions:
+            if isinstance(action, argparse._SubParsersAction):
+                found += _commands_of(action)
+    return found
 
 
 def _usage(parser: argparse.ArgumentParser) -> int:

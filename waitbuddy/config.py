@@ -238,12 +238,80 @@ class BacklogConfig:
     )
 
 
+FEED_REFRESH_MINUTES = (5, 10080)  # at least 5 minutes (politeness), at most a week
+
+
+@dataclass(frozen=True)
+class Feed:
+    """A feed to follow: a URL, ``arxiv:cs.LG`` (categories joined with +) or ``arxiv-search:"..."``."""
+
+    url: str = field(metadata=_doc("A feed URL, arxiv:CATEGORIES or arxiv-search:QUERY.", label=True, nonempty=True,
+                                   wanted="a feed URL, arxiv:CATEGORY or arxiv-search:QUERY (a string)"))
+    name: str = field(default="", metadata=_doc("Shown instead of the feed's own title."))
+    tags: tuple[str, ...] = field(default=(), metadata=_doc("Tags, to filter by (tag:papers).", item=str))
+    refresh_minutes: int = field(
+        default=0, metadata=_doc("Minutes between refreshes; 0: [feed_settings] refresh_minutes.", minimum=0,
+                                 maximum=FEED_REFRESH_MINUTES[1]))
+
+    def validate(self) -> list[tuple[str, str]]:
+        """The source must be one ``waitbuddy feeds add`` accepts; an interval, if set, at least 5 minutes."""
+        from waitbuddy.feeds.sources import parse_source  # only when [[feeds]] are configured
+
+        problems = []
+        try:
+            parse_source(self.url)
+        except ValueError as exc:
+            problems.append(("url", str(exc)))
+        if 0 < self.refresh_minutes < FEED_REFRESH_MINUTES[0]:
+            problems.append(("refresh_minutes", f"expected 0 or {FEED_REFRESH_MINUTES[0]} to "
+                                                f"{FEED_REFRESH_MINUTES[1]}, got {self.refresh_minutes}"))
+        return problems
+
+
+FEEDS_EXAMPLE = """\
+# Feeds to follow (none by default; `waitbuddy feeds add` adds more without editing this file).
+# url is a feed URL (RSS, Atom), arxiv:CATEGORIES (arxiv:cs.LG+stat.ML: one request for both)
+# or arxiv-search:QUERY (arxiv-search:"diffusion transformer", ti:lora AND au:hu).
+# [[feeds]]
+# url = "arxiv:cs.LG"
+# name = "arXiv cs.LG"
+# tags = ["papers"]
+# refresh_minutes = 0
+"""
+
+
+@dataclass(frozen=True)
+class FeedSettings:
+    interests: tuple[str, ...] = field(
+        default=(),
+        metadata=_doc("Words or phrases you care about, e.g. [\"diffusion\", \"LoRA\"]: items naming them rank higher\n"
+                      "(shown as \"matches: ...\" beside the item).", item=str),
+    )
+    mute: tuple[str, ...] = field(
+        default=(), metadata=_doc("Words or phrases whose items are never stored or shown, e.g. [\"crypto\"].", item=str),
+    )
+    retention_days: int = field(
+        default=30,
+        metadata=_doc("Items no feed has listed for this many days are forgotten (saved items are kept).",
+                      minimum=1, maximum=36500),
+    )
+    refresh_minutes: int = field(
+        default=60, metadata=_doc("Minutes between refreshes of a feed (each [[feeds]] entry may set its own).",
+                                  minimum=FEED_REFRESH_MINUTES[0], maximum=FEED_REFRESH_MINUTES[1]),
+    )
+    show_replacements: bool = field(
+        default=False, metadata=_doc("Show arXiv replacements (new versions of older papers), not only new ones."),
+    )
+
+
 @dataclass(frozen=True)
 class Config:
     ui: UIConfig = field(default_factory=UIConfig)
     runs: RunsConfig = field(default_factory=RunsConfig)
     alerts: AlertsConfig = field(default_factory=AlertsConfig)
     backlog: BacklogConfig = field(default_factory=BacklogConfig)
+    feed_settings: FeedSettings = field(default_factory=FeedSettings)
+    feeds: tuple[Feed, ...] = field(default=(), metadata=_doc("", table_array=Feed, example=FEEDS_EXAMPLE))
     keymap: Mapping[str, str] = field(
         default_factory=lambda: MappingProxyType({}),
         metadata=_doc("", builder=lambda table, problems, locate: MappingProxyType(

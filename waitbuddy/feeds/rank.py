@@ -21,7 +21,7 @@ from __future__ import annotations
 import math
 import re
 from collections import Counter
-from collections.abc import Iterable, Mapping, Sequence
+from collections.abc import Callable, Iterable, Mapping, Sequence
 from itertools import pairwise
 from typing import Any, Protocol
 
@@ -224,6 +224,14 @@ def _unit(counts: Counter[str]) -> dict[str, float]:
 
 def _norm(vector: Mapping[str, float]) -> float:
     return math.sqrt(sum(value * value for value in vector.values()))
+
+
+def phrase_matcher(phrases: Iterable[str]) -> Callable[[str], list[str]]:
+    """A function giving the ``phrases`` found in a text, matched as interests are (whole words or
+    phrases, any case, ``-``/space alike, a plural allowed): the mute rules use it."""
+    cleaned = list(dict.fromkeys(" ".join(str(phrase).split()) for phrase in phrases))
+    patterns = [(phrase, _interest_pattern(phrase)) for phrase in cleaned if phrase]
+    return lambda text: [phrase for phrase, pattern in patterns if pattern.search(text)]
 
 
 def _interest_pattern(interest: str) -> re.Pattern[str]:
