@@ -42,7 +42,7 @@ def ids_by_title(store) -> dict[str, int]:
 
 
 def test_entries_are_newest_first_with_their_sources_tags(filled):
-    store, source, blog = filled
+    store = filled[0]
     found = library.entries(store)
     assert [entry.item.title for entry in found][:2] == ["Diffusion models with LoRA", "Sparse attention"]
     assert found[0].source == "arXiv cs.LG" and found[0].tags == ("papers",) and found[0].unread
@@ -50,7 +50,7 @@ def test_entries_are_newest_first_with_their_sources_tags(filled):
 
 
 def test_read_and_dismiss_record_events_and_undo_takes_them_back(filled):
-    store, *_ = filled
+    store = filled[0]
     ids = ids_by_title(store)
     read = library.set_read(store, [ids["Sparse attention"], ids["Protein folding"]], now=NOW)
     dismissed = library.dismiss(store, [ids["Hiring"]], now=NOW)
@@ -115,7 +115,7 @@ def test_a_304_keeps_what_the_source_listed_from_being_pruned(filled):
 
 
 def test_removing_a_source_keeps_saved_items_and_items_another_source_lists(filled):
-    store, source, blog = filled
+    store = filled[0]
     other = library.add_source(store, "arxiv:stat.ML")[0]
     library.store_items(store, other.id, [paper(2, "Sparse attention")], NOW)
     saved = ids_by_title(store)["Diffusion models with LoRA"]

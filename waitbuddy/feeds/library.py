@@ -313,16 +313,20 @@ def _content(item: FeedItem) -> dict[str, Any]:
             "pages": item.pages}
 
 
-def store_items(store: Store, source_id: int, items: Iterable[FeedItem], now: datetime) -> int:
+def store_items(store: Store, source_id: int, items: Iterable[FeedItem], now: datetime, **checked: Any) -> int:
     """Merge what one fetch of a source found, in one transaction; returns how many are new.
 
     A key already stored (the same paper from another category, an edited post) keeps its state
     (read, saved, dismissed) and its first-seen time; its text follows the newest version, and an
     arXiv paper keeps its best announce type (``new`` over ``cross`` over a replacement).
+    ``checked``: fields of the source's check (see :func:`mark_checked`), written in the same
+    transaction.
     """
     stamp_now = stamp(now)
     new = 0
     with store.transaction() as db:
+        if checked:
+            _mark(db, source_id, now, checked)
         for item in items:
             content = _content(item)
             row = db.execute("SELECT id, arxiv_version, announce_type, categories FROM feed_items WHERE key = ?",
@@ -362,21 +366,30 @@ def _merged(row: sqlite3.Row, item: FeedItem, content: dict[str, Any]) -> dict[s
 def mark_checked(store: Store, source_id: int, now: datetime, **fields: Any) -> None:
     """Record a check of a source: ``fields`` are columns (etag, last_modified, fresh_until,
     retry_at, ok_at, error, title, parsed_at) with datetimes as datetimes."""
-    allowed = {"etag", "last_modified", "fresh_until", "retry_at", "ok_at", "error", "title", "parsed_at"}
-    if unknown := set(fields) - allowed:
+    with store.transaction() as db:
+        _mark(db, source_id, now, fields)
+
+
+_CHECK_FIELDS = frozenset({"etag", "last_modified", "fresh_until", "retry_at", "ok_at", "error", "title", "parsed_at"})
+
+
+def _mark(db: sqlite3.Connection, source_id: int, now: datetime, fields: dict[str, Any]) -> None:
+    if unknown := set(fields) - _CHECK_FIELDS:
         raise ValueError(f"unknown source fields: {sorted(unknown)}")
     values = {name: text_of(value) if isinstance(value, datetime) else value for name, value in fields.items()}
     if values.get("error"):
         values["error"] = safe_line(values["error"], limit=ERROR_LIMIT)
     values["checked_at"] = stamp(now)
-    with store.transaction() as db:
-        db.execute(f"UPDATE feed_sources SET {', '.join(f'{name} = ?' for name in values)} WHERE id = ?",
-                   [*values.values(), source_id])
+    db.execute(f"UPDATE feed_sources SET {', '.join(f'{name} = ?' for name in values)} WHERE id = ?",
+               [*values.values(), source_id])
 
 
-def still_listed(store: Store, source_id: int, now: datetime) -> None:
-    """A 304: what the source listed at its last parse is still listed (retention counts from now)."""
+def still_listed(store: Store, source_id: int, now: datetime, **checked: Any) -> None:
+    """A 304: what the source listed at its last parse is still listed (retention counts from now).
+    ``checked``: fields of the check, written in the same transaction."""
     with store.transaction() as db:
+        if checked:
+            _mark(db, source_id, now, checked)
         parsed = db.execute("SELECT parsed_at FROM feed_sources WHERE id = ?", (source_id,)).fetchone()
         if parsed is None or parsed[0] is None:
             return
@@ -385,7 +398,8 @@ def still_listed(store: Store, source_id: int, now: datetime) -> None:
                    (stamp(now), parsed[0], source_id))
 
 
-from waitbuddy.feeds.marks import (  # noqa: E402  (re-exported: one module for the CLI and the pane)
+# Re-exported, so the CLI and the pane import one module (marks imports nothing of this one).
+from waitbuddy.feeds.marks import (
     RANKER_SETTING,
     Undo,
     dismiss,

@@ -19,6 +19,7 @@
 
 from __future__ import annotations
 
+import contextlib
 import threading
 import time
 from collections.abc import Callable, Sequence
@@ -45,7 +46,7 @@ ACCEPT = "application/rss+xml, application/atom+xml, application/rdf+xml;q=0.9, 
 
 @dataclass(frozen=True)
 class Outcome:
-    source: SourceRow  # as stored after this check
+    source: SourceRow  # as stored after this check (its item counts are re-read only when items came)
     status: str  # one of STATUSES
     new_items: int = 0
     error: str | None = None  # why, for "error" and "deferred"
@@ -90,10 +91,8 @@ def refresh(store: Store, client: net.Client, sources: Sequence[SourceRow], *, n
             with lock:
                 results[index] = outcome
             if on_outcome is not None:
-                try:
+                with contextlib.suppress(Exception):  # a progress callback must not stop the refresh
                     on_outcome(outcome)
-                except Exception:  # noqa: BLE001 - a progress callback must not stop the refresh
-                    pass
 
     work = [lane for group in lanes.values() for lane in group if lane]
     if work:
@@ -133,9 +132,9 @@ def _fetch(store: Store, client: net.Client, source: SourceRow, now: datetime, b
         return _failed(store, source, now, str(error), started)
     fresh_until = _fresh_until(response, now)
     if response.not_modified:
-        library.mark_checked(store, source.id, now, ok_at=now, error=None, retry_at=None, fresh_until=fresh_until)
-        library.still_listed(store, source.id, now)
-        return Outcome(_reread(store, source), "unchanged", seconds=time.perf_counter() - started)
+        library.still_listed(store, source.id, now, ok_at=now, error=None, retry_at=None, fresh_until=fresh_until)
+        checked = replace(source, checked_at=now, ok_at=now, error=None, retry_at=None, fresh_until=fresh_until)
+        return Outcome(checked, "unchanged", seconds=time.perf_counter() - started)
     parse_started = time.perf_counter()
     parsed = parse.parse_feed(response.body, response.headers, source.source())
     parse_seconds = time.perf_counter() - parse_started
@@ -144,10 +143,9 @@ def _fetch(store: Store, client: net.Client, source: SourceRow, now: datetime, b
         return _failed(store, source, now, parsed.error or "not a feed", started)
     items = _kept(parsed.items, muted)
     store_started = time.perf_counter()
-    new = library.store_items(store, source.id, items, now)
-    library.mark_checked(store, source.id, now, etag=response.etag, last_modified=response.last_modified,
-                         fresh_until=fresh_until, ok_at=now, parsed_at=now, error=None, retry_at=None,
-                         title=parsed.title)
+    new = library.store_items(store, source.id, items, now, etag=response.etag, last_modified=response.last_modified,
+                              fresh_until=fresh_until, ok_at=now, parsed_at=now, error=None, retry_at=None,
+                              title=parsed.title)
     store_seconds = time.perf_counter() - store_started
     return Outcome(_reread(store, source), "new" if new else "unchanged", new_items=new,
                    seconds=time.perf_counter() - started, parse_seconds=parse_seconds, store_seconds=store_seconds)
