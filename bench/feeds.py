@@ -4,7 +4,8 @@
 
 100 feeds on 100 distinct loopback hosts (127.0.0.1 ... 127.0.0.100, each its own HTTP server
 bound to that address, all loopback on Linux), so the client's per-host limits apply as they would
-for 100 real sites. Each answer waits ``--latency`` seconds first (a far server), serves an RSS 2.0
+for 100 real sites. The servers run in a child process: their work must not take the measured
+process's CPU or GIL. Each answer waits ``--latency`` seconds first (a far server), serves an RSS 2.0
 feed of ``--items`` items with an ETag, and answers a matching If-None-Match with a 304.
 
 * first refresh: empty store, every feed downloaded, parsed and stored, through the production
@@ -17,11 +18,14 @@ feed of ``--items`` items with an ETag, and answers a matching If-None-Match wit
 from __future__ import annotations
 
 import argparse
+import json
 import statistics
+import subprocess
 import sys
 import tempfile
 import threading
 import time
+import urllib.request
 from datetime import UTC, datetime, timedelta
 from email.utils import format_datetime
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
@@ -67,6 +71,14 @@ def serve(host: str, body: bytes, latency: float, counters: Counters) -> Threadi
         protocol_version = "HTTP/1.1"
 
         def do_GET(self) -> None:
+            if self.path == "/stats":
+                with counters.lock:
+                    stats = json.dumps({"body_bytes": counters.body_bytes, "statuses": counters.statuses}).encode()
+                self.send_response(200)
+                self.send_header("Content-Length", str(len(stats)))
+                self.end_headers()
+                self.wfile.write(stats)
+                return
             time.sleep(latency)
             fresh = self.headers.get("If-None-Match") == etag
             self.send_response(304 if fresh else 200)
@@ -90,35 +102,48 @@ def serve(host: str, body: bytes, latency: float, counters: Counters) -> Threadi
     return server
 
 
-def one_round(args: argparse.Namespace, directory: Path) -> dict[str, float]:
+def run_servers(feeds: int, items: int, latency: float) -> None:
+    """The child: start the servers, print their ports as one JSON line, serve until stdin closes."""
     counters = Counters()
-    servers = [serve(f"127.0.0.{n}", feed_bytes(n, args.items), args.latency, counters)
-               for n in range(1, args.feeds + 1)]
+    servers = [serve(f"127.0.0.{n}", feed_bytes(n, items), latency, counters) for n in range(1, feeds + 1)]
+    print(json.dumps([server.server_address[1] for server in servers]), flush=True)
+    sys.stdin.read()
+
+
+def body_bytes(ports: list[int]) -> int:
+    with urllib.request.urlopen(f"http://127.0.0.1:{ports[0]}/stats", timeout=5) as answer:
+        return json.loads(answer.read())["body_bytes"]
+
+
+def one_round(args: argparse.Namespace, directory: Path) -> dict[str, float]:
+    child = subprocess.Popen([sys.executable, __file__, "--serve", "--feeds", str(args.feeds), "--items",
+                              str(args.items), "--latency", str(args.latency)], stdin=subprocess.PIPE,
+                             stdout=subprocess.PIPE, text=True)
+    ports = json.loads(child.stdout.readline())
     try:
         with Store.open(directory / "bench.db") as store:
-            for n, server in enumerate(servers, start=1):
-                library.add_source(store, f"http://127.0.0.{n}:{server.server_address[1]}/feed.xml")
+            for n, port in enumerate(ports, start=1):
+                library.add_source(store, f"http://127.0.0.{n}:{port}/feed.xml")
             client = make_client()
             rows = library.sources(store)
             started = time.perf_counter()
             first = refresh.refresh(store, client, rows, workers=args.workers)
             first_seconds = time.perf_counter() - started
             assert all(outcome.status == "new" for outcome in first), {o.status: o.error for o in first}
-            first_bytes = counters.body_bytes
+            first_bytes = body_bytes(ports)
             rows = library.sources(store)
             started = time.perf_counter()
             second = refresh.refresh(store, client, rows, workers=args.workers)
             second_seconds = time.perf_counter() - started
             assert all(outcome.status == "unchanged" for outcome in second), {o.status for o in second}
             return {"first": first_seconds, "second": second_seconds, "first_bytes": first_bytes,
-                    "second_bytes": counters.body_bytes - first_bytes,
+                    "second_bytes": body_bytes(ports) - first_bytes,
                     "parse": sum(outcome.parse_seconds for outcome in first),
                     "store": sum(outcome.store_seconds for outcome in first),
                     "items": sum(outcome.new_items for outcome in first)}
     finally:
-        for server in servers:
-            server.shutdown()
-            server.server_close()
+        child.stdin.close()
+        child.wait(10)
 
 
 def main() -> None:
@@ -128,7 +153,11 @@ def main() -> None:
     parser.add_argument("--latency", type=float, default=0.05)
     parser.add_argument("--workers", type=int, default=refresh.WORKERS)
     parser.add_argument("--rounds", type=int, default=3)
+    parser.add_argument("--serve", action="store_true", help=argparse.SUPPRESS)
     args = parser.parse_args()
+    if args.serve:
+        run_servers(args.feeds, args.items, args.latency)
+        return
     results = []
     for _ in range(args.rounds):
         with tempfile.TemporaryDirectory() as directory:

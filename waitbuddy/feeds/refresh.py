@@ -40,7 +40,7 @@ STATUSES = ("new", "unchanged", "fresh", "deferred", "error")
 MAX_FEED_BYTES = 10 * 1024 * 1024  # after decompression; a longer body is an error, not a truncation
 BUDGET = 30.0  # seconds for one source, every attempt and wait included
 MAX_WAIT = 10.0  # a Retry-After or backoff longer than this defers the source instead
-WORKERS = 16
+WORKERS = 32  # threads; a host gets as many lanes as its limit allows, so more workers only overlap more hosts
 ACCEPT = "application/rss+xml, application/atom+xml, application/rdf+xml;q=0.9, application/xml;q=0.8, text/xml;q=0.8, */*;q=0.1"
 
 
