@@ -82,10 +82,11 @@ def refresh(store: Store, client: net.Client, sources: Sequence[SourceRow], *, n
     results: dict[int, Outcome] = {}
     muted = phrase_matcher(mute) if mute else None
     lock = threading.Lock()
+    halt = threading.Event()  # the caller was interrupted (Ctrl-C): lanes start nothing more
 
     def run(lane: list[tuple[int, SourceRow]]) -> None:
         for index, source in lane:
-            if stop is not None and stop.is_set():
+            if halt.is_set() or (stop is not None and stop.is_set()):
                 return
             outcome = check(store, client, source, now=now, force=force, budget=budget, muted=muted)
             with lock:
@@ -97,8 +98,12 @@ def refresh(store: Store, client: net.Client, sources: Sequence[SourceRow], *, n
     work = [lane for group in lanes.values() for lane in group if lane]
     if work:
         with ThreadPoolExecutor(max_workers=max(1, min(workers, len(work))), thread_name_prefix="feeds") as pool:
-            for future in [pool.submit(run, lane) for lane in work]:
-                future.result()
+            try:
+                for future in [pool.submit(run, lane) for lane in work]:
+                    future.result()
+            except BaseException:
+                halt.set()  # the pool then waits only for the sources in flight (each within budget)
+                raise
     return [results[index] for index in sorted(results)]
 
 
