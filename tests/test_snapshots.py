@@ -203,3 +203,64 @@ def test_confirm_80x24(app, snap_compare):
         await pilot.pause()
 
     assert snap_compare(app, terminal_size=(80, 24), run_before=ask)
+
+
+@pytest.fixture
+def app_with_feeds(monkeypatch):
+    """Feeds from arXiv and a blog that is failing, one entry with a hostile title, interests set,
+    at a frozen time (ages and dates in the picture never move)."""
+    from datetime import UTC, datetime, timedelta
+
+    from waitbuddy.feeds import library
+    from waitbuddy.feeds.model import FeedItem
+    from waitbuddy.tui.widgets import feeds_pane
+
+    now = datetime(2026, 3, 2, 9, 0, tzinfo=UTC)
+    monkeypatch.setattr(feeds_pane, "utc_now", lambda: now)
+    abstract = ("We adapt latent diffusion models to new domains with low-rank adapters (LoRA), training 0.1% of "
+                "the weights. On four benchmarks the adapted models match full fine-tuning at a fraction of the "
+                "memory, and adapters for different domains can be merged without retraining.")
+    papers = [
+        ("2403.00101", "LoRA for latent diffusion", ("Ada Lovelace", "Alan Turing", "Grace Hopper"),
+         abstract, 3),
+        ("2403.00102", "[bold]Not markup[/] [@click=app.quit]click[/] \x1b]52;c;cm0gLXJm\x07 title", ("Mallory",),
+         "An abstract with [red]brackets[/] in it.", 5),
+        ("2403.00103", "Scaling laws for sparse mixture-of-experts", ("Edsger Dijkstra",), "We fit scaling laws.", 8),
+    ]
+    posts = [("post-1", "Release 2.0 of our trainer", "Faster checkpoints.", 30),
+             ("post-2", "Notes on tmux panes for long runs", "Windows and sessions.", 80)]
+    with Store.open(":memory:") as store:
+        arxiv, _ = library.add_source(store, "arxiv:cs.LG", tags=("papers",))
+        blog, _ = library.add_source(store, "https://blog.example.org/feed.xml", name="Trainer blog")
+        library.store_items(store, arxiv.id, [
+            FeedItem(guid=f"oai:arXiv.org:{key}", title=title, link=f"https://arxiv.org/abs/{key}", authors=authors,
+                     published=now - timedelta(hours=hours), summary=summary, categories=("cs.LG",), arxiv_id=key,
+                     arxiv_version=1, announce_type="new", primary_category="cs.LG", pages=12)
+            for key, title, authors, summary, hours in papers], now)
+        library.store_items(store, blog.id, [
+            FeedItem(guid=guid, title=title, link=f"https://blog.example.org/{guid}", summary=summary,
+                     published=now - timedelta(hours=hours)) for guid, title, summary, hours in posts], now)
+        # Checked just now (never due in the test): arXiv fine, the blog failing.
+        library.mark_checked(store, arxiv.id, now, ok_at=now, fresh_until=now + timedelta(days=365))
+        library.mark_checked(store, blog.id, now, error="HTTP 503 Service Unavailable",
+                             fresh_until=now + timedelta(days=365))
+        toml = '[backlog]\nfetch = "off"\n[feed_settings]\ninterests = ["diffusion", "LoRA"]\n'
+        yield WaitBuddy(config=config.parse(toml), store=store)
+
+
+def test_feeds_pane_80x24(app_with_feeds, snap_compare):
+    """The Feeds area zoomed: unread markers, sources, ages, why an entry ranks, a failing source,
+    a hostile title as plain text, and the selected entry's abstract below."""
+    from waitbuddy.tui.widgets.feeds_pane import FeedsArea
+
+    async def show_feeds(pilot):
+        await runs_reported(pilot)
+        await pilot.press("3")
+        for _ in range(300):
+            await pilot.pause(0.01)
+            if pilot.app.screen.query_one(FeedsArea).loaded:
+                break
+        await pilot.press("z")
+        await pilot.pause()
+
+    assert snap_compare(app_with_feeds, terminal_size=(80, 24), run_before=show_feeds)

@@ -57,9 +57,12 @@ AREAS: tuple[AreaSpec, ...] = (
     ),
     AreaSpec(
         "feeds", "Feeds", 3,
-        "New arXiv papers and posts from the RSS and Atom feeds you follow.",
-        ("the arXiv categories and RSS or Atom feeds you choose",),
-        available=False,
+        "New arXiv papers and posts from the RSS and Atom feeds you follow, ranked by what you save.",
+        ("waitbuddy feeds add arxiv:cs.LG                 (an arXiv category)",
+         "waitbuddy feeds add https://example.org/feed.xml (an RSS or Atom feed)",
+         "waitbuddy feeds import subscriptions.opml       (from another reader)",
+         "or list them in config.toml                     (waitbuddy config init shows how)"),
+        available=True, pane="waitbuddy.tui.widgets.feeds_pane:FeedsArea",
     ),
     AreaSpec(
         "practice", "Practice", 4,

@@ -23,8 +23,8 @@ BUILT_IN = (
 
 SCOPE_TITLES = {
     "runs": "In Runs", "run": "In a run's view", "explain": "In a run's explanation", "backlog": "In Backlog",
-    "list": "In the Runs and Backlog lists", "prompt": "In a question", "confirm": "In a yes/no question",
-    "link": "In a link shown to open",
+    "feeds": "In Feeds", "list": "In a list", "prompt": "In a question",
+    "confirm": "In a yes/no question", "link": "In a link shown to open",
 }
 
 
