@@ -71,11 +71,11 @@ def test_refresh_prints_a_line_per_source_and_fails_only_when_all_fail(data, sit
     output(capsys, "feeds", "add", site.fixture("/rss", "rss20.xml", etag='"1"'), "--name", "Good")
     output(capsys, "feeds", "add", site.serve("/gone", Route(b"no", 404)), "--name", "Gone")
     lines = sorted(output(capsys, "feeds", "refresh"))
-    assert lines == ["error     Gone: error: HTTP 404", "new       Good: 1 new item"]
+    assert lines == ["error     Gone: HTTP 404", "new       Good: 1 new item"]
     lines = sorted(output(capsys, "feeds", "refresh", "--json"))
     assert sorted(json.loads(line)["status"] for line in lines) == ["error", "unchanged"]
     output(capsys, "feeds", "remove", "1")
-    assert output(capsys, "feeds", "refresh", status=1) == ["error     Gone: error: HTTP 404"]
+    assert output(capsys, "feeds", "refresh", status=1) == ["error     Gone: HTTP 404"]
 
 
 def test_hostile_titles_come_out_as_plain_text(data, site, capsys):

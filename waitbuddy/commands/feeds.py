@@ -151,7 +151,11 @@ def source_line(row: SourceRow, now: datetime) -> str:
     else:
         state = f"ok, checked {_when(row.checked_at)}"
     return (f"{row.id:>4}  {safe_line(row.title, limit=80)}  {visible(row.spec, limit=160)}  "
-            f"{row.items} items, {row.unread} unread  {state}{_tags(row.tags)}")
+            f"{_count_of(row.items, 'item')}, {row.unread} unread  {state}{_tags(row.tags)}")
+
+
+def _count_of(number: int, noun: str) -> str:
+    return f"{number} {noun}{'' if number == 1 else 's'}"
 
 
 def source_json(row: SourceRow) -> dict[str, Any]:
@@ -194,13 +198,13 @@ def cmd_refresh(args: argparse.Namespace, where: Paths, config: Config) -> int:
 def outcome_line(outcome: Any) -> str:
     title = safe_line(outcome.source.title, limit=80)
     if outcome.status == "new":
-        what = f"{outcome.new_items} new item{'s' if outcome.new_items != 1 else ''}"
+        what = f"{_count_of(outcome.new_items, 'new item')}"
     elif outcome.status == "fresh":
         what = f"fresh (skipped until {_when(outcome.until)})"
     elif outcome.status == "deferred":
         what = f"deferred until {_when(outcome.until)} ({safe_line(outcome.error, limit=120)})"
     elif outcome.status == "error":
-        what = f"error: {safe_line(outcome.error, limit=160)}"
+        what = safe_line(outcome.error, limit=160)  # the status column already says "error"
     else:
         what = "unchanged"
     return f"{outcome.status:<9} {title}: {what}"

@@ -68,7 +68,7 @@ def parse_feed(body: bytes, headers: Mapping[str, str] | None, source: Source) -
     if reason := refusal(body, headers.get("content-type", "")):
         return ParsedFeed(error=reason)
     document = feedparser.parse(io.BytesIO(body), response_headers=_passed_headers(headers),
-                                sanitize_html=False, resolve_relative_uris=True)
+                                sanitize_html=False, resolve_relative_uris=False)
     entries = document.get("entries") or []
     warnings: list[str] = []
     if not document.get("version"):
