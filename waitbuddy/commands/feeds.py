@@ -302,7 +302,7 @@ def cmd_items(args: argparse.Namespace, where: Paths, config: Config) -> int:
 
 def entry_line(entry: Entry, words: list[str]) -> str:
     item = entry.item
-    date = item.published or item.updated or entry.first_seen_at
+    date = entry.date
     marks = ("*" if entry.unread else " ") + ("s" if entry.saved_at else " ") + ("!" if entry.stale else " ")
     extra = f"  matches: {safe_line(', '.join(words), limit=120)}" if words else ""
     link = f"\n        {visible(item.link, limit=300)}" if item.link else ""

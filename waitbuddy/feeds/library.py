@@ -98,6 +98,11 @@ class Entry:
     def unread(self) -> bool:
         return self.read_at is None
 
+    @property
+    def date(self) -> datetime:
+        """The date an entry goes by: published, else updated (Atom), else when first seen."""
+        return self.item.published or self.item.updated or self.first_seen_at
+
 
 def utc_now() -> datetime:
     return datetime.now(UTC).replace(microsecond=0)

@@ -17,11 +17,6 @@ from waitbuddy.text import openable_url, safe_line, safe_text
 MAX_AUTHORS = 8
 
 
-def when(entry: Any) -> datetime:
-    """The date shown for an entry: when it was published, else when it was first seen."""
-    return entry.item.published or entry.first_seen_at
-
-
 def entry_row(entry: Any, width: int, now: datetime, matches: Sequence[str] = ()) -> Content:
     """``• title  matches lora, diffusion  ⚠ source   3d``: the marker, the title (bold while unread),
     why it ranks where it fits, the source (muted; ⚠ when stale) and the age at the right."""
@@ -29,7 +24,7 @@ def entry_row(entry: Any, width: int, now: datetime, matches: Sequence[str] = ()
     unread = entry.unread
     left = "• " if unread else "  "
     source = safe_line(entry.source, limit=18)
-    right = f" {age_text(when(entry), now):>3}"
+    right = f" {age_text(entry.date, now):>3}"
     title = safe_line(item.title, limit=300) or "(no title)"
     stale = "⚠ " if entry.stale else ""
     room = max(width - len(left) - len(right), 1)
@@ -61,7 +56,7 @@ def entry_detail(entry: Any, matches: Sequence[str] = ()) -> Content:
         facts.append("arXiv " + safe_line(item.versioned_id, limit=40))
     if item.pages:
         facts.append(f"{item.pages} pages")
-    facts.append(f"{when(entry):%Y-%m-%d}")
+    facts.append(f"{entry.date:%Y-%m-%d}")
     if matches:
         facts.append("matches " + safe_line(", ".join(matches), limit=80))
     if entry.backlog_id is not None:
