@@ -24,7 +24,7 @@ from textual.message import Message
 from textual.widgets import Input, Static
 
 from waitbuddy.config import Config
-from waitbuddy.feeds import library, refresh
+from waitbuddy.feeds import library
 from waitbuddy.feeds.query import SORTS, EntryIndex, QueryError, parse_filter
 from waitbuddy.store import Store
 from waitbuddy.text import safe_line
@@ -240,6 +240,8 @@ class FeedsArea(FeedsActions, Pane):
     def _refresh_round(self, client: Any, stop: threading.Event) -> float:
         """Refresh the sources that are due (all of them when asked with R), one progress message
         per source done; the pane reloads when it is over."""
+        from waitbuddy.feeds import refresh  # here: feedparser and the HTTP stack must not delay the first frame
+
         force, self._force = self._force, False
         now = utc_now()
         sources = library.sources(self.store)
