@@ -120,6 +120,8 @@ def test_every_array_example_in_the_real_config_loads_when_uncommented():
     for spec in fields(config.UserFormat):
         assert f"\n# {spec.name} = " in text
     uncommented = text.replace("# [[runs.formats]]", "[[runs.formats]]").replace("# [[feeds]]", "[[feeds]]")
+    uncommented = uncommented.replace("# [[checklists]]", "[[checklists]]").replace("# items = [", "items = [")
+    uncommented = uncommented.replace("#   { title", "  { title").replace("# ]\n", "]\n")
     for name in ("name", "pattern", "samples", "url", "tags", "refresh_minutes"):
         uncommented = uncommented.replace(f"# {name} = ", f"{name} = ")
     loaded = config.parse(uncommented)
@@ -127,3 +129,5 @@ def test_every_array_example_in_the_real_config_loads_when_uncommented():
     assert user_format.name == "my-trainer"
     (feed,) = loaded.feeds
     assert (feed.url, feed.name, feed.tags) == ("arxiv:cs.LG", "arXiv cs.LG", ("papers",))
+    (checklist,) = loaded.checklists
+    assert (checklist.name, [item.every for item in checklist.items]) == ("Research", ["weekly", "every 3 days"])

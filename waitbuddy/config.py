@@ -305,6 +305,68 @@ class FeedSettings:
 
 
 @dataclass(frozen=True)
+class ChecklistItem:
+    title: str = field(metadata=_doc("What to do, in a line.", label=True, nonempty=True))
+    minutes: int = field(default=15, metadata=_doc("Estimate in minutes.", minimum=1, maximum=600))
+    every: str = field(default="weekly", metadata=_doc(
+        'daily, weekly, monthly, quarterly, "every N days" or "per run" (a new training run started).'))
+
+    def validate(self) -> list[tuple[str, str]]:
+        from waitbuddy.checklists.recurrence import parse  # only when [[checklists]] are configured
+
+        try:
+            parse(self.every)
+        except ValueError as exc:
+            return [("every", str(exc))]
+        return []
+
+
+@dataclass(frozen=True)
+class Checklist:
+    """A list of your own: its items each tick off again when their period comes round."""
+
+    name: str = field(metadata=_doc("The list's name (the name of a built-in list adds to it).", label=True,
+                                    nonempty=True))
+    enabled: bool = field(default=True, metadata=_doc("false: hide the list, keeping its history."))
+    items: tuple[ChecklistItem, ...] = field(default=(), metadata=_doc("", table_array=ChecklistItem))
+
+
+CHECKLISTS_EXAMPLE = """\
+# Your own checklists (none by default; `waitbuddy checklists add LIST TITLE` adds items too).
+# every: daily, weekly, monthly, quarterly, "every N days" or "per run".
+# [[checklists]]
+# name = "Research"
+# items = [
+#   { title = "Skim the new papers of my subfield", minutes = 20, every = "weekly" },
+#   { title = "Back up the experiment notes", minutes = 5, every = "every 3 days" },
+# ]
+"""
+
+
+@dataclass(frozen=True)
+class ChecklistSettings:
+    profile: bool = field(default=True, metadata=_doc(
+        "The built-in Profile list (LinkedIn, résumé, GitHub profile, portfolio)."))
+    community: bool = field(default=True, metadata=_doc(
+        "The built-in Community list (answer a question, read a notebook, try a library)."))
+    while_it_trains: bool = field(default=True, metadata=_doc(
+        "The built-in While it trains list (the run's question, next experiments, tests, progress note)."))
+    timezone: str = field(default="", metadata=_doc(
+        'Where days, weeks and months start, e.g. "Europe/Berlin"; empty: the system\'s time zone.'))
+
+    def validate(self) -> list[tuple[str, str]]:
+        if not self.timezone:
+            return []
+        from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
+
+        try:
+            ZoneInfo(self.timezone)
+        except (ZoneInfoNotFoundError, ValueError, OSError):
+            return [("timezone", f"expected an IANA time zone such as \"Europe/Berlin\", got {_show(self.timezone)}")]
+        return []
+
+
+@dataclass(frozen=True)
 class Config:
     ui: UIConfig = field(default_factory=UIConfig)
     runs: RunsConfig = field(default_factory=RunsConfig)
@@ -312,6 +374,9 @@ class Config:
     backlog: BacklogConfig = field(default_factory=BacklogConfig)
     feed_settings: FeedSettings = field(default_factory=FeedSettings)
     feeds: tuple[Feed, ...] = field(default=(), metadata=_doc("", table_array=Feed, example=FEEDS_EXAMPLE))
+    checklist_settings: ChecklistSettings = field(default_factory=ChecklistSettings)
+    checklists: tuple[Checklist, ...] = field(default=(), metadata=_doc("", table_array=Checklist,
+                                                                         example=CHECKLISTS_EXAMPLE))
     keymap: Mapping[str, str] = field(
         default_factory=lambda: MappingProxyType({}),
         metadata=_doc("", builder=lambda table, problems, locate: MappingProxyType(

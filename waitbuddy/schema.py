@@ -20,6 +20,7 @@ from __future__ import annotations
 
 from collections.abc import Mapping, Sequence
 
+from waitbuddy.checklists import schema as checklists
 from waitbuddy.feeds import schema as feeds
 from waitbuddy.reading import schema as reading
 from waitbuddy.runs import schema as runs
@@ -55,6 +56,7 @@ DOMAINS: tuple[tuple[str, Migrations], ...] = (
     ("runs", runs.MIGRATIONS),
     ("reading", reading.MIGRATIONS),
     ("feeds", feeds.MIGRATIONS),
+    ("checklists", checklists.MIGRATIONS),
 )
 
 # Before the per-domain scheme, one numbered list ran (PRAGMA user_version counted it):
