@@ -79,9 +79,9 @@ def build_parser() -> argparse.ArgumentParser:
     sub.add_argument("--json", action="store_true", help="print a JSON array")
     sub.set_defaults(func=cmd_keys)
 
-    from waitbuddy.commands import alerts, checklists, feeds, reading, runs
+    from waitbuddy.commands import alerts, checklists, feeds, practice, reading, runs
 
-    for group in (runs, alerts, reading, feeds, checklists):
+    for group in (runs, alerts, reading, feeds, checklists, practice):
         group.add_parsers(commands, common)
     for sub in _commands_of(commands):
         if sub.get_default("needs_config"):

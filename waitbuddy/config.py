@@ -367,6 +367,32 @@ class ChecklistSettings:
 
 
 @dataclass(frozen=True)
+class PracticeConfig:
+    lists: tuple[str, ...] = field(
+        default=(),
+        metadata=_doc("Your own problem lists besides the bundled NeetCode 150, e.g. [\"~/my-list.toml\"]: TOML\n"
+                      "([[problems]] with slug, difficulty, category, title), CSV (slug or URL, difficulty,\n"
+                      "category, title) or a plain list of LeetCode URLs, one a line.", item=str),
+    )
+    easy_minutes: int = field(
+        default=15, metadata=_doc("Typical minutes for an Easy problem, until you have timed 3 of your own.",
+                                  minimum=1, maximum=600))
+    medium_minutes: int = field(
+        default=30, metadata=_doc("Typical minutes for a Medium problem, until you have timed 3 of your own.",
+                                  minimum=1, maximum=600))
+    hard_minutes: int = field(
+        default=45, metadata=_doc("Typical minutes for a Hard problem, until you have timed 3 of your own.",
+                                  minimum=1, maximum=600))
+    desired_retention: float = field(
+        default=0.9, metadata=_doc("Spaced review (FSRS): the chance of still solving a problem when it comes back\n"
+                                   "(higher: more frequent reviews).", minimum=0.7, maximum=0.99))
+
+    @property
+    def typical_minutes(self) -> dict[str, int]:
+        return {"Easy": self.easy_minutes, "Medium": self.medium_minutes, "Hard": self.hard_minutes}
+
+
+@dataclass(frozen=True)
 class Config:
     ui: UIConfig = field(default_factory=UIConfig)
     runs: RunsConfig = field(default_factory=RunsConfig)
@@ -374,6 +400,7 @@ class Config:
     backlog: BacklogConfig = field(default_factory=BacklogConfig)
     feed_settings: FeedSettings = field(default_factory=FeedSettings)
     feeds: tuple[Feed, ...] = field(default=(), metadata=_doc("", table_array=Feed, example=FEEDS_EXAMPLE))
+    practice: PracticeConfig = field(default_factory=PracticeConfig)
     checklist_settings: ChecklistSettings = field(default_factory=ChecklistSettings)
     checklists: tuple[Checklist, ...] = field(default=(), metadata=_doc("", table_array=Checklist,
                                                                          example=CHECKLISTS_EXAMPLE))
