@@ -264,3 +264,45 @@ def test_feeds_pane_80x24(app_with_feeds, snap_compare):
         await pilot.pause()
 
     assert snap_compare(app_with_feeds, terminal_size=(80, 24), run_before=show_feeds)
+
+
+@pytest.fixture
+def app_with_practice(monkeypatch):
+    """Practice with a few attempts at a frozen time (UTC): solved, attempted, one review due today."""
+    import time as time_module
+    from datetime import UTC, datetime, timedelta
+
+    from waitbuddy.practice import progress
+    from waitbuddy.tui.widgets import practice_pane
+
+    monkeypatch.setenv("TZ", "UTC")
+    time_module.tzset()
+    now = datetime(2026, 3, 2, 9, 0, tzinfo=UTC)
+    monkeypatch.setattr(practice_pane, "utc_now", lambda: now)
+    scheduler = progress.make_scheduler(fuzzing=False)
+    with Store.open(":memory:") as store:
+        for slug, rating, days in (("contains-duplicate", "good", 1), ("valid-anagram", "hard", 2),
+                                   ("two-sum", "easy", 9), ("two-sum", "easy", 1), ("group-anagrams", "again", 1),
+                                   ("valid-parentheses", "good", 4)):
+            progress.record_attempt(store, slug, rating, 20, now=now - timedelta(days=days), scheduler=scheduler)
+        yield WaitBuddy(config=config.parse('[backlog]\nfetch = "off"\n'), store=store)
+    monkeypatch.undo()  # TZ back, then the C library told
+    time_module.tzset()
+
+
+def test_practice_pane_80x24(app_with_practice, snap_compare):
+    """The Practice area zoomed: categories with solved/total, statuses, a review due, Blind 75
+    marks, last attempts, coverage and the streak on the status line."""
+    from waitbuddy.tui.widgets.practice_pane import PracticeArea
+
+    async def show_practice(pilot):
+        await runs_reported(pilot)
+        await pilot.press("4")
+        for _ in range(300):
+            await pilot.pause(0.01)
+            if pilot.app.screen.query_one(PracticeArea).loaded:
+                break
+        await pilot.press("z")
+        await pilot.pause()
+
+    assert snap_compare(app_with_practice, terminal_size=(80, 24), run_before=show_practice)

@@ -67,8 +67,10 @@ AREAS: tuple[AreaSpec, ...] = (
     AreaSpec(
         "practice", "Practice", 4,
         "LeetCode practice from the NeetCode 150, with review of what you solved before.",
-        ("the NeetCode 150 list, bundled: nothing to set up",),
-        available=False,
+        ("the NeetCode 150 list, bundled: nothing to set up",
+         "waitbuddy practice next --minutes 30   (what fits the wait; n here)",
+         "or add your own lists in config.toml  ([practice] lists; waitbuddy config init shows how)"),
+        available=True, pane="waitbuddy.tui.widgets.practice_pane:PracticeArea",
     ),
     AreaSpec(
         "checklists", "Checklists", 5,
