@@ -65,6 +65,8 @@ def test_a_feed_added_on_the_command_line_is_fetched_read_and_saved_in_the_dashb
 
     # Filter to one arXiv paper, send it to the backlog, and find it there.
     tmux("send-keys", "-t", "wb", "/")
+    # Textual moves the focus after the keys already queued: type once the field is there.
+    tmux.wait_for(lambda text: "filter: words" in text)
     tmux("send-keys", "-t", "wb", "-l", "gradient")
     tmux.wait_for(lambda text: "Gradient Clipping" in text and "Hostile feed" not in text)
     tmux("send-keys", "-t", "wb", "Enter")
