@@ -70,6 +70,7 @@ def test_a_feed_added_on_the_command_line_is_fetched_read_and_saved_in_the_dashb
     tmux("send-keys", "-t", "wb", "-l", "gradient")
     tmux.wait_for(lambda text: "Gradient Clipping" in text and "Hostile feed" not in text)
     tmux("send-keys", "-t", "wb", "Enter")
+    tmux.wait_for(lambda text: "b Save" in text)  # the list has the keys again
     tmux("send-keys", "-t", "wb", "b")
     tmux.wait_for(lambda text: "saved to the backlog" in text)
     tmux("send-keys", "-t", "wb", "q")
