@@ -267,6 +267,47 @@ def test_feeds_pane_80x24(app_with_feeds, snap_compare):
 
 
 @pytest.fixture
+def app_with_checklists(monkeypatch):
+    """The built-in lists with some history (done 47 days ago, done today, snoozed) and a custom
+    item with a hostile title, at a frozen time in UTC (ages in the picture never move)."""
+    from datetime import UTC, datetime, timedelta
+
+    from waitbuddy.checklists import library
+    from waitbuddy.tui.widgets import checklists_pane
+
+    now = datetime(2026, 3, 2, 9, 0, tzinfo=UTC)
+    monkeypatch.setattr(checklists_pane, "utc_now", lambda: now)
+    toml = '[backlog]\nfetch = "off"\n[checklist_settings]\ntimezone = "UTC"\n'
+    with Store.open(":memory:") as store:
+        settings = config.parse(toml)
+        library.sync(store, settings, now=now)
+        library.complete(store, library.get(store, "profile/linkedin-summary").id, now=now - timedelta(days=47))
+        library.complete(store, library.get(store, "profile/github-readme").id, now=now - timedelta(hours=2))
+        library.snooze(store, library.get(store, "profile/portfolio-page").id, 3, now=now)
+        library.add(store, "Profile", "[bold]Not markup[/] [@click=app.quit]click[/] \x1b]52;c;cm0gLXJm\x07 title",
+                    minutes=10, every="monthly", now=now)
+        yield WaitBuddy(config=settings, store=store)
+
+
+def test_checklists_pane_80x24(app_with_checklists, snap_compare):
+    """The Checklists area zoomed: the due view by list, estimates, recurrence, last done, a
+    ticked item, the minutes due on the status line, and a hostile title as plain text."""
+    from waitbuddy.tui.widgets.checklists_pane import ChecklistsArea
+
+    async def show_checklists(pilot):
+        await runs_reported(pilot)
+        await pilot.press("5")
+        for _ in range(300):
+            await pilot.pause(0.01)
+            if pilot.app.screen.query_one(ChecklistsArea).loaded:
+                break
+        await pilot.press("z", "v")
+        await pilot.pause()
+
+    assert snap_compare(app_with_checklists, terminal_size=(80, 24), run_before=show_checklists)
+
+
+@pytest.fixture
 def app_with_practice(monkeypatch):
     """Practice with a few attempts at a frozen time (UTC): solved, attempted, one review due today."""
     import time as time_module

@@ -67,18 +67,7 @@ def local_midnight(day: date, zone: tzinfo) -> datetime:
 
 def period_start(recurrence: Recurrence, now: datetime, zone: tzinfo) -> datetime:
     """The start (UTC) of the calendar period ``now`` falls in."""
-    today = now.astimezone(zone).date()
-    if recurrence.kind == "daily":
-        first = today
-    elif recurrence.kind == "weekly":
-        first = today - timedelta(days=today.weekday())
-    elif recurrence.kind == "monthly":
-        first = today.replace(day=1)
-    elif recurrence.kind == "quarterly":
-        first = date(today.year, (today.month - 1) // 3 * 3 + 1, 1)
-    else:
-        raise ValueError(f"{recurrence} has no calendar period")
-    return local_midnight(first, zone)
+    return local_midnight(_first_day(recurrence, now.astimezone(zone).date()), zone)
 
 
 def next_period_start(recurrence: Recurrence, now: datetime, zone: tzinfo) -> datetime:
@@ -146,13 +135,33 @@ def streak(recurrence: Recurrence, completions: Sequence[datetime], now: datetim
                 count += 1
             reference = day
         return count
-    starts = {period_start(recurrence, moment, zone) for moment in ordered if moment <= now}
-    start = period_start(recurrence, now, zone)
+    # Periods as their first local day (plain date arithmetic: a year of daily completions is
+    # read in a millisecond), walked back from now while each one has a completion.
+    current = _first_day(recurrence, now.astimezone(zone).date())
+    days = [moment.astimezone(zone).date() for moment in ordered if moment <= now]
+    if not days:
+        return 0
+    expected = current if _first_day(recurrence, days[0]) == current else _first_day(
+        recurrence, current - timedelta(days=1))
     count = 0
-    if start in starts:
-        count = 1
-    while True:
-        start = period_start(recurrence, start - timedelta(seconds=1), zone)
-        if start not in starts:
-            return count
-        count += 1
+    for day in days:
+        first = _first_day(recurrence, day)
+        if first == expected:
+            count += 1
+            expected = _first_day(recurrence, expected - timedelta(days=1))
+        elif first < expected:
+            break
+    return count
+
+
+def _first_day(recurrence: Recurrence, today: date) -> date:
+    """The first local day of the calendar period ``today`` is in."""
+    if recurrence.kind == "daily":
+        return today
+    if recurrence.kind == "weekly":
+        return today - timedelta(days=today.weekday())
+    if recurrence.kind == "monthly":
+        return today.replace(day=1)
+    if recurrence.kind == "quarterly":
+        return date(today.year, (today.month - 1) // 3 * 3 + 1, 1)
+    raise ValueError(f"{recurrence} has no calendar period")

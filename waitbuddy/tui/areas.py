@@ -75,7 +75,10 @@ AREAS: tuple[AreaSpec, ...] = (
     AreaSpec(
         "checklists", "Checklists", 5,
         "Recurring to-dos for the time between runs: CV, LinkedIn and GitHub profile updates.",
-        ("checklists you write once and tick off again each week or month",),
-        available=False,
+        ("the built-in Profile, Community and While it trains lists: nothing to set up",
+         "waitbuddy checklists --due            (what is due now)",
+         'waitbuddy checklists add LIST TITLE   (or press a here)',
+         "or write your own lists in config.toml (waitbuddy config init shows how)"),
+        available=True, pane="waitbuddy.tui.widgets.checklists_pane:ChecklistsArea",
     ),
 )
