@@ -19,13 +19,14 @@ import zlib
 from collections.abc import Iterable
 from dataclasses import dataclass
 from datetime import UTC, datetime, time, timedelta
-from typing import Any
-
-from fsrs import Card, Rating, Scheduler
+from typing import TYPE_CHECKING, Any
 
 from waitbuddy import history
 from waitbuddy.store import Store
 from waitbuddy.timefmt import parse_iso
+
+if TYPE_CHECKING:
+    from fsrs import Scheduler
 
 RATINGS = ("again", "hard", "good", "easy")
 STATUSES = ("new", "attempted", "solved")
@@ -62,6 +63,8 @@ class Undo:
 
 
 def make_scheduler(desired_retention: float = 0.9, fuzzing: bool = True) -> Scheduler:
+    from fsrs import Scheduler  # here: `practice next`, `list` and `stats` never schedule a card
+
     return Scheduler(desired_retention=desired_retention, enable_fuzzing=fuzzing)
 
 
@@ -126,6 +129,8 @@ def record_attempt(store: Store, slug: str, rating: str, minutes: int | None = N
                    now: datetime | None = None, scheduler: Scheduler | None = None) -> Undo:
     """One attempt at ``slug``: reviews its card with ``rating``, stores the attempt and the card.
     Without ``minutes``, the time since the person started it (if they did, within a day)."""
+    from fsrs import Card, Rating
+
     if rating not in RATINGS:
         raise ValueError(f"rating must be one of {', '.join(RATINGS)}, got {rating!r}")
     if minutes is not None and not 0 <= minutes <= MAX_MINUTES:
