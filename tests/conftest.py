@@ -39,6 +39,15 @@ def no_alerts_to_the_developers_terminal(request: pytest.FixtureRequest, monkeyp
     monkeypatch.setattr(terminal.Terminal, "open_controlling", staticmethod(lambda: None))
 
 
+@pytest.fixture(autouse=True)
+def no_leetcode(monkeypatch: pytest.MonkeyPatch) -> None:
+    """The Practice pane asks LeetCode for today's question: in tests, a local port nobody
+    listens on (refused at once) unless a test serves its own."""
+    from waitbuddy.practice import daily
+
+    monkeypatch.setattr(daily, "ENDPOINT", "http://127.0.0.1:9/graphql")
+
+
 @pytest.fixture
 def store(tmp_path: Path):
     with Store.open(tmp_path / "data" / "waitbuddy.db") as opened:

@@ -168,3 +168,29 @@ def test_parse_done(answer, expected):
 def test_parse_done_refuses(answer):
     with pytest.raises(ValueError):
         parse_done(answer)
+
+
+async def test_the_daily_question_shows_when_leetcode_answers(store: Store, monkeypatch):
+    from tests.test_practice_daily import Server
+    from waitbuddy.practice import daily
+
+    served = Server()
+    monkeypatch.setattr(daily, "ENDPOINT", served.url)
+    try:
+        app = make_app(store)
+        async with app.run_test(size=(120, 30)) as pilot:
+            area = await open_practice(app, pilot)
+            await wait_for(pilot, lambda: area.daily is not None)
+            assert "daily Two Sum [bold]x" in status(area) and "(Easy)" in status(area)
+            assert len(served.posts) == 1
+    finally:
+        served.close()
+
+
+async def test_no_daily_question_is_silent(store: Store):
+    app = make_app(store)  # conftest: nobody listens where it asks
+    async with app.run_test(size=(100, 30)) as pilot:
+        area = await open_practice(app, pilot)
+        await app.workers.wait_for_complete()
+        await pilot.pause()
+        assert area.daily is None and "daily" not in status(area)

@@ -22,7 +22,7 @@ from textual.message import Message
 from textual.widgets import Input, Static
 
 from waitbuddy.config import Config
-from waitbuddy.practice import lists, pick, progress
+from waitbuddy.practice import daily, lists, pick, progress
 from waitbuddy.practice.lists import Catalog, ListError
 from waitbuddy.store import Store
 from waitbuddy.text import safe_line
@@ -62,6 +62,10 @@ class PracticeArea(PracticeActions, Pane):
         severity: str = "information"
         select: str | None = None  # a slug to put the cursor on
 
+    @dataclass
+    class DailyFound(Message, bubble=False):
+        daily: daily.Daily
+
     def __init__(self, spec: AreaSpec, store: Store, config: Config) -> None:
         super().__init__(spec)
         self.store = store
@@ -78,6 +82,8 @@ class PracticeArea(PracticeActions, Pane):
         self.loaded = False
         self._jobs = ThreadPoolExecutor(max_workers=1, thread_name_prefix="practice-store")
         self._reload_queued = False
+        self.daily: daily.Daily | None = None
+        self._daily_asked = False
 
     def compose(self) -> ComposeResult:
         yield EmptyState(self.spec)
@@ -96,6 +102,10 @@ class PracticeArea(PracticeActions, Pane):
         self._jobs.shutdown(wait=False, cancel_futures=True)
 
     def on_focus(self) -> None:
+        if not self._daily_asked:  # when the person first comes here, not at every start
+            self._daily_asked = True
+            self.app.run_worker(self._ask_daily, thread=True, exit_on_error=False, group="practice-daily",
+                                description="today's LeetCode question")
         if self.shown:
             self.query_one(LineList).focus()
 
@@ -170,6 +180,16 @@ class PracticeArea(PracticeActions, Pane):
         else:
             self._apply(keep=self._current_slug())
 
+    def _ask_daily(self) -> None:  # a thread of its own: the network never holds the store thread
+        found = daily.today(self.store, self.app.services.http, utc_now().astimezone().date(), url=daily.ENDPOINT)
+        if found is not None:
+            self.post_message(self.DailyFound(found))
+
+    @on(DailyFound)
+    def _daily_found(self, event: DailyFound) -> None:
+        self.daily = event.daily
+        self._status()
+
     # -- what is shown --------------------------------------------------------------------------
 
     def skipped_today(self) -> frozenset[str]:
@@ -221,6 +241,8 @@ class PracticeArea(PracticeActions, Pane):
                                           "$text-warning")]
             parts += [" · ", (f"{stats.due} due today", "$text-accent" if stats.due else ""),
                       f" · streak {stats.streak}d"]
+        if self.daily is not None:
+            parts += [" · daily ", (f"{self.daily.title} ({self.daily.difficulty})", "$text-accent")]
         if VIEWS[self.view] != "all":
             parts += [" · ", (VIEWS[self.view], "$text-accent")]
         if self.query_text:
