@@ -34,6 +34,7 @@ from waitbuddy.tui.bindings import bindings_for
 from waitbuddy.tui.refresher import Refresher
 from waitbuddy.tui.widgets.area import EmptyState, Pane
 from waitbuddy.tui.widgets.backlog_actions import BacklogActions
+from waitbuddy.tui.widgets.filter_field import FilterField
 from waitbuddy.tui.widgets.line_list import LineList
 
 LOAD_DELAY_SECONDS = 0.5  # after the first frame
@@ -44,8 +45,9 @@ STATUS_SYMBOLS = {"unread": "•", "reading": "◐", "done": "✓", "archived": 
 UNDO_DEPTH = 50
 
 
-class BacklogArea(BacklogActions, Pane):
+class BacklogArea(FilterField, BacklogActions, Pane):
     BINDINGS = bindings_for("backlog")
+    FILTER_ID = "backlog-filter"
     CONTENT = ("#backlog-status", "#backlog-list", "#backlog-detail")
 
     @dataclass
@@ -154,8 +156,11 @@ class BacklogArea(BacklogActions, Pane):
     def _start_fetcher(self) -> None:
         if self.config.backlog.fetch == "off" or self._fetcher is not None:
             return
+        def problem(text: str) -> None:
+            self.post_message(self.FetchProblem(f"fetching titles: {text}"))
+
         self._fetcher = Refresher("backlog-fetch", self._fetch_round, interval=60.0, retry=FETCH_RETRY_SECONDS,
-                                  on_error=lambda text: self.post_message(self.FetchProblem(f"fetching titles: {text}")))
+                                  on_error=problem)
         self._fetcher.start()
 
     def _fetch_round(self, stop: threading.Event) -> float:  # the refresher's thread: page fetches take seconds
@@ -294,36 +299,12 @@ class BacklogArea(BacklogActions, Pane):
 
     # -- filter and order -----------------------------------------------------------------------
 
-    def action_filter(self) -> None:
-        field = self.query_one("#backlog-filter", Input)
-        field.display = True
-        field.value = self.query_text
-        self.screen.set_focus(field)  # now, not after the keys already queued behind "/"
-
-    @on(Input.Changed, "#backlog-filter")
-    def _filter_changed(self, event: Input.Changed) -> None:
-        self.query_text = event.value.strip()
+    def refilter(self) -> None:
         self._apply(keep=self._current_id())
 
-    @on(Input.Submitted, "#backlog-filter")
-    def _filter_done(self, event: Input.Submitted) -> None:
-        event.input.display = False
-        self.query_one(LineList).focus()
-
-    def action_clear_filter(self) -> None:
-        field = self.query_one("#backlog-filter", Input)
-        changed = bool(self.query_text or self.fits is not None)
-        self.query_text, self.fits = "", None
-        field.value = ""
-        field.display = False
-        if changed:
-            self._apply(keep=self._current_id())
-        self.query_one(LineList).focus()
-
-    def on_key(self, event) -> None:
-        if event.key == "escape" and self.query_one("#backlog-filter", Input).has_focus:
-            event.stop()
-            self.action_clear_filter()
+    def clear_more(self) -> bool:
+        changed, self.fits = self.fits is not None, None
+        return changed
 
     def action_cycle_sort(self) -> None:
         self.sort = SORTS[(SORTS.index(self.sort) + 1) % len(SORTS)]

@@ -34,6 +34,7 @@ from waitbuddy.tui.refresher import Refresher
 from waitbuddy.tui.widgets.area import EmptyState, Pane
 from waitbuddy.tui.widgets.feeds_actions import FeedsActions
 from waitbuddy.tui.widgets.feeds_render import entry_detail, entry_row
+from waitbuddy.tui.widgets.filter_field import FilterField
 from waitbuddy.tui.widgets.line_list import LineList
 
 LOAD_DELAY_SECONDS = 0.3  # after the first frame
@@ -55,8 +56,9 @@ class Failing:
     error: str
 
 
-class FeedsArea(FeedsActions, Pane):
+class FeedsArea(FilterField, FeedsActions, Pane):
     BINDINGS = bindings_for("feeds")
+    FILTER_ID = "feeds-filter"
     CONTENT = ("#feeds-status", "#feeds-list", "#feeds-detail")
 
     @dataclass
@@ -372,37 +374,9 @@ class FeedsArea(FeedsActions, Pane):
 
     # -- filter, order, view --------------------------------------------------------------------
 
-    def action_filter(self) -> None:
-        field = self.query_one("#feeds-filter", Input)
-        field.display = True
-        field.value = self.query_text
-        self.screen.set_focus(field)  # now, not after the keys already queued behind "/"
-
-    @on(Input.Changed, "#feeds-filter")
-    def _filter_changed(self, event: Input.Changed) -> None:
-        self.query_text = event.value.strip()
+    def refilter(self) -> None:
         self.read_here.clear()
         self._apply(keep=self._current_id())
-
-    @on(Input.Submitted, "#feeds-filter")
-    def _filter_done(self, event: Input.Submitted) -> None:
-        event.input.display = False
-        self.query_one(LineList).focus()
-
-    def action_clear_filter(self) -> None:
-        field = self.query_one("#feeds-filter", Input)
-        changed = bool(self.query_text)
-        self.query_text = ""
-        field.value = ""
-        field.display = False
-        if changed:
-            self._apply(keep=self._current_id())
-        self.query_one(LineList).focus()
-
-    def on_key(self, event) -> None:
-        if event.key == "escape" and self.query_one("#feeds-filter", Input).has_focus:
-            event.stop()
-            self.action_clear_filter()
 
     def action_cycle_sort(self) -> None:
         self.sort = SORTS[(SORTS.index(self.sort) + 1) % len(SORTS)]

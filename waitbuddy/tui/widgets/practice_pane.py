@@ -29,6 +29,7 @@ from waitbuddy.text import safe_line
 from waitbuddy.tui.areas import AreaSpec
 from waitbuddy.tui.bindings import bindings_for
 from waitbuddy.tui.widgets.area import EmptyState, Pane
+from waitbuddy.tui.widgets.filter_field import FilterField
 from waitbuddy.tui.widgets.line_list import LineList
 from waitbuddy.tui.widgets.practice_actions import PracticeActions
 from waitbuddy.tui.widgets.practice_render import VIEWS, Header, Item, build_rows, header_row, item_row
@@ -49,8 +50,9 @@ class Progress:
     stats: pick.Stats | None = None
 
 
-class PracticeArea(PracticeActions, Pane):
+class PracticeArea(FilterField, PracticeActions, Pane):
     BINDINGS = bindings_for("practice")
+    FILTER_ID = "practice-filter"
     CONTENT = ("#practice-status", "#practice-list")
 
     @dataclass
@@ -270,36 +272,8 @@ class PracticeArea(PracticeActions, Pane):
 
     # -- filter and view ------------------------------------------------------------------------
 
-    def action_filter(self) -> None:
-        field = self.query_one("#practice-filter", Input)
-        field.display = True
-        field.value = self.query_text
-        self.screen.set_focus(field)
-
-    @on(Input.Changed, "#practice-filter")
-    def _filter_changed(self, event: Input.Changed) -> None:
-        self.query_text = event.value.strip()
+    def refilter(self) -> None:
         self._apply(keep=self._current_slug())
-
-    @on(Input.Submitted, "#practice-filter")
-    def _filter_done(self, event: Input.Submitted) -> None:
-        event.input.display = False
-        self.query_one(LineList).focus()
-
-    def action_clear_filter(self) -> None:
-        field = self.query_one("#practice-filter", Input)
-        changed = bool(self.query_text)
-        self.query_text = ""
-        field.value = ""
-        field.display = False
-        if changed:
-            self._apply(keep=self._current_slug())
-        self.query_one(LineList).focus()
-
-    def on_key(self, event) -> None:
-        if event.key == "escape" and self.query_one("#practice-filter", Input).has_focus:
-            event.stop()
-            self.action_clear_filter()
 
     def action_cycle_view(self) -> None:
         self.view = (self.view + 1) % len(VIEWS)
