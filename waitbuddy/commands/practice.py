@@ -91,12 +91,16 @@ def _catalog(config: Config) -> Catalog | None:
         return None
 
 
-def _slug(given: str, found: Catalog) -> str | None:
+def _problem(given: str, config: Config) -> lists.Problem | None:
+    """The problem a SLUG or URL names in the lists, or None once the error is said."""
+    found = _catalog(config)
+    if found is None:
+        return None
     slug = lists.slug_of(given)
     if slug is None or slug not in found.by_slug():
         error(f"no such problem: {visible(given, limit=120)} (`waitbuddy practice list` shows them)")
         return None
-    return slug
+    return found.by_slug()[slug]
 
 
 def cmd_next(args: argparse.Namespace, where: Paths, config: Config) -> int:
@@ -128,31 +132,24 @@ def cmd_next(args: argparse.Namespace, where: Paths, config: Config) -> int:
 
 
 def cmd_done(args: argparse.Namespace, where: Paths, config: Config) -> int:
-    found = _catalog(config)
-    if found is None:
-        return EXIT_USAGE
-    slug = _slug(args.slug, found)
-    if slug is None:
+    problem = _problem(args.slug, config)
+    if problem is None:
         return EXIT_USAGE
     scheduler = progress.make_scheduler(config.practice.desired_retention)
     with Store.open(where.database) as store:
-        progress.record_attempt(store, slug, args.rating, args.minutes, scheduler=scheduler)
-        state = progress.states(store)[slug]
-    problem = found.by_slug()[slug]
+        progress.record_attempt(store, problem.slug, args.rating, args.minutes, scheduler=scheduler)
+        state = progress.states(store)[problem.slug]
     say(f"{args.rating}  {safe_line(problem.title, limit=120)}: next review {_day(state.due)}")
     return EXIT_OK
 
 
 def cmd_start(args: argparse.Namespace, where: Paths, config: Config) -> int:
-    found = _catalog(config)
-    if found is None:
-        return EXIT_USAGE
-    slug = _slug(args.slug, found)
-    if slug is None:
+    problem = _problem(args.slug, config)
+    if problem is None:
         return EXIT_USAGE
     with Store.open(where.database) as store:
-        progress.start(store, slug)
-    say(f"started  {safe_line(found.by_slug()[slug].title, limit=120)}  {found.by_slug()[slug].url}")
+        progress.start(store, problem.slug)
+    say(f"started  {safe_line(problem.title, limit=120)}  {problem.url}")
     return EXIT_OK
 
 
