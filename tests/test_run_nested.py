@@ -212,3 +212,16 @@ def test_a_finished_run_over_epochs_says_its_epochs_once():
     run.feed("\r" + outer(5) + "\n", T0)
     run.tick(T0 + 120)
     assert count_text(run.snapshot(T0 + 120)) == "ep 5/5"
+
+
+def test_a_zero_based_epoch_label_is_read_as_such_when_its_zero_was_overwritten_on_screen():
+    # A real torch 2.13 + tqdm 4.70 run (tests/data/logs/generate/gen_torch_tqdm_leave_false.py) read
+    # mid-run by `status`: the inner bars say "epoch 2" while the epoch bar says 2/4 done. Their
+    # "epoch 0" lines never settled, so the label was taken as 1-based: 40 % and ep 2/4 where the
+    # dashboard, fed live, said 65 % and ep 3/4.
+    from waitbuddy.runs.status import read_once
+
+    log = LOGS / "torch_tqdm_leave_false_midrun.log"
+    snapshot = read_once(log).snapshot(0.0)
+    assert snapshot.epoch == SnapshotEpoch(2, 4)
+    assert snapshot.progress is not None and abs(snapshot.progress.fraction - (2 + 19 / 32) / 4) < 0.01

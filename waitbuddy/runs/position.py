@@ -47,6 +47,11 @@ class Position:
         elif found.epoch_label is not None and _finite(found.epoch_label):
             if found.epoch_label == 0:
                 self._epoch_base = 0
+            elif (self._epoch_base is None and not found.epoch_end and self.epoch is not None
+                  and found.epoch_label == self.epoch[0]):
+                # "epoch 2" while a counter says 2 epochs are done: the labels count from 0 (the
+                # "epoch 0" lines were bars overwritten on screen before they could be read).
+                self._epoch_base = 0
             base = self._epoch_base if self._epoch_base is not None else 1
             total = found.label_total if found.label_total and _finite(found.label_total) else None
             if total is not None and base == 0 and found.epoch_label >= total:
