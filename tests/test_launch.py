@@ -572,3 +572,52 @@ def test_the_module_does_nothing_at_import():
     result = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, timeout=TIMEOUT, cwd=ROOT)
     assert result.stdout.strip() == "True", result.stderr
     assert launch.CHUNK_BYTES == 65536
+
+
+def test_a_second_waitbuddy_run_into_the_same_log_ends_in_a_watcher_that_saw_the_first(tmp_path):
+    # Seen in use: `waitbuddy run --log train.log` twice with the dashboard open. The first run
+    # ended completed everywhere; the second (the log rewritten, a new process) stayed "running
+    # 100 %" in the dashboard for good while `status` and `runs` said completed: the watcher only
+    # learned a process from the store when it first followed the log.
+    import time as clock
+
+    from waitbuddy.runs.watcher import Watcher
+    from waitbuddy.store import Store
+
+    data, log = tmp_path / "data", tmp_path / "train.log"
+    env = {**os.environ, "WAITBUDDY_DATA_DIR": str(data), "WAITBUDDY_CONFIG": str(tmp_path / "config.toml"),
+           "HOME": str(tmp_path)}
+
+    def launch(lines: str) -> None:
+        result = subprocess.run([sys.executable, "-m", "waitbuddy", "run", "--log", str(log), "--", sys.executable,
+                                 "-c", f"import time; print({lines!r}, flush=True); time.sleep(1.5)"],
+                                capture_output=True, text=True, env=env, timeout=60)
+        assert result.returncode == 0, result.stderr
+
+    def ended_within(watcher: Watcher, seconds: float) -> str:
+        deadline = clock.monotonic() + seconds
+        while clock.monotonic() < deadline:
+            [snapshot] = watcher.snapshots() or [None]
+            if snapshot is not None and snapshot.status == "completed" and snapshot.updated_at:
+                return snapshot.status
+            clock.sleep(0.05)
+        return watcher.snapshots()[0].status
+
+    launch("step 1/2 loss=0.5\nstep 2/2 loss=0.4")
+    with Store.open(data / "waitbuddy.db") as store:
+        watcher = Watcher([str(log)], on_snapshots=lambda snapshots: None, store=store, follow_store=True)
+        watcher.start()
+        try:
+            assert ended_within(watcher, 10) == "completed"
+            log.unlink()  # as `> train.log` would; the same --log again
+            launch("step 1/2 loss=0.3\nstep 2/2 loss=0.2")
+            clock.sleep(0.5)
+            deadline = clock.monotonic() + 10
+            while clock.monotonic() < deadline:
+                [snapshot] = watcher.snapshots()
+                if snapshot.status == "completed" and snapshot.metrics.get("loss") == 0.2:
+                    break
+                clock.sleep(0.05)
+            assert (snapshot.status, snapshot.metrics.get("loss")) == ("completed", 0.2)
+        finally:
+            watcher.stop()

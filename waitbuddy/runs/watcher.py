@@ -45,6 +45,8 @@ SAVE_EVERY_SECONDS = 5.0  # how often a run's progress is written to the store (
 REMOVED_GRACE_SECONDS = 30.0  # a run removed from the dashboard is not rediscovered before its store write lands
 LOG_SUFFIXES = (".log", ".out", ".err", ".txt", ".jsonl")
 
+RELAUNCH_CHECK_SECONDS = 2.0  # a running log with no known process: how often to look for a new launch
+
 Snapshots = Callable[[list[RunSnapshot]], None]
 
 
@@ -64,6 +66,7 @@ class Followed:
     saved_status: str | None = None  # the status last written to the store, and when
     saved_at: float = 0.0
     unsaved: RunSnapshot | None = None  # a newer snapshot the store has not had yet (written within SAVE_EVERY_SECONDS)
+    launch_checked: float = 0.0  # when the store was last asked whether `waitbuddy run` started it again
 
 
 @dataclass
@@ -465,6 +468,10 @@ class Watcher:
             elif followed.pid is None and followed.tail is not None and registry.read_exit_file(path) is not None:
                 # Launched by `waitbuddy run`, which could not store the run (no row, no PID here)
                 self._guarded(followed, self._process_ended, path, followed, now)
+            elif (followed.pid is None and followed.run_id is not None
+                  and now - followed.launch_checked >= RELAUNCH_CHECK_SECONDS):
+                followed.launch_checked = now
+                self._guarded(followed, self._take_new_launch, followed)
 
     def _guarded(self, followed: Followed, function, *args) -> None:
         """One log's surprise must not stop the others: note it on that run and go on."""
@@ -472,6 +479,16 @@ class Watcher:
             function(*args)
         except Exception as exc:  # noqa: BLE001 - a bug, but the watch goes on for every other log
             followed.run.set_note(f"internal error reading this log: {type(exc).__name__}: {exc}"[:200])
+
+    def _take_new_launch(self, followed: Followed) -> None:
+        """`waitbuddy run` started a command writing this log again (the same --log, a new
+        process): follow that process, so its exit ends the run here as it does in the store."""
+        record = self._store_call(registry.get, self.store, run_id=followed.run_id)
+        started = None if record is None else timestamp(record.started_at)
+        if record is None or not record.pid or record.status != "running" or started is None:
+            return
+        if followed.started is None or started > followed.started:
+            followed.pid, followed.started = record.pid, started
 
     def _process_ended(self, path: str, followed: Followed, now: float) -> None:
         """A watched PID is gone, or `waitbuddy run` left the exit beside the log: read what it
