@@ -95,7 +95,7 @@ async def test_priority_tags_note_snooze_delete_with_undo(store: Store):
         await wait_for(pilot, lambda: backlog.get_item(store, item.id).priority == 2)
         await pilot.press("-")
         await wait_for(pilot, lambda: backlog.get_item(store, item.id).priority == 1)
-        await pilot.press("t")
+        await pilot.press("T")
         assert isinstance(app.screen, Prompt)
         app.screen.query_one(Input).value = "rust, Papers"
         await pilot.press("enter")

@@ -52,7 +52,7 @@ class _VersionAction(argparse.Action):
 
 # Groups that add one command of their own name: `waitbuddy practice next` needs only that group's
 # parser, and importing every group (runs, feeds, ...) cost ~0.1 s of a 0.3 s command.
-SINGLE_COMMAND_GROUPS = ("feeds", "checklists", "practice")
+SINGLE_COMMAND_GROUPS = ("feeds", "checklists", "practice", "plan", "standup")
 
 
 def build_parser(only: str | None = None) -> argparse.ArgumentParser:
@@ -90,9 +90,9 @@ def build_parser(only: str | None = None) -> argparse.ArgumentParser:
 
         importlib.import_module(f"waitbuddy.commands.{only}").add_parsers(commands, common)
     else:
-        from waitbuddy.commands import alerts, checklists, feeds, practice, reading, runs
+        from waitbuddy.commands import alerts, checklists, feeds, notes, plan, practice, reading, runs, standup
 
-        for group in (runs, alerts, reading, feeds, checklists, practice):
+        for group in (runs, notes, alerts, reading, feeds, checklists, practice, plan, standup):
             group.add_parsers(commands, common)
     for sub in _commands_of(commands):
         if sub.get_default("needs_config"):
