@@ -10,7 +10,8 @@ Events (``domain``/``kind``; ``subject`` names the thing, ``detail`` is a JSON o
 - ``reading``/``added`` (item id; url, title), ``reading``/``imported`` (source; format, added,
   updated), ``reading``/``done`` and ``reading``/``archived`` (item id; url, title)
 - ``runs``/``ended`` (run id; status, name, path, error_kind), ``runs``/``stalled`` (run id; name,
-  path), ``runs``/``watch_added`` and ``runs``/``watch_removed`` (the pattern)
+  path), ``runs``/``watch_added`` and ``runs``/``watch_removed`` (the pattern), ``runs``/``note``
+  (run id; note: the note's id, kind: note or next, name; taken back if the note is removed)
 """
 
 from __future__ import annotations

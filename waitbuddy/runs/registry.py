@@ -308,6 +308,21 @@ def get(store: Store, *, path: str | None = None, run_id: int | None = None) -> 
     return _record(rows[0]) if rows else None
 
 
+def find(store: Store, ref: str) -> RunRecord | None:
+    """The run a person names on the command line: its id (``12`` or ``#12``), its log's path
+    (relative to the working directory, ``~`` expanded) or its name. Runs removed from the
+    dashboard count (they are history). A name several runs share (`waitbuddy run --name bert`
+    twice) means the newest one on the dashboard. None when nothing matches."""
+    number = ref.removeprefix("#")
+    by_id = number.isascii() and number.isdigit() and len(number) <= 18  # SQLite's integers end at 2**63
+    if by_id and (record := get(store, run_id=int(number))) is not None:
+        return record
+    if (record := get(store, path=os.path.abspath(os.path.expanduser(ref)))) is not None:
+        return record
+    rows = store.query("SELECT * FROM runs WHERE name = ? ORDER BY hidden, id DESC LIMIT 1", (_stored(ref),))
+    return _record(rows[0]) if rows else None
+
+
 def runs(store: Store, *, include_hidden: bool = False, limit: int | None = None) -> list[RunRecord]:
     sql = "SELECT * FROM runs" + ("" if include_hidden else " WHERE hidden = 0") + " ORDER BY id DESC"
     if limit is not None:

@@ -1,4 +1,5 @@
-"""The runs domain's tables: what to watch, and one row per log file (see :mod:`waitbuddy.schema`).
+"""The runs domain's tables: what to watch, one row per log file, and notes on runs (see
+:mod:`waitbuddy.schema`).
 
 Append only: never edit a migration that has shipped. Plain SQL, importing nothing: the store
 imports this module (through :mod:`waitbuddy.schema`) before any domain code.
@@ -68,5 +69,19 @@ MIGRATIONS: tuple[tuple[str, ...], ...] = (
         "DROP TABLE runs",
         "ALTER TABLE runs_rebuilt RENAME TO runs",
         "CREATE INDEX runs_by_status ON runs (hidden, status)",
+    ),
+    (
+        # Experiment notes (runs/notes.py): the question a run answers, what was learned, and
+        # "next" experiments to try. kind is checked in Python, as source is (no rebuild to add one).
+        # Runs are only hidden today; the cascade keeps notes from outliving a run if that changes.
+        """CREATE TABLE run_notes (
+               id INTEGER PRIMARY KEY,
+               run_id INTEGER NOT NULL REFERENCES runs (id) ON DELETE CASCADE,
+               at TEXT NOT NULL,
+               kind TEXT NOT NULL,
+               text TEXT NOT NULL
+           )""",
+        "CREATE INDEX run_notes_by_run ON run_notes (run_id, at)",
+        "CREATE INDEX run_notes_by_time ON run_notes (at)",
     ),
 )
