@@ -392,6 +392,37 @@ class PracticeConfig:
         return {"Easy": self.easy_minutes, "Medium": self.medium_minutes, "Hard": self.hard_minutes}
 
 
+PLAN_KINDS = ("reading", "paper", "practice", "checklist")  # waitbuddy.planner.model.KINDS
+
+
+@dataclass(frozen=True)
+class PlannerConfig:
+    reading: int = field(default=40, metadata=_doc(
+        "How the wait is shared between kinds, as weights (40/20/30/10 is 40% of the minutes for the\n"
+        "backlog, ...); 0 leaves a kind out. Reading: the backlog.", minimum=0, maximum=100))
+    paper: int = field(default=20, metadata=_doc("Papers and posts from your feeds, to skim.", minimum=0, maximum=100))
+    practice: int = field(default=30, metadata=_doc("LeetCode practice: due reviews and new problems.",
+                                                    minimum=0, maximum=100))
+    checklist: int = field(default=10, metadata=_doc("Checklist items that are due.", minimum=0, maximum=100))
+    leave_out: tuple[str, ...] = field(default=(), metadata=_doc(
+        "Kinds never to suggest, e.g. [\"practice\"] (the same as a weight of 0).", item=str))
+    max_items: int = field(default=4, metadata=_doc("Suggestions in a plan at most.", minimum=1, maximum=20))
+    margin_minutes: int = field(default=2, metadata=_doc(
+        "Minutes kept free before the run ends (to look at its results).", minimum=0, maximum=120))
+
+    def validate(self) -> list[tuple[str, str]]:
+        unknown = [kind for kind in self.leave_out if kind not in PLAN_KINDS]
+        if unknown:
+            return [("leave_out", f"unknown kind {_show(unknown[0])} (expected some of {', '.join(PLAN_KINDS)})")]
+        if not any(getattr(self, kind) for kind in PLAN_KINDS if kind not in self.leave_out):
+            return [("reading", "every kind is left out: the planner would have nothing to suggest")]
+        return []
+
+    @property
+    def balance(self) -> dict[str, int]:
+        return {kind: getattr(self, kind) for kind in PLAN_KINDS}
+
+
 @dataclass(frozen=True)
 class Config:
     ui: UIConfig = field(default_factory=UIConfig)
@@ -404,6 +435,7 @@ class Config:
     checklist_settings: ChecklistSettings = field(default_factory=ChecklistSettings)
     checklists: tuple[Checklist, ...] = field(default=(), metadata=_doc("", table_array=Checklist,
                                                                          example=CHECKLISTS_EXAMPLE))
+    planner: PlannerConfig = field(default_factory=PlannerConfig)
     keymap: Mapping[str, str] = field(
         default_factory=lambda: MappingProxyType({}),
         metadata=_doc("", builder=lambda table, problems, locate: MappingProxyType(

@@ -22,6 +22,7 @@ from collections.abc import Mapping, Sequence
 
 from waitbuddy.checklists import schema as checklists
 from waitbuddy.feeds import schema as feeds
+from waitbuddy.planner import schema as planner
 from waitbuddy.practice import schema as practice
 from waitbuddy.reading import schema as reading
 from waitbuddy.runs import schema as runs
@@ -59,6 +60,7 @@ DOMAINS: tuple[tuple[str, Migrations], ...] = (
     ("feeds", feeds.MIGRATIONS),
     ("checklists", checklists.MIGRATIONS),
     ("practice", practice.MIGRATIONS),
+    ("planner", planner.MIGRATIONS),
 )
 
 # Before the per-domain scheme, one numbered list ran (PRAGMA user_version counted it):

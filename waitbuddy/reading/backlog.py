@@ -141,6 +141,16 @@ def load_items(store: Store) -> list[Item]:
     return [_item(row) for row in store.query("SELECT * FROM items ORDER BY saved_at, id")]
 
 
+def plannable(store: Store, *, now: datetime, limit: int) -> list[Item]:
+    """Open items (unread or being read, not snoozed past ``now``) with a known length, for the
+    planner: highest priority first, then oldest; at most ``limit``."""
+    rows = store.query(
+        "SELECT * FROM items WHERE status IN ('unread', 'reading') AND minutes > 0 "
+        "AND (snoozed_until IS NULL OR snoozed_until <= ?) ORDER BY priority DESC, saved_at, id LIMIT ?",
+        (to_text(now), max(int(limit), 0)))
+    return [_item(row) for row in rows]
+
+
 def get_item(store: Store, item_id: int) -> Item | None:
     rows = store.query("SELECT * FROM items WHERE id = ?", (item_id,))
     return _item(rows[0]) if rows else None
