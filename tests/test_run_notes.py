@@ -3,6 +3,7 @@ and the notes in `waitbuddy runs`."""
 
 from __future__ import annotations
 
+import json
 import sqlite3
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
@@ -10,8 +11,11 @@ from pathlib import Path
 import pytest
 
 from waitbuddy import history
+from waitbuddy.cli import main
 from waitbuddy.runs import notes, registry
 from waitbuddy.store import Store
+
+from .conftest import run_cli
 
 MONDAY = datetime(2026, 11, 30, 9, 0, tzinfo=UTC)
 HOUR = timedelta(hours=1)
@@ -157,3 +161,109 @@ def test_find_names_a_run_by_id_path_or_name(store: Store, tmp_path: Path, monke
     assert registry.find(store, "nope") is None
     assert registry.find(store, "99999999999999999999999") is None  # past SQLite's integers
     assert registry.find(store, "²") is None  # a digit, but not an ASCII one
+
+
+# -- the command line ------------------------------------------------------------------------------
+
+
+@pytest.fixture
+def data(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
+    """The CLI's data dir, with two runs named bert (the newer is #2) and a gpt run (#3)."""
+    folder = tmp_path / "data"
+    monkeypatch.setenv("WAITBUDDY_DATA_DIR", str(folder))
+    with Store.open(folder / "waitbuddy.db") as opened:
+        run(opened, "bert", str(tmp_path / "bert-1.log"))
+        run(opened, "bert", str(tmp_path / "bert-2.log"))
+        run(opened, "gpt", str(tmp_path / "gpt.log"))
+    return folder
+
+
+def stored(data: Path, run_id: int) -> list[notes.Note]:
+    with Store.open(data / "waitbuddy.db") as opened:
+        return notes.for_run(opened, run_id)
+
+
+def test_note_adds_lists_and_deletes(data: Path, tmp_path: Path, capsys: pytest.CaptureFixture[str]):
+    assert main(["note", "bert", "Does", "warmup", "matter?"]) == 0
+    assert capsys.readouterr().out == "added note 1 to bert (#2): Does warmup matter?\n"
+    assert main(["note", "2", "next: try lr 3e-4"]) == 0
+    assert "added note 2 to bert (#2): → next: try lr 3e-4" in capsys.readouterr().out
+    assert main(["note", str(tmp_path / "bert-2.log"), "--next", "a", "bigger", "batch"]) == 0
+    capsys.readouterr()
+    assert [(note.kind, note.text) for note in stored(data, 2)] == [
+        ("note", "Does warmup matter?"), ("next", "try lr 3e-4"), ("next", "a bigger batch")]
+    assert stored(data, 1) == []  # the older bert has none
+
+    assert main(["note", "bert"]) == 0
+    listing = capsys.readouterr().out.splitlines()
+    assert listing[0] == f"bert (#2)  {tmp_path / 'bert-2.log'}"
+    assert [line.split(None, 3)[0] for line in listing[1:]] == ["1", "2", "3"]
+    assert listing[2].endswith("→ next: try lr 3e-4") and listing[1].endswith("  Does warmup matter?")
+
+    assert main(["note", "bert", "--json"]) == 0
+    exported = json.loads(capsys.readouterr().out)
+    assert [(note["id"], note["kind"], note["text"], note["run_id"]) for note in exported] == [
+        (1, "note", "Does warmup matter?", 2), (2, "next", "try lr 3e-4", 2), (3, "next", "a bigger batch", 2)]
+    assert all(note["at"].endswith("Z") for note in exported)
+
+    assert main(["note", "gpt", "--delete", "1"]) == 1  # not gpt's note: left alone
+    assert "gpt (#3) has no note 1" in capsys.readouterr().err
+    assert main(["note", "bert", "--delete", "1"]) == 0
+    assert capsys.readouterr().out == "deleted note 1 of bert (#2)\n"
+    assert [note.id for note in stored(data, 2)] == [2, 3]
+
+
+def test_note_json_when_adding_and_an_empty_listing(data: Path, capsys: pytest.CaptureFixture[str]):
+    assert main(["note", "gpt", "--json"]) == 0
+    assert json.loads(capsys.readouterr().out) == []
+    assert main(["note", "gpt"]) == 0
+    assert "no notes on gpt (#3) yet" in capsys.readouterr().err
+    assert main(["note", "#3", "--json", "baseline"]) == 0
+    added = json.loads(capsys.readouterr().out)
+    assert {key: added[key] for key in ("id", "kind", "text", "run_id")} == {
+        "id": 1, "kind": "note", "text": "baseline", "run_id": 3}
+
+
+def test_note_errors_say_why_with_the_house_exit_statuses(data: Path, capsys: pytest.CaptureFixture[str]):
+    assert main(["note", "nope", "text"]) == 1
+    assert "no run nope" in capsys.readouterr().err
+    assert main(["note", "gpt", "x" * 2001]) == 2
+    assert "at most 2000 characters" in capsys.readouterr().err
+    assert main(["note", "gpt", "next:"]) == 2
+    assert "needs some text" in capsys.readouterr().err
+    assert main(["note", "gpt", "--delete", "1", "text"]) == 2
+    assert "--delete takes no TEXT" in capsys.readouterr().err
+    with pytest.raises(SystemExit) as refused:  # a mistyped option never becomes part of a note
+        main(["note", "gpt", "--next", "try", "--jsn", "this"])
+    assert refused.value.code == 2 and "unrecognized arguments: --jsn" in capsys.readouterr().err
+    assert stored(data, 3) == []
+
+
+def test_note_on_a_fresh_machine_is_an_unknown_run_and_creates_no_database(tmp_path: Path):
+    result = run_cli("note", "bert", "text", env={"WAITBUDDY_DATA_DIR": str(tmp_path / "fresh")})
+    assert result.returncode == 1 and "no run bert" in result.stderr and "Traceback" not in result.stderr
+    assert not (tmp_path / "fresh" / "waitbuddy.db").exists()
+
+
+def test_runs_lists_the_latest_notes_under_each_run_and_exports_them_all(data: Path, capsys):
+    for text in ("question", "learned", "next: try lr 3e-4"):
+        assert main(["note", "2", text]) == 0
+    assert main(["note", "gpt", "hostile [bold]\x1b[31mred\u202e"]) == 0
+    capsys.readouterr()
+
+    assert main(["runs", "--json"]) == 0
+    items = {item["id"]: item for item in map(json.loads, capsys.readouterr().out.splitlines())}
+    assert [(note["kind"], note["text"]) for note in items[2]["notes"]] == [
+        ("note", "question"), ("note", "learned"), ("next", "try lr 3e-4")]
+    assert set(items[2]["notes"][0]) == {"id", "at", "kind", "text"}
+    assert items[1]["notes"] == [] and items[3]["notes"][0]["text"] == "hostile [bold]\x1b[31mred\u202e"
+
+    assert main(["runs"]) == 0
+    out = capsys.readouterr().out
+    assert "\x1b" not in out and "\u202e" not in out
+    lines = out.splitlines()
+    bert = next(index for index, line in enumerate(lines) if "bert" in line)  # the newest bert is listed first
+    assert lines[bert + 1].startswith("    ") and lines[bert + 1].endswith("  learned")
+    assert lines[bert + 2].endswith("  → next: try lr 3e-4")
+    assert lines[bert + 3] == "    … 1 earlier: waitbuddy note 2"
+    assert not lines[bert + 4].startswith("    ")  # the older bert's row, with no notes

@@ -331,8 +331,11 @@ def cmd_runs(args: argparse.Namespace, where: Paths, config: Config) -> int:
     if not where.database.exists():
         print("no runs yet", file=sys.stderr)
         return EXIT_OK
+    from waitbuddy.runs import notes
+
     with Store.open(where.database) as store:
         records = registry.runs(store, include_hidden=args.all, limit=args.limit)
+        noted = notes.for_runs(store, [record.id for record in records])
     for record in records:
         summary = record.summary or RunSnapshot.from_json({})
         item = {
@@ -342,6 +345,7 @@ def cmd_runs(args: argparse.Namespace, where: Paths, config: Config) -> int:
             "started_at": record.started_at, "ended_at": record.ended_at,
             "duration_seconds": _duration(record), "exit_code": record.exit_code,
             "metrics": dict(summary.metrics), "best": dict(summary.best), "muted": record.muted,
+            "notes": [notes.to_json(note) for note in noted.get(record.id, [])],
         }
         if args.json:
             say(json_line(item))
@@ -352,9 +356,25 @@ def cmd_runs(args: argparse.Namespace, where: Paths, config: Config) -> int:
         name = visible(record.name, limit=120)  # a name shows its control characters: it cannot fake a line
         say(safe_text(f"{symbol} {name:<24} {record.status:<11} {duration(item['duration_seconds']):>7}  "
                          f"{when:<20} {headline(summary)}{reason}", limit=2000))
+        for line in _note_lines(record.id, noted.get(record.id, [])):
+            say(line)
     if not records:
         print("no runs yet", file=sys.stderr)
     return EXIT_OK
+
+
+RUNS_NOTES_SHOWN = 2  # the latest notes under a run in `runs`; `note RUN` lists them all
+
+
+def _note_lines(run_id: int, found: list) -> list[str]:
+    """The run's latest notes on indented lines under its row (one line each), and how many
+    more there are."""
+    from waitbuddy.runs import notes
+
+    lines = [f"    {notes.when(note)}  {notes.line(note, limit=100)}" for note in found[-RUNS_NOTES_SHOWN:]]
+    if len(found) > RUNS_NOTES_SHOWN:
+        lines.append(f"    … {len(found) - RUNS_NOTES_SHOWN} earlier: waitbuddy note {run_id}")
+    return lines
 
 
 def _duration(record: registry.RunRecord) -> float | None:
