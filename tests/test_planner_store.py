@@ -212,3 +212,44 @@ def test_plan_for_minutes_nothing_fits(tmp_path, capsys) -> None:
         seed_day(store)
     assert main(["plan", "--minutes", "1"]) == 0
     assert "Nothing fits" in capsys.readouterr().out
+
+
+# -- accepting and finishing -----------------------------------------------------------------------
+
+def test_accepting_a_reading_starts_it_and_finishing_marks_it_read(store: Store) -> None:
+    from waitbuddy.planner import accept
+
+    seeded = seed_day(store)
+    item = next(c for c in outlook.gather(store, Config(), now=NOW).candidates if c.ref == str(seeded["old"]))
+    accept.accept(store, item, now=NOW)
+    assert backlog.get_item(store, seeded["old"]).status == "reading"
+    done = accept.finish(store, now=NOW + timedelta(minutes=14))
+    assert done.minutes == pytest.approx(14) and done.outcome == "done"
+    assert backlog.get_item(store, seeded["old"]).status == "done"
+    assert item.key not in {c.key for c in outlook.gather(store, Config(), now=NOW).candidates}
+
+
+def test_an_item_finished_in_its_own_area_settles_the_timer_then(store: Store) -> None:
+    from waitbuddy.checklists import library
+    from waitbuddy.planner import accept
+
+    seed_day(store)
+    item = next(c for c in outlook.gather(store, Config(), now=NOW).candidates if c.kind == "checklist")
+    accept.accept(store, item, now=NOW)
+    assert timers.settle(store, now=NOW + timedelta(minutes=30)) is None  # not done yet
+    library.complete(store, int(item.ref), now=NOW + timedelta(minutes=7))
+    settled = timers.settle(store, now=NOW + timedelta(minutes=30))
+    assert settled.outcome == "done" and settled.minutes == pytest.approx(7)
+    assert timers.active(store) is None
+
+
+def test_accepting_a_problem_starts_it_in_practice(store: Store) -> None:
+    from waitbuddy.planner import accept
+
+    seed_day(store)
+    problem = next(c for c in outlook.gather(store, Config(), now=NOW).candidates if c.reason == "due review")
+    accept.accept(store, problem, now=NOW)
+    assert progress.states(store)[problem.ref].started_at == NOW
+    progress.record_attempt(store, problem.ref, "good", now=NOW + timedelta(minutes=18))
+    assert progress.attempts(store, problem.ref)[-1].minutes == 18
+    assert timers.settle(store, now=NOW + timedelta(minutes=19)).minutes == pytest.approx(18)

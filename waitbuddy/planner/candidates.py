@@ -19,8 +19,10 @@ from waitbuddy.planner.timers import Pace
 from waitbuddy.store import Store
 
 READING_LIMIT = 300  # backlog items considered (by priority, then oldest)
-PAPER_LIMIT = 300  # newest unread feed entries ranked
+PAPER_LIMIT = 200  # newest unread feed entries ranked
+PAPER_SHORTLIST = 40  # ranked on their title and the abstract's opening, the best this many again in full
 PAPER_KEEP = 20  # the best of them that become candidates
+OPENING_CHARS = 300
 NEW_PROBLEMS = 3  # new problems offered besides the due reviews (one per difficulty at most)
 SKIM_MINUTES = 5  # a paper from a feed is skimmed (abstract, figures, conclusion), not read through
 
@@ -87,7 +89,10 @@ def papers(store: Store, config: Config, pace: Pace) -> list[Candidate]:
     if not entries:
         return []
     model = marks.ranker(store, config.feed_settings.interests)
-    ranked = sorted(((model.score(entry.item), index, entry) for index, entry in enumerate(entries)),
+    # Scoring a whole abstract costs ~0.5 ms: a cheap first pass keeps `plan` fast on 5,000 entries.
+    first = sorted(((model.score(f"{entry.item.title}\n{entry.item.summary[:OPENING_CHARS]}"), index, entry)
+                    for index, entry in enumerate(entries)), key=lambda scored: (-scored[0], scored[1]))
+    ranked = sorted(((model.score(entry.item), index, entry) for _score, index, entry in first[:PAPER_SHORTLIST]),
                     key=lambda scored: (-scored[0], scored[1]))[:PAPER_KEEP]
     wpm = max(config.backlog.words_per_minute, 1)
     out = []

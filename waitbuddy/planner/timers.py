@@ -113,6 +113,39 @@ def finish(store: Store, *, outcome: str = "done", now: datetime | None = None,
     return _timer(row)
 
 
+def settle(store: Store, *, now: datetime | None = None) -> Timer | None:
+    """The running timer's item was finished in its own area (marked read in the backlog, a
+    checklist item ticked, a problem done in Practice): end the timer as done, at that moment.
+    Returns the ended timer, or None."""
+    timer = active(store)
+    if timer is None or (done_at := finished_at(store, timer)) is None:
+        return None
+    return finish(store, now=now, at=done_at)
+
+
+def finished_at(store: Store, timer: Timer) -> datetime | None:
+    """When the timed item was finished in its own domain after the timer started, or None
+    (a paper from a feed is read by opening it: only the strip's done key finishes it)."""
+    moments: list[datetime] = []
+    if timer.kind == "reading" and timer.ref.isdigit():
+        from waitbuddy.reading import backlog
+
+        item = backlog.get_item(store, int(timer.ref))
+        if item is not None and item.status == "done" and item.done_at is not None:
+            moments = [item.done_at]
+    elif timer.kind == "checklist" and timer.ref.isdigit():
+        from waitbuddy.checklists import library
+
+        item = library.get(store, int(timer.ref))
+        moments = list(item.completions) if item is not None else []
+    elif timer.kind == "practice":
+        from waitbuddy.practice import progress
+
+        moments = [attempt.at for attempt in progress.attempts(store, timer.ref)]
+    after = [moment for moment in moments if moment >= timer.started_at]
+    return min(after) if after else None
+
+
 def _end(db, when: datetime, outcome: str):
     row = db.execute("SELECT * FROM plan_timers WHERE ended_at IS NULL ORDER BY id DESC LIMIT 1").fetchone()
     if row is None:
