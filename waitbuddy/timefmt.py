@@ -8,7 +8,7 @@ understood, in ``runs.observe.parse_duration``.
 
 from __future__ import annotations
 
-from datetime import UTC, datetime
+from datetime import UTC, datetime, tzinfo
 
 
 def duration(seconds: float | None) -> str:
@@ -48,6 +48,12 @@ def iso_utc(when: datetime | None) -> str:
         return ""
     when = when.replace(tzinfo=UTC) if when.tzinfo is None else when.astimezone(UTC)
     return when.isoformat().replace("+00:00", "Z")
+
+
+def local(moment: datetime, zone: tzinfo | None = None) -> str:
+    """``Mon 30 Nov 09:00``: a moment as people read it, in ``zone`` (the system's when None)."""
+    here = moment.astimezone(zone)
+    return f"{here:%a} {here.day} {here:%b %H:%M}"
 
 
 def parse_iso(text: str) -> datetime:
