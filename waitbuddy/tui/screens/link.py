@@ -47,12 +47,13 @@ def can_open_browser(env: Mapping[str, str]) -> bool:
     return sys.platform == "darwin" or bool(env.get("DISPLAY") or env.get("WAYLAND_DISPLAY"))
 
 
-def copy_to_clipboard(app: App, url: str) -> None:
+def copy_to_clipboard(app: App, url: str, *, what: str = "link") -> None:
     """OSC 52 through the terminal. Inside tmux the sequence goes to the client's terminal
-    itself: tmux drops it from applications under its default ``set-clipboard external``."""
+    itself: tmux drops it from applications under its default ``set-clipboard external``.
+    ``what`` names the text in the notice (``the update``)."""
     if not os.environ.get("TMUX"):
         app.copy_to_clipboard(url)
-        app.notify("link copied (if your terminal allows OSC 52)", markup=False)
+        app.notify(f"{what} copied (if your terminal allows OSC 52)", markup=False)
         return
 
     def send() -> None:
@@ -61,7 +62,7 @@ def copy_to_clipboard(app: App, url: str) -> None:
 
         delivery = send_escape("clipboard", osc52(url), os.environ)
         ok = delivery.outcome == "sent"
-        app.call_from_thread(app.notify, "link copied" if ok else f"could not copy: {delivery.reason}",
+        app.call_from_thread(app.notify, f"{what} copied" if ok else f"could not copy: {delivery.reason}",
                              markup=False, severity="information" if ok else "error")
 
     app.run_worker(send, thread=True, exit_on_error=False, group="clipboard", description="copy the link")
