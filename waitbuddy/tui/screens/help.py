@@ -25,7 +25,7 @@ SCOPE_TITLES = {
     "runs": "In Runs", "run": "In a run's view", "explain": "In a run's explanation", "backlog": "In Backlog",
     "feeds": "In Feeds", "practice": "In Practice", "checklists": "In Checklists", "list": "In a list",
     "prompt": "In a question",
-    "confirm": "In a yes/no question", "link": "In a link shown to open",
+    "confirm": "In a yes/no question", "link": "In a link shown to open", "standup": "In the daily update",
 }
 
 
