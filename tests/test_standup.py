@@ -174,6 +174,11 @@ def test_an_empty_day_says_so_in_one_line(store: Store):
     assert standup.to_text(empty) == "Nothing recorded since Mon 30 Nov 09:00.\n"
 
 
+def test_a_window_from_another_year_says_which(store: Store):
+    assert standup.to_text(report(store, since=MONDAY - timedelta(weeks=52), queue=())) == (
+        "Nothing recorded since Mon 1 Dec 2025 09:00.\n")
+
+
 def test_a_day_with_nothing_done_still_says_what_is_next(day: Store):
     quiet = report(day, since=TUESDAY, until=TUESDAY + timedelta(days=1))
     assert standup.to_text(quiet) == ("Nothing recorded since Tue 1 Dec 09:00.\n\nNext:\n"

@@ -50,10 +50,11 @@ def iso_utc(when: datetime | None) -> str:
     return when.isoformat().replace("+00:00", "Z")
 
 
-def local(moment: datetime, zone: tzinfo | None = None) -> str:
-    """``Mon 30 Nov 09:00``: a moment as people read it, in ``zone`` (the system's when None)."""
+def local(moment: datetime, zone: tzinfo | None = None, *, year: bool = False) -> str:
+    """``Mon 30 Nov 09:00`` (``Mon 30 Nov 2026 09:00`` with ``year``): a moment as people read it,
+    in ``zone`` (the system's when None)."""
     here = moment.astimezone(zone)
-    return f"{here:%a} {here.day} {here:%b %H:%M}"
+    return f"{here:%a} {here.day} {here:%b}{f' {here.year}' if year else ''} {here:%H:%M}"
 
 
 def parse_iso(text: str) -> datetime:

@@ -35,7 +35,8 @@ def to_text(standup: Standup) -> str:
 
 
 def _render(standup: Standup, *, markdown: bool) -> str:
-    since = local(standup.since, standup.zone)
+    other_year = standup.since.astimezone(standup.zone).year != standup.until.astimezone(standup.zone).year
+    since = local(standup.since, standup.zone, year=other_year)
     lines: list[str] = []
     if standup.nothing_done:
         lines.append(f"Nothing recorded since {since}.")
