@@ -28,14 +28,18 @@ def app():
 
 
 async def runs_reported(pilot) -> None:
-    """Wait for the watcher's first report and the backlog's first load: until then those areas are blank."""
+    """Wait for the watcher's first report, the backlog's first load and the plan strip's first
+    step: until then those are blank."""
     from waitbuddy.tui.widgets.backlog_pane import BacklogArea
+    from waitbuddy.tui.widgets.plan_strip import PlanStrip
     from waitbuddy.tui.widgets.runs_pane import RunsArea
 
     for _ in range(300):
         await pilot.pause(0.01)
         areas, backlogs = pilot.app.screen.query(RunsArea), pilot.app.screen.query(BacklogArea)
-        if areas and areas.first()._reported and backlogs and backlogs.first().loaded:
+        strips = pilot.app.screen.query(PlanStrip)
+        if areas and areas.first()._reported and backlogs and backlogs.first().loaded and strips \
+                and strips.first().view is not None:
             break
     await pilot.pause()
 

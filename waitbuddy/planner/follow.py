@@ -123,7 +123,7 @@ class Follower:
             self._plan, self._planned = Plan(0, ()), None
         elif replan or self._moved(minutes, now, wait, source):
             if self._planned is not None and not replan:
-                self._say(f"the ETA moved: planned again for ~{minutes} min", now)
+                self._say("ETA moved, planned again", now)
             if regather or self._found is None or now - self._found_at >= REGATHER_SECONDS:
                 self._found = outlook.gather(self.store, self.config, now=moment,
                                              exclude=[timer_key] if timer_key else ())

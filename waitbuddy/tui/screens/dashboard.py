@@ -13,6 +13,7 @@ from waitbuddy.store import Store
 from waitbuddy.tui.areas import AREAS, AreaSpec
 from waitbuddy.tui.bindings import bindings_for
 from waitbuddy.tui.widgets.area import Area
+from waitbuddy.tui.widgets.plan_strip import PlanStrip
 
 _LAYOUT_BREAKPOINTS = {
     "auto": [(0, "-stacked"), (SIDE_BY_SIDE_MIN_WIDTH, "-side")],
@@ -37,6 +38,7 @@ class DashboardScreen(Screen[None]):
 
     def compose(self) -> ComposeResult:
         yield Header(icon="◷")
+        yield PlanStrip(self.store, self.config)
         runs, *others = self.areas
         with Container(id="dashboard"):
             yield runs.make_pane(self.store, self.config)
@@ -73,6 +75,36 @@ class DashboardScreen(Screen[None]):
             area = self.query_one(f"#{self.tabs.active.removeprefix('tab-')}", Area)
         if area is not None and self.maximize(area, container=False):
             area.focus()  # keys go to what is on screen (the tab bar is not, once zoomed)
+
+    def action_focus_plan(self) -> None:
+        if self.maximized is not None:
+            self.minimize()
+        strip = self.query_one(PlanStrip)
+        strip.focus_from(self.focused)
+
+    def action_set_timer(self) -> None:
+        from waitbuddy.tui.screens.prompt import Prompt
+
+        def given(answer: str | None) -> None:
+            if answer is None:
+                return
+            try:
+                minutes = int(answer.removesuffix("m").strip())
+            except ValueError:
+                minutes = -1
+            if not 0 <= minutes <= 24 * 60:
+                self.notify(f"expected minutes from 0 to {24 * 60}, got {answer!r}", severity="error", markup=False)
+                return
+            self.query_one(PlanStrip).set_minutes(minutes or None)
+            self.notify(f"planning for {minutes} min" if minutes else "planning for the run's ETA again", markup=False)
+
+        self.app.push_screen(Prompt("How many minutes do you have? (0: follow the run's ETA again)",
+                                    placeholder="15"), given)
+
+    def action_show_standup(self) -> None:
+        from waitbuddy.tui.screens.standup import StandupScreen
+
+        self.app.push_screen(StandupScreen(self.store, self.config))
 
     def on_descendant_focus(self, event: events.DescendantFocus) -> None:
         """While an area is zoomed, nothing hidden behind it takes keys."""
