@@ -5,6 +5,9 @@ an exit that `waitbuddy run` recorded); the screen reads it on the UI thread eve
 A thread worker reads the whole log once (the history scan: bounded memory, off the UI thread)
 and then follows it, posting batches for the log, the chart and the rows the terminal is still
 drawing; its own reading of the state stands in only while the watcher has none.
+
+The run's experiment notes show under the summary (the latest few, newest last), read from the
+store on a thread when the view opens, after ``n`` adds one, and when another waitbuddy writes.
 """
 
 from __future__ import annotations
@@ -14,6 +17,8 @@ import time
 from collections import deque
 from collections.abc import Callable
 from dataclasses import dataclass
+from functools import partial
+from typing import TYPE_CHECKING
 
 from rich.cells import cell_len
 from rich.style import Style
@@ -26,22 +31,32 @@ from textual.screen import Screen
 from textual.widgets import Footer, Log, Static
 from textual.worker import get_current_worker
 
+from waitbuddy.runs import notes, registry
 from waitbuddy.runs.present import STATUS_SYMBOLS, count_text, headline, headline_name
 from waitbuddy.runs.run import Run
 from waitbuddy.runs.screen import TerminalView
 from waitbuddy.runs.snapshot import RunSnapshot
 from waitbuddy.runs.status import idle_since_modified
 from waitbuddy.runs.tail import Tail
+from waitbuddy.store import StoreError
 from waitbuddy.text import safe_line, safe_text, visible
 from waitbuddy.timefmt import duration
 from waitbuddy.tui.bindings import bindings_for
 from waitbuddy.tui.runrow import status_colors
+from waitbuddy.tui.screens.prompt import Prompt
 from waitbuddy.tui.widgets.chart import MetricChart
+
+if TYPE_CHECKING:
+    from textual.dom import DOMNode
+
+    from waitbuddy.store import Store
 
 LOG_LINES = 2000
 POLL_SECONDS = 0.5
 CHART_EVERY_SECONDS = 1.0
 LIVE_ROWS = 4  # nested progress bars shown under the log, at most
+NOTE_ROWS = 3  # rows of notes under the summary, at most: the log keeps its room at 80x24
+NOTE_TOAST_SECONDS = 3.0
 
 
 def shorten_left(text: str, width: int) -> str:
@@ -100,6 +115,55 @@ def _reason(snapshot: RunSnapshot) -> str:
     return "  ·  ".join(parts)
 
 
+def notes_text(found: list[notes.Note], accent: str | None = None) -> Text:
+    """The latest notes, newest last, one row each (cut at the edge, never wrapped), with a first
+    row saying how many earlier ones there are when they do not all fit."""
+    text = Text(no_wrap=True, overflow="ellipsis", end="")
+    shown = found if len(found) <= NOTE_ROWS else found[-(NOTE_ROWS - 1):]
+    if len(shown) < len(found):
+        text.append(f"… {len(found) - len(shown)} earlier notes (waitbuddy note {found[0].run_id})\n", style="dim")
+    for index, note in enumerate(shown):
+        text.append(f"{notes.when(note)}  ", style="dim")
+        if note.kind == "next":
+            text.append(f"{notes.NEXT_MARK} ", style=Style(bold=True, color=accent or None))
+        else:
+            text.append("note: ", style="dim")
+        text.append(safe_line(note.text, limit=notes.MAX_CHARS))
+        if index < len(shown) - 1:
+            text.append("\n")
+    return text
+
+
+def ask_for_note(node: DOMNode, store: Store, run_id: int, name: str,
+                 on_added: Callable[[notes.Note], None] | None = None) -> None:
+    """``n`` on a run (the Runs area, the run view): ask for a note, add it on a thread (the store
+    may wait on another pane's lock), say so briefly; ``on_added`` then runs on the UI thread."""
+
+    def save(answer: str | None) -> None:
+        if answer:
+            node.run_worker(partial(_add_note, node, store, run_id, name, answer, on_added), thread=True,
+                            exit_on_error=False, group="store", description="add a note")
+
+    node.app.push_screen(Prompt(f"A note on {visible(name, limit=80)}: the question it answers, what was learned; "
+                                "start with next: for an experiment to try next", placeholder="next: try lr 3e-4"),
+                         save)
+
+
+def _add_note(node: DOMNode, store: Store, run_id: int, name: str, answer: str,
+              on_added: Callable[[notes.Note], None] | None) -> None:  # a worker thread
+    app = node.app
+    kind, text = notes.parse(answer)
+    try:
+        note = notes.add(store, run_id, text, kind=kind)
+    except (notes.NoteError, StoreError) as exc:
+        app.call_from_thread(app.notify, f"note not added: {exc}", severity="error", markup=False)
+        return
+    said = "next experiment noted" if note.kind == "next" else "note added"
+    app.call_from_thread(app.notify, f"{said} on {visible(name, limit=80)}", markup=False, timeout=NOTE_TOAST_SECONDS)
+    if on_added is not None:
+        app.call_from_thread(on_added, note)
+
+
 class RunScreen(Screen[None]):
     BINDINGS = bindings_for("run")
 
@@ -118,6 +182,11 @@ class RunScreen(Screen[None]):
             # The newest state wins, but a chart update is only dropped for a newer chart update.
             return isinstance(message, RunScreen.State) and (self.series is None or message.series is not None)
 
+    @dataclass
+    class Notes(Message, bubble=False):
+        run_id: int | None
+        notes: list[notes.Note]
+
     def __init__(self, path: str, name: str, stall_floor: float, extra_recognizers: tuple = (),
                  latest: Callable[[], RunSnapshot | None] | None = None) -> None:
         """``latest``: the watcher's newest snapshot of this run (called on the UI thread)."""
@@ -128,10 +197,12 @@ class RunScreen(Screen[None]):
         self.stall_floor = stall_floor
         self.latest = latest
         self._own: RunSnapshot | None = None  # this screen's own reading, until the watcher has one
+        self._run_id: int | None = None  # the run's row in the store, once the notes are read
 
     def compose(self) -> ComposeResult:
         with Vertical(id="run-detail"):
             yield Static(Text(f"{visible(self.run_name, limit=120)}  reading the log …"), id="run-summary")
+            yield Static(id="run-notes")
             yield MetricChart(id="run-chart")
             yield Log(max_lines=LOG_LINES, id="run-log", auto_scroll=True)
             yield Static("", id="run-current", markup=False)
@@ -140,9 +211,13 @@ class RunScreen(Screen[None]):
     def on_mount(self) -> None:
         self.query_one("#run-log", Log).border_title = "log (terminal view)"
         self.query_one("#run-current", Static).display = False
+        self.query_one("#run-notes", Static).display = False
         self._show_summary()
         self.set_interval(POLL_SECONDS, self._show_summary)
         self.follow()
+        self.reload_notes()
+        # A note added from another pane or `waitbuddy note` shows here too.
+        self.app.store_changed_signal.subscribe(self, lambda _: self.reload_notes())
 
     def on_resize(self) -> None:
         self._show_summary()
@@ -229,6 +304,38 @@ class RunScreen(Screen[None]):
             if chart.metric is None:  # start on the metric the row shows: a loss if there is one
                 chart.metric = headline_name(event.series)
             chart.set_class(not event.series, "-empty")  # one line of explanation, not 40 %
+
+    def _known_run_id(self) -> int | None:
+        snapshot = self.snapshot()
+        return snapshot.run_id if snapshot is not None and snapshot.run_id is not None else self._run_id
+
+    def reload_notes(self) -> None:
+        self._read_notes(self.app.store, self._known_run_id())
+
+    @work(thread=True, exclusive=True, exit_on_error=False, group="run-notes", description="read the run's notes")
+    def _read_notes(self, store: Store, run_id: int | None) -> None:
+        try:
+            if run_id is None and (record := registry.get(store, path=self.path)) is not None:
+                run_id = record.id
+            found = notes.for_run(store, run_id) if run_id is not None else []
+        except StoreError as exc:  # locked for the whole timeout: the notes stay as they were
+            self.app.call_from_thread(self.notify, f"notes: {exc}", severity="error", markup=False)
+            return
+        self.post_message(self.Notes(run_id, found))
+
+    @on(Notes)
+    def _notes(self, event: Notes) -> None:
+        self._run_id = event.run_id if event.run_id is not None else self._run_id
+        box = self.query_one("#run-notes", Static)
+        box.display = bool(event.notes)
+        box.update(notes_text(event.notes, self.app.current_theme.accent))
+
+    def action_note_run(self) -> None:
+        run_id = self._known_run_id()
+        if run_id is None:
+            self.notify("this run is not in the database, so it cannot keep notes", severity="warning", markup=False)
+            return
+        ask_for_note(self, self.app.store, run_id, self.run_name, on_added=lambda _note: self.reload_notes())
 
     def action_next_metric(self) -> None:
         chart = self.query_one("#run-chart", MetricChart)

@@ -347,6 +347,13 @@ class RunsArea(Pane):
 
         self.app.push_screen(Prompt("New name for this run:", value=snapshot.name), rename)
 
+    def action_note_run(self) -> None:
+        if (snapshot := self._selected_run()) is None:
+            return
+        from waitbuddy.tui.screens.run_detail import ask_for_note
+
+        ask_for_note(self, self.store, snapshot.run_id, snapshot.name)
+
     def action_mute_run(self) -> None:
         if (snapshot := self._selected_run()) is None:
             return
