@@ -253,3 +253,17 @@ def test_accepting_a_problem_starts_it_in_practice(store: Store) -> None:
     progress.record_attempt(store, problem.ref, "good", now=NOW + timedelta(minutes=18))
     assert progress.attempts(store, problem.ref)[-1].minutes == 18
     assert timers.settle(store, now=NOW + timedelta(minutes=19)).minutes == pytest.approx(18)
+
+
+def test_the_daily_updates_next_holds_the_plan_for_the_running_wait(tmp_path, capsys) -> None:
+    with db_of(tmp_path) as store:
+        seed_day(store)
+    assert main(["standup"]) == 0
+    assert "Next" not in capsys.readouterr().out  # nothing runs: no suggestions in a team update
+    with db_of(tmp_path) as store:
+        running(store, "bert-base", 40 * 60 + 30)
+    assert main(["plan", "--json"]) == 0
+    planned = json.loads(capsys.readouterr().out)["items"]
+    assert main(["standup", "--format", "text"]) == 0
+    out = capsys.readouterr().out
+    assert "Next" in out and planned and all(item["title"][:20] in out for item in planned)

@@ -52,7 +52,10 @@ def cmd_standup(args: argparse.Namespace, where: Paths, config: Config) -> int:
         catalog = lists.catalog(())
     if where.database.exists():
         with Store.open(where.database) as store:
-            report = standup.build(store, since=since, until=until, zone=zone, catalog=catalog)
+            from waitbuddy.planner.outlook import queue
+
+            report = standup.build(store, since=since, until=until, zone=zone, catalog=catalog,
+                                   queue=queue(store, config))
     else:  # nothing has happened yet: say so without creating a database
         report = standup.Standup(since=since, until=until, zone=zone)
     if args.json:

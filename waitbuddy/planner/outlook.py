@@ -67,3 +67,12 @@ def outlook(store: Store, config: Config, *, now: datetime | None = None, minute
     plan = plan_for(minutes, found.candidates, config, now=now, from_run=wait is not None,
                     recent=timers.recent_minutes(store, now), skipped=skipped)
     return Outlook(minutes, wait, plan, timer, found.problems)
+
+
+def queue(store: Store, config: Config, *, now: datetime | None = None) -> list[str]:
+    """The planner's queue for the daily update's Next: what fits the running job's wait, as short
+    lines (``read "..." (article, 12m)``); nothing when no job runs (a day's update is no place
+    for suggestions from a list)."""
+    from waitbuddy.planner import words
+
+    return words.queue(outlook(store, config, now=now).plan)

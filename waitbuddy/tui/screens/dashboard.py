@@ -102,9 +102,13 @@ class DashboardScreen(Screen[None]):
                                     placeholder="15"), given)
 
     def action_show_standup(self) -> None:
+        from waitbuddy.planner import words
         from waitbuddy.tui.screens.standup import StandupScreen
 
-        self.app.push_screen(StandupScreen(self.store, self.config))
+        # Next lists what the strip proposes; with nothing on it, the screen asks the planner itself.
+        view = self.query_one(PlanStrip).view
+        queue = words.queue(view.plan) if view is not None and view.plan.picks else None
+        self.app.push_screen(StandupScreen(self.store, self.config, queue=queue))
 
     def on_descendant_focus(self, event: events.DescendantFocus) -> None:
         """While an area is zoomed, nothing hidden behind it takes keys."""

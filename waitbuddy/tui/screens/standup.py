@@ -36,12 +36,12 @@ class StandupScreen(ModalScreen[None]):
         report: standup.Standup | None
         problem: str = ""
 
-    def __init__(self, store: Store, config: Config, *, queue: Sequence[str] = (),
+    def __init__(self, store: Store, config: Config, *, queue: Sequence[str] | None = (),
                  clock: Callable[[], datetime] = standup.until_now) -> None:
         super().__init__()
         self.store = store
         self.config = config
-        self.queue = tuple(queue)
+        self.queue = None if queue is None else tuple(queue)  # None: ask the planner (on the worker)
         self.clock = clock
         self.format = standup.FORMATS[0]
         self.since = SINCE[0]
@@ -79,6 +79,10 @@ class StandupScreen(ModalScreen[None]):
                 catalog = lists.catalog(lists.expand(self.config.practice.lists))
             except lists.ListError:  # the Practice pane says what is wrong with the list
                 catalog = lists.catalog(())
+            if self.queue is None:
+                from waitbuddy.planner.outlook import queue
+
+                self.queue = tuple(queue(self.store, self.config))
             report = standup.build(self.store, since=standup.parse_since(since_text, until, zone), until=until,
                                    queue=self.queue, zone=zone, catalog=catalog)
         except Exception as error:  # shown on the screen, never a traceback  # noqa: BLE001
