@@ -60,7 +60,7 @@ async def test_the_strip_follows_the_run_and_accepting_starts_the_timer(db: Stor
     async with app.run_test(size=(100, 30)) as pilot:
         strip = app.screen.query_one(PlanStrip)
         await step(pilot, strip, lambda: "until bert-base" in text(strip))
-        assert text(strip).startswith("~2")  # ~22 or ~23 min
+        assert text(strip).startswith("p ~2")  # its key, then ~22 or ~23 min
         first = strip.current()
         assert first is not None and first.minutes <= strip.view.minutes
 
@@ -69,7 +69,7 @@ async def test_the_strip_follows_the_run_and_accepting_starts_the_timer(db: Stor
             handle.write(bar(301, "30:00", "69:40"))
         await step(pilot, strip, lambda: strip.view.minutes is not None and strip.view.minutes > 45)
         assert strip.view.news == "ETA moved, planned again"
-        assert text(strip).startswith("ETA moved, planned again · ~6")
+        assert text(strip).startswith("p ETA moved, planned again · ~6")
         assert strip.view.plan.planned <= strip.view.minutes
 
         await pilot.press("p")
@@ -101,12 +101,12 @@ async def test_the_persons_minutes_replace_the_eta(db: Store) -> None:
     async with app.run_test(size=(80, 24)) as pilot:
         strip = app.screen.query_one(PlanStrip)
         await step(pilot, strip, lambda: strip.view is not None)
-        assert text(strip) == "no run with an ETA: t to say how long you have"
+        assert text(strip) == "p no run with an ETA: t to say how long you have"
         await pilot.press("t")
         assert isinstance(app.screen, Prompt)
         await pilot.press("4", "5", "enter")
         await step(pilot, strip, lambda: strip.view.minutes in (44, 45))
-        assert text(strip).startswith("4") and "(your timer)" in text(strip)
+        assert text(strip).startswith("p 4") and "(your timer)" in text(strip)
         assert 0 < strip.view.plan.planned <= 45
         await pilot.press("t")
         await pilot.press("x", "enter")

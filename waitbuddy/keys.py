@@ -35,7 +35,7 @@ APP_KEYS: tuple[KeySpec, ...] = (
     KeySpec("previous-tab", "[", "cycle_tab(-1)", "Previous of Backlog, Feeds, Practice, Checklists", scope="dashboard"),
     KeySpec("zoom", "z", "zoom", "Zoom the focused area to full screen, again to restore", "Zoom", scope="dashboard"),
     KeySpec("plan-focus", "p", "focus_plan", "Go to the plan strip: what fits in the minutes the run leaves", "Plan",
-            scope="dashboard"),
+            show=False, scope="dashboard"),  # the strip names its key itself; the footer is full at 80 columns
     KeySpec("plan-timer", "t", "set_timer", "I have N minutes: plan for that instead of the run's ETA (0 clears)",
             "Timer", show=False, scope="dashboard"),
     KeySpec("standup", "U", "show_standup", "The daily update: runs, reading, practice, checklists and what is next",

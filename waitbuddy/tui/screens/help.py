@@ -26,6 +26,7 @@ SCOPE_TITLES = {
     "feeds": "In Feeds", "practice": "In Practice", "checklists": "In Checklists", "list": "In a list",
     "prompt": "In a question",
     "confirm": "In a yes/no question", "link": "In a link shown to open", "standup": "In the daily update",
+    "plan": "In the plan strip",
 }
 
 

@@ -18,6 +18,7 @@ from textual.message import Message
 from textual.widget import Widget
 
 from waitbuddy.config import Config
+from waitbuddy.keys import APP_KEYS, display_keys
 from waitbuddy.planner import words
 from waitbuddy.planner.follow import Follower, View
 from waitbuddy.planner.model import KIND_NAMES, Candidate
@@ -62,6 +63,9 @@ class PlanStrip(Widget, can_focus=True):
         self.store = store
         self.config = config
         self.follower = Follower(store, config)
+        # The strip names the key that focuses it (the footer has no room for it at 80 columns).
+        bound = dict(config.keymap).get("plan-focus") or next(spec.keys for spec in APP_KEYS if spec.id == "plan-focus")
+        self.key_hint = display_keys(bound.split(",")[0])
         self.view: View | None = None
         self._came_from: Widget | None = None
         self._shown_news = ""
@@ -104,7 +108,7 @@ class PlanStrip(Widget, can_focus=True):
         if view is None:
             return Content("planning…")
         width = max(self.size.width - 2, 20)
-        parts: list[str | tuple[str, str]] = []
+        parts: list[str | tuple[str, str]] = [] if self.has_focus else [(self.key_hint, "bold $accent"), " "]
         if view.news and not self.has_focus:  # focused, the suggestion matters more (the news was a toast too)
             parts += [(view.news, "$warning"), " · "]
         headline = self._headline(view)
