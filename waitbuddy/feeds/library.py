@@ -139,6 +139,11 @@ def sources(store: Store) -> list[SourceRow]:
     return [_source_row(row) for row in store.query(_SOURCE_SELECT + " ORDER BY s.id")]
 
 
+def _uncounted_sources(store: Store) -> list[SourceRow]:
+    """Every source with its counts left at 0: counting reads every stored item (~9 ms for 5,000)."""
+    return [_source_row(row) for row in store.query("SELECT s.*, 0 AS n_items, 0 AS n_unread FROM feed_sources s")]
+
+
 def get_source(store: Store, source: int | str) -> SourceRow | None:
     """A source by id (an int or digits), spec, or anything that parses to the same source."""
     if isinstance(source, int) or (isinstance(source, str) and source.strip().isdigit()):
@@ -254,7 +259,7 @@ def entries(store: Store, *, unread: bool | None = None, source: int | str | Non
             default_minutes: int = DEFAULT_REFRESH_MINUTES, now: datetime | None = None,
             ids: Sequence[int] | None = None) -> list[Entry]:
     """Stored items, newest first (by published, else updated, else first seen); ``ids``: only those."""
-    known = {row.id: row for row in sources(store)}
+    known = {row.id: row for row in _uncounted_sources(store)}
     sql = "SELECT i.*, (SELECT group_concat(l.source_id) FROM feed_item_sources l WHERE l.item_id = i.id) AS via " \
           "FROM feed_items i WHERE 1"
     params: list[Any] = []
@@ -281,13 +286,13 @@ def entries(store: Store, *, unread: bool | None = None, source: int | str | Non
         params.append(max(int(limit), 0))
     now = now or utc_now()
     stale = {source_id: row.is_stale(now, default_minutes) for source_id, row in known.items()}
+    titles = {source_id: row.title for source_id, row in known.items()}  # a title may parse the spec: once each
     out = []
     for row in store.query(sql, params):
         via = [int(part) for part in (row["via"] or "").split(",") if part]
         tags = tuple(dict.fromkeys(tag for source_id in via if source_id in known for tag in known[source_id].tags))
-        first = known.get(row["source_id"])
         out.append(Entry(
-            id=row["id"], source_id=row["source_id"], source=first.title if first else "", tags=tags,
+            id=row["id"], source_id=row["source_id"], source=titles.get(row["source_id"], ""), tags=tags,
             item=item_of(row), first_seen_at=when(row["first_seen_at"]), read_at=when(row["read_at"]),
             saved_at=when(row["saved_at"]), dismissed_at=when(row["dismissed_at"]), backlog_id=row["backlog_id"],
             stale=any(stale.get(source_id, False) for source_id in via) if via else False))
