@@ -19,13 +19,11 @@ the key path and what was expected; unknown keys get a did-you-mean suggestion.
 
 from __future__ import annotations
 
-import difflib
 import json
 import math
 import os
 import re
 import stat
-import tomllib
 from collections.abc import Mapping
 from dataclasses import MISSING, dataclass, field, fields, is_dataclass
 from pathlib import Path
@@ -501,11 +499,11 @@ def _read(path: Path) -> bytes:
     """The bytes of a config file. Anything but a regular file is refused without being opened
     (a FIFO blocks until a writer comes, /dev/zero never ends), and a file too big to be a config
     without being read; raises OSError for the caller to word."""
-    from waitbuddy.runs.targets import special_kind
-
-    info = os.stat(path)
+    info = os.stat(path)  # no config file (the defaults): FileNotFoundError before any import below
     if stat.S_ISDIR(info.st_mode):
         raise IsADirectoryError(path)
+    from waitbuddy.runs.targets import special_kind
+
     if kind := special_kind(info.st_mode):
         raise ConfigError(path, [Problem("", f"not a regular file ({kind}), expected a TOML file")])
     if info.st_size > MAX_FILE_BYTES:
@@ -571,6 +569,8 @@ def parse(data: bytes | str, path: Path | str = "config.toml", root: type[_Root]
         text = data
     if (problem := _precheck(text)) is not None:
         raise ConfigError(path, [problem])
+    import tomllib  # here, not at the top: with no config file (the defaults) it is never needed
+
     try:
         raw = tomllib.loads(text)
     except tomllib.TOMLDecodeError as exc:
@@ -864,6 +864,8 @@ def suggest(word: str, options: Any, before: str = '"', after: str = '"') -> str
 def _closest(word: str, options: Any) -> str | None:
     if len(word) > 100:  # no option is that long, and difflib's cost grows with it
         return None
+    import difflib  # only a mistake needs it
+
     matches = difflib.get_close_matches(word, sorted(options), n=1, cutoff=0.6)
     return matches[0] if matches else None
 

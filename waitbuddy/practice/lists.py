@@ -15,14 +15,12 @@ and front-ends show them through :mod:`waitbuddy.text` all the same. Bad rows ra
 
 from __future__ import annotations
 
-import csv
 import io
 import json
+import pkgutil
 import re
-import tomllib
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, replace
-from importlib import resources
 from pathlib import Path
 from urllib.parse import urlsplit
 
@@ -71,8 +69,13 @@ class Catalog:
 
 
 def bundled() -> tuple[Problem, ...]:
-    """The NeetCode 150, in roadmap order (package data, read with importlib.resources)."""
-    text = resources.files("waitbuddy.practice").joinpath("data", "neetcode150.json").read_text("utf-8")
+    """The NeetCode 150, in roadmap order (package data, read through the package's loader: a zip
+    install works too; importlib.resources would cost every `practice` and `plan` command ~8 ms of
+    imports)."""
+    data = pkgutil.get_data(__package__, "data/neetcode150.json")
+    if data is None:  # pragma: no cover - only a loader without get_data gives None
+        raise ListError(f"{__package__}: data/neetcode150.json cannot be read")
+    text = data.decode("utf-8")
     return tuple(Problem(slug=entry["slug"], title=entry["title"], difficulty=entry["difficulty"],
                          category=entry["category"], blind75=bool(entry.get("blind75")),
                          premium=bool(entry.get("premium"))) for entry in json.loads(text))
@@ -128,6 +131,8 @@ Row = tuple[int, dict[str, str]]
 
 
 def _toml_rows(name: str, text: str) -> tuple[str, list[Row]]:
+    import tomllib  # a user list's format: not every command that reads the catalog pays for it
+
     try:
         data = tomllib.loads(text)
     except tomllib.TOMLDecodeError as exc:
@@ -156,6 +161,8 @@ def _toml_rows(name: str, text: str) -> tuple[str, list[Row]]:
 
 
 def _csv_rows(name: str, text: str) -> list[Row]:
+    import csv  # a user list's format, as tomllib above
+
     rows: list[Row] = []
     reader = csv.reader(io.StringIO(text))
     try:
