@@ -101,6 +101,7 @@ def add_parsers(commands: argparse._SubParsersAction, common: argparse.ArgumentP
     sub.add_argument("--wait", action="store_true",
                      help="wait for a PATH that does not exist yet, or for the first log in an empty DIR or GLOB "
                      "(without it, those are errors: exit status 1)")
+    _add_line_arguments(sub)
 
     sub = declare(
         commands, common, "formats", cmd_formats, help="try log formats on a log",
@@ -120,6 +121,44 @@ def add_parsers(commands: argparse._SubParsersAction, common: argparse.ArgumentP
     sub.add_argument("--json", action="store_true", help="one JSON object per line")
     sub.add_argument("--all", action="store_true", help="include runs removed from the dashboard")
     sub.add_argument("-n", "--limit", type=int, default=50, help="at most this many runs (default 50)")
+
+
+def _add_line_arguments(sub: argparse.ArgumentParser) -> None:
+    from waitbuddy import statusline
+
+    line = sub.add_argument_group(
+        "status line", "--line prints one short line about the main run for tmux's status bar, from the database "
+        "alone (no log is read): e.g. set -g status-right '#(waitbuddy status --line)'. The main run is the running "
+        "or stalled run that should end soonest (+N: the others), else the run that ended last if it ended in "
+        f"the last {statusline.RECENT_SECONDS // 3600} hours, else nothing is printed. '#' is escaped for tmux.")
+    line.add_argument("--line", action="store_true", help="print the status line and exit")
+    # (argparse expands % in help texts: "45%" must be written "45%%")
+    placeholders = "; ".join(f"{{{name}}} {text}" for name, text in statusline.PLACEHOLDERS.items()).replace("%", "%%")
+    line.add_argument("--format", metavar="FMT", type=_line_format,
+                      help=f"with --line: the line's text (default {statusline.DEFAULT_FORMAT.replace('%', '%%')!r}); "
+                      f"{{{{ and }}}} are braces; an empty placeholder leaves no extra space. Placeholders: "
+                      f"{placeholders}")
+    line.add_argument("--max", type=_line_max, metavar="N",
+                      help=f"with --line: at most N cells (default {statusline.DEFAULT_MAX}, tmux's default "
+                      "status-right-length); the name is shortened first")
+    line.add_argument("--plain", action="store_true",
+                      help="with --line: leave '#' as it is (for status bars other than tmux's)")
+
+
+def _line_format(value: str) -> str:
+    from waitbuddy.statusline import format_problem
+
+    if (problem := format_problem(value)) is not None:
+        raise argparse.ArgumentTypeError(problem)
+    return value
+
+
+def _line_max(value: str) -> int:
+    from waitbuddy.statusline import MIN_MAX
+
+    if not (value.isascii() and value.isdigit()) or int(value) < MIN_MAX:
+        raise argparse.ArgumentTypeError(f"expected a whole number of at least {MIN_MAX}, got {value!r}")
+    return int(value)
 
 
 def _interval(value: str) -> float:
@@ -198,6 +237,8 @@ def _wait_for(condition, seconds: float) -> None:
 
 
 def cmd_status(args: argparse.Namespace, where: Paths, config: Config) -> int:
+    if args.line or args.format is not None or args.max is not None or args.plain:
+        return _status_line(args, where)
     from waitbuddy.runs.formats.user import compile_formats
     from waitbuddy.runs.status import read_once
 
@@ -230,6 +271,26 @@ def cmd_status(args: argparse.Namespace, where: Paths, config: Config) -> int:
                 say(line)
             continue
         say(json_line(snapshot.to_json()) if args.json else one_line(snapshot))
+    return status
+
+
+def _status_line(args: argparse.Namespace, where: Paths) -> int:
+    """`status --line`, by the same function as the fast path in waitbuddy/__main__.py, for what
+    that path leaves to the parser: abbreviated options, mistakes to report, direct callers of
+    waitbuddy.cli.main. (Here a broken config is an error first, as for every command.)"""
+    from waitbuddy import statusline
+
+    if not args.line:
+        error("--format, --max and --plain go with --line")
+        return EXIT_USAGE
+    if args.paths or args.json or args.explain or args.wait:
+        error("--line reads the database only: no PATH, --json, --explain or --wait with it")
+        return EXIT_USAGE
+    options = statusline.Options(format=args.format or statusline.DEFAULT_FORMAT,
+                                 limit=args.max or statusline.DEFAULT_MAX, tmux=not args.plain)
+    text, status = statusline.status_line(str(where.database), time.time(), options)
+    if text:
+        say(text)
     return status
 
 
