@@ -368,3 +368,25 @@ def test_a_fast_bar_is_written_to_the_store_every_few_seconds_not_every_frame(tm
     assert "failed" in writes
     record = registry.get(store, path=str(log))
     assert record.status == "failed" and record.summary.progress.done == 25
+
+
+def test_a_finished_run_whose_log_is_gone_keeps_its_recorded_end(tmp_path, store):
+    # Seen in use (issue 15): the dashboard, following every run in the store, found a completed
+    # run's log deleted, took it for a run still to start ("waiting for the file") and saved that
+    # over its end: status, metrics and duration were gone from `runs` and the daily update.
+    log = tmp_path / "old" / "train.log"
+    log.parent.mkdir()
+    log.write_text(step(1))
+    with watching([log], store=store) as (_, seen):
+        seen.wait_for(log, lambda s: s.status == "running")
+        append(log, step(2) + TRACEBACK)
+        seen.wait_for(log, lambda s: s.status == "failed")
+    before = registry.get(store, path=str(log))
+    log.unlink()
+    with watching([], store=store, follow_store=True) as (watcher, seen):
+        time.sleep(1.5)  # discovery rounds: each could have saved "waiting" over the end
+        after = registry.get(store, path=str(log))
+        assert (after.status, after.error_kind, after.ended_at) == (before.status, before.error_kind, before.ended_at)
+        assert after.summary.progress.done == 2
+        log.write_text(step(1))  # a new run in the same place is followed again
+        seen.wait_for(log, lambda s: s.status == "running", timeout=5.0)

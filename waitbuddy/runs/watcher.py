@@ -205,6 +205,7 @@ class Watcher:
         self.stall_floor = stall_floor
         self.pids = {os.path.abspath(path): pid for path, pid in (pids or {}).items()}
         self.followed: dict[str, Followed] = {}
+        self._gone: set[str] = set()  # ended runs in the store whose log is gone: left as recorded
         self._wakeups = _Wakeups()
         self._stop = threading.Event()
         self._thread: threading.Thread | None = None
@@ -362,6 +363,10 @@ class Watcher:
                 recursive = is_pattern(os.path.dirname(pattern))
                 events = self._watch_root(watch_root(pattern), recursive)
                 for path in expand(pattern):
+                    if path in self._gone:
+                        if not os.path.exists(path):
+                            continue
+                        self._gone.discard(path)  # a new run in the same place
                     if path not in self.followed and path not in hidden and not self._recently_removed(path):
                         self._follow(path, now, polled=not events)
             except OSError as exc:  # a symlink loop, an unreadable directory: this watch only
@@ -411,6 +416,11 @@ class Watcher:
                 record = self._store_call(registry.ensure_run, self.store, path, name=run.name)
             else:
                 record = self._store_call(registry.get, self.store, path=path)
+            if record is not None and record.status in ENDED and not os.path.exists(path):
+                # Its end is recorded and its log deleted: following it would take it for a run
+                # still to start and save "waiting" over the end (status, metrics, duration).
+                self._gone.add(path)
+                return
             if record is not None:
                 followed.run_id = record.id
                 followed.muted = record.muted
