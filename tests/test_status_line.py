@@ -339,3 +339,11 @@ def test_command_line_errors_and_markers(store: Store, tmp_path: Path):
     result = run("status", "--line", env={"WAITBUDDY_DATA_DIR": str(tmp_path / "nothing-here")})
     assert (result.returncode, result.stdout, result.stderr) == (0, "", "")
     assert not (tmp_path / "nothing-here").exists()
+
+
+def test_a_data_directory_with_uri_characters_in_its_name(tmp_path: Path):
+    """The database is opened by a file: URI (read-only): ?, # and % in the path are data."""
+    directory = tmp_path / "a?b#c%20d"
+    with Store.open(directory / "waitbuddy.db") as odd:
+        saved = save(odd, "bert")
+        assert line(odd, saved) == "▶ bert 45% ETA 10m loss 0.3121"
