@@ -42,7 +42,8 @@ class Server:
         return result.stdout
 
     def kill(self) -> None:
-        subprocess.run(["tmux", "-L", self.socket, "kill-server"], capture_output=True, check=False)
+        # (the servers' own environment: no TMUX_TMPDIR, so their sockets are in /tmp/tmux-UID)
+        subprocess.run(["tmux", "-L", self.socket, "kill-server"], env=self.env, capture_output=True, check=False)
         Path(f"/tmp/tmux-{os.getuid()}/{self.socket}").unlink(missing_ok=True)  # tmux 3.3 leaves it
 
 
