@@ -437,11 +437,18 @@ def main(options: Options) -> int:
     except Exception as exc:  # noqa: BLE001 - a bug must not reach the status bar as a traceback
         print(f"waitbuddy: status --line: {type(exc).__name__}: {exc}", file=sys.stderr)
         text, status = ERROR_LINE, 2
-    if text:
-        try:
-            # UTF-8 whatever the locale: tmux reads the bytes as UTF-8.
-            sys.stdout.buffer.write(text.encode("utf-8", "replace") + b"\n")
-            sys.stdout.flush()
-        except BrokenPipeError:
-            os.dup2(os.open(os.devnull, os.O_WRONLY), sys.stdout.fileno())
+    write(text)
     return status
+
+
+def write(text: str) -> None:
+    """The line and a newline on stdout, in UTF-8 whatever the locale (tmux reads UTF-8; a
+    Latin-1 locale must not turn the symbol into an exception); nothing for an empty line."""
+    if not text:
+        return
+    try:
+        sys.stdout.flush()
+        sys.stdout.buffer.write(text.encode("utf-8", "replace") + b"\n")
+        sys.stdout.buffer.flush()
+    except BrokenPipeError:
+        os.dup2(os.open(os.devnull, os.O_WRONLY), sys.stdout.fileno())

@@ -289,8 +289,7 @@ def _status_line(args: argparse.Namespace, where: Paths) -> int:
     options = statusline.Options(format=args.format or statusline.DEFAULT_FORMAT,
                                  limit=args.max or statusline.DEFAULT_MAX, tmux=not args.plain)
     text, status = statusline.status_line(str(where.database), time.time(), options)
-    if text:
-        say(text)
+    statusline.write(text)
     return status
 
 
