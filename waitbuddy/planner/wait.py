@@ -11,7 +11,6 @@ from dataclasses import dataclass
 
 from waitbuddy.runs import registry
 from waitbuddy.store import Store
-from waitbuddy.timefmt import timestamp
 
 
 @dataclass(frozen=True)
@@ -25,7 +24,7 @@ class Wait:
         return int(self.seconds // 60)
 
 
-def run_name(record: registry.RunRecord) -> str:
+def run_name(record: registry.RunRecord | registry.Eta) -> str:
     return record.name or os.path.basename(record.path.rstrip("/")) or record.path
 
 
@@ -33,14 +32,8 @@ def next_finish(store: Store, now: float) -> Wait | None:
     """The running (or stalled) job that should end first, with the seconds it has left; None
     when no running job has an ETA (or every ETA has run out)."""
     best: Wait | None = None
-    for record in registry.runs(store):
-        summary = record.summary
-        if record.status not in ("running", "stalled") or summary is None:
-            continue
-        eta, saved = summary.eta_seconds, timestamp(summary.saved_at)
-        if eta is None or eta <= 0 or not saved:
-            continue
-        left = eta - max(now - saved, 0.0)
+    for eta in registry.etas(store):
+        left = eta.seconds_left(now)
         if left > 0 and (best is None or left < best.seconds):
-            best = Wait(left, record.id, run_name(record))
+            best = Wait(left, eta.run_id, run_name(eta))
     return best

@@ -10,11 +10,14 @@ import os
 import stat
 from dataclasses import dataclass
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 from waitbuddy import history
-from waitbuddy.runs.snapshot import ENDED, RunSnapshot
 from waitbuddy.store import Store
 from waitbuddy.timefmt import iso, timestamp
+
+if TYPE_CHECKING:  # imported where a snapshot is read or saved: etas() and the planner need none (~8 ms)
+    from waitbuddy.runs.snapshot import RunSnapshot
 
 
 @dataclass(frozen=True)
@@ -170,6 +173,8 @@ def _summary(text: str | bytes | None) -> RunSnapshot | None:
     """The stored snapshot; None if there is none or it is not JSON at all."""
     if not text:
         return None
+    from waitbuddy.runs.snapshot import RunSnapshot
+
     try:
         return RunSnapshot.from_json(json.loads(text))
     except (ValueError, TypeError, RecursionError):  # ValueError: not JSON (or not UTF-8)
@@ -273,6 +278,8 @@ def save_state(store: Store, run_id: int, snapshot: RunSnapshot) -> None:
 def _record_transition(db, run_id: int, before: str | None) -> None:
     """The history's fact of a status change just saved: a run that ended (at its end, once even
     if two watchers or a restarted one save the same end) or stalled. Other saves record nothing."""
+    from waitbuddy.runs.snapshot import ENDED
+
     row = db.execute("SELECT status, ended_at, name, path, error_kind FROM runs WHERE id = ?", (run_id,)).fetchone()
     if row is None or row["status"] == before:
         return
@@ -289,15 +296,47 @@ def minutes_left(store: Store, now: float) -> int | None:
     """Minutes until the running job that ends last should end, from the state watchers saved
     (its ETA less the time since): what "fits in the wait" means for the backlog and the planner.
     None when no running job has an ETA."""
-    left = []
-    for record in runs(store):
-        if record.summary is None:
-            continue
-        eta, saved = record.summary.eta_seconds, timestamp(record.summary.saved_at)
-        if record.status in ("running", "stalled") and eta is not None and eta > 0 and saved:
-            left.append(eta - max(now - saved, 0.0))
+    left = [eta.seconds_left(now) for eta in etas(store)]
     left = [seconds for seconds in left if seconds > 0]
     return max(1, int(max(left) // 60)) if left else None
+
+
+@dataclass(frozen=True)
+class Eta:
+    """A running (or stalled) run's ETA as a watcher last saved it."""
+
+    run_id: int
+    name: str
+    path: str
+    seconds: float  # the ETA when it was saved
+    saved: float  # when, as a timestamp
+
+    def seconds_left(self, now: float) -> float:
+        return self.seconds - max(now - self.saved, 0.0)
+
+
+def etas(store: Store) -> list[Eta]:
+    """The ETA of every shown running or stalled run that has one, newest run first. Read from
+    the saved summaries' JSON without building snapshots (the planner asks at every plan; a
+    snapshot costs its imports, ~8 ms): an ETA is taken as RunSnapshot.from_json reads it (a
+    finite number, not a bool) and only with the time it was saved, as ``iso`` writes it."""
+    found = []
+    for row in store.query("SELECT id, name, path, summary FROM runs WHERE hidden = 0 "
+                           "AND status IN ('running', 'stalled') ORDER BY id DESC"):
+        try:
+            data = json.loads(row["summary"]) if row["summary"] else None
+        except (ValueError, TypeError, RecursionError):  # not JSON (or not UTF-8): no summary at all
+            continue
+        if not isinstance(data, dict):
+            continue
+        seconds, text = data.get("eta_seconds"), data.get("saved_at")
+        if isinstance(seconds, bool) or not isinstance(seconds, int | float) or not math.isfinite(seconds) \
+                or seconds <= 0:
+            continue
+        if not isinstance(text, str) or not (saved := timestamp(text)) or iso(saved) != text:
+            continue
+        found.append(Eta(row["id"], _loaded(row["name"]), _loaded(row["path"]), seconds, saved))
+    return found
 
 
 def get(store: Store, *, path: str | None = None, run_id: int | None = None) -> RunRecord | None:
