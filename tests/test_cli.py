@@ -1,3 +1,4 @@
+import argparse
 import json
 import sys
 from pathlib import Path
@@ -34,6 +35,20 @@ def test_top_level_help_lists_every_subcommand():
     for command in ("paths", "keys", "config"):
         assert f"\n    {command} " in help_text
     assert "WAITBUDDY_CONFIG" in help_text and "WAITBUDDY_DATA_DIR" in help_text
+
+
+def test_a_command_of_a_group_builds_that_group_alone_and_the_same_command():
+    from waitbuddy.cli import RUNS_COMMANDS, SINGLE_COMMAND_GROUPS
+
+    def commands(parser) -> dict[str, str]:  # each command and its help
+        [action] = [action for action in parser._actions if isinstance(action, argparse._SubParsersAction)]
+        return {name: sub.format_help() for name, sub in action.choices.items()}
+
+    every = commands(build_parser())
+    for only in (*SINGLE_COMMAND_GROUPS, *RUNS_COMMANDS):
+        alone = commands(build_parser(only))
+        assert only in alone and alone[only] == every[only]
+    assert set(commands(build_parser("status"))) - {"paths", "keys", "config"} == set(RUNS_COMMANDS)
 
 
 def test_unknown_command_is_a_usage_error():

@@ -53,10 +53,14 @@ class _VersionAction(argparse.Action):
 # Groups that add one command of their own name: `waitbuddy practice next` needs only that group's
 # parser, and importing every group (runs, feeds, ...) cost ~0.1 s of a 0.3 s command.
 SINGLE_COMMAND_GROUPS = ("feeds", "checklists", "practice", "plan", "standup")
+# The commands the runs group (commands/runs.py) adds: `status` in a script or a loop builds only
+# its group's parser too (tests/test_cli.py holds this list to what the group declares).
+RUNS_COMMANDS = ("watch", "unwatch", "run", "demo", "status", "formats", "runs")
 
 
 def build_parser(only: str | None = None) -> argparse.ArgumentParser:
-    """The whole parser; with ``only`` (one of :data:`SINGLE_COMMAND_GROUPS`), that command alone."""
+    """The whole parser; with ``only`` (one of :data:`SINGLE_COMMAND_GROUPS` or
+    :data:`RUNS_COMMANDS`), that command's group alone."""
     common = argparse.ArgumentParser(add_help=False)
     common.add_argument(
         "--config", metavar="PATH", default=argparse.SUPPRESS,
@@ -85,10 +89,11 @@ def build_parser(only: str | None = None) -> argparse.ArgumentParser:
     sub.add_argument("--json", action="store_true", help="print a JSON array")
     sub.set_defaults(func=cmd_keys)
 
-    if only in SINGLE_COMMAND_GROUPS:
+    if only in SINGLE_COMMAND_GROUPS or only in RUNS_COMMANDS:
         import importlib
 
-        importlib.import_module(f"waitbuddy.commands.{only}").add_parsers(commands, common)
+        group = only if only in SINGLE_COMMAND_GROUPS else "runs"
+        importlib.import_module(f"waitbuddy.commands.{group}").add_parsers(commands, common)
     else:
         from waitbuddy.commands import alerts, checklists, feeds, notes, plan, practice, reading, runs, standup
 
