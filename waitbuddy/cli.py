@@ -11,7 +11,7 @@ import os
 import sys
 from collections.abc import Sequence
 
-from waitbuddy import __version__, config, keys, paths
+from waitbuddy import __version__, config, paths
 from waitbuddy.commands import EXIT_INTERRUPTED, EXIT_OK, EXIT_USAGE, error
 from waitbuddy.commands.dashboard import check_theme, is_terminal, not_a_terminal, open_dashboard
 from waitbuddy.store import Store, StoreError
@@ -225,6 +225,8 @@ def _is_file(path) -> bool:
 
 
 def cmd_keys(args: argparse.Namespace) -> int:
+    from waitbuddy import keys  # this command's own: not imported for every other
+
     loaded = _load_config(_paths(args))
     rows = keys.effective_keys(dict(loaded.keymap))
     if args.json:

@@ -28,11 +28,13 @@ from collections.abc import Mapping
 from dataclasses import MISSING, dataclass, field, fields, is_dataclass
 from pathlib import Path
 from types import MappingProxyType
-from typing import Any, TypeVar
+from typing import TYPE_CHECKING, Any, TypeVar
 
-from waitbuddy import keys
 from waitbuddy.format_check import format_problem
 from waitbuddy.text import openable_url, safe_line
+
+if TYPE_CHECKING:  # the key bindings are imported where [keymap] is read or written: most configs have none
+    from waitbuddy import keys
 
 # Real configs are a few KB. A file past MAX_FILE_BYTES is refused unread; within it, more than
 # MAX_SETTINGS_CHARS besides comments and blank lines is refused before tomllib sees it (a 10 MB
@@ -795,6 +797,8 @@ def _url_problem(value: Any, spec: Any) -> str | None:
 
 
 def _build_keymap(table: Any, problems: list[Problem], locate: _Locator) -> dict[str, str]:
+    from waitbuddy import keys
+
     if not isinstance(table, dict):
         problems.append(Problem("[keymap]", f"expected a table, got {_show(table)}", locate.table(None, "keymap")))
         return {}
@@ -820,6 +824,8 @@ def _key_contexts() -> list[list[keys.KeySpec]]:
     """Bindings that must not share a key: those of one scope, and with them the app's priority
     bindings (ctrl+p), which win everywhere. A screen or area may shadow an app key on purpose
     (the help and run screens close with q), so different scopes are not compared."""
+    from waitbuddy import keys
+
     priority = [spec for spec in keys.APP_KEYS if spec.scope == "app" and spec.priority]
     scopes = dict.fromkeys(spec.scope for spec in keys.APP_KEYS)
     return [[*(priority if scope != "app" else ()), *(spec for spec in keys.APP_KEYS if spec.scope == scope)]
@@ -828,6 +834,8 @@ def _key_contexts() -> list[list[keys.KeySpec]]:
 
 def _canonical_key(key: str) -> str:
     """One spelling per key: "question_mark" and "?" are the same key, modifiers ignore case."""
+    from waitbuddy import keys
+
     key = key.strip()
     if len(key) == 1:  # "+" too
         return key
@@ -979,6 +987,8 @@ def _render_children(out: list[str], name: str | None, table: Any) -> None:
 
 
 def _keymap_example() -> str:
+    from waitbuddy import keys
+
     lines = [
         "[keymap]",
         "# Rebind keys by binding id: id = \"key\" or \"key1,key2\". Keys are Textual key names:",
