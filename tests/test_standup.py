@@ -350,3 +350,23 @@ def test_the_command_on_a_fresh_install_says_nothing_happened_and_creates_nothin
                      env={"WAITBUDDY_DATA_DIR": str(tmp_path / "fresh"), "TZ": "UTC"})
     assert result.returncode == 0 and result.stdout.startswith("Nothing recorded since ")
     assert result.stdout.count("\n") == 1 and not (tmp_path / "fresh").exists()
+
+
+def test_an_end_stamped_twice_a_second_apart_keeps_its_numbers_and_says_its_reason_once(store: Store):
+    # Seen in use: Ctrl-C on a `waitbuddy run` job: the dashboard's watcher saw the traceback and
+    # stamped the end, the launcher stamped its exit a second later; the update then read
+    # "interrupted · interrupted", with no duration.
+    start = datetime.now(UTC).replace(microsecond=0) - timedelta(minutes=10)
+    run_id = end(store, "/runs/bert.log", "bert-base", {
+        "status": "interrupted", "elapsed_seconds": 36.0, "metrics": {"loss": 0.65},
+        "error": {"kind": "interrupted", "message": "interrupted (KeyboardInterrupt)"}}, started=start)
+    ended = registry.get(store, run_id=run_id).ended_at
+    with store.transaction() as db:
+        db.execute("UPDATE runs SET ended_at = ? WHERE id = ?", (stamp(datetime.fromisoformat(
+            ended) + timedelta(seconds=1)), run_id))
+    until = standup.until_now()
+    [run] = report(store, since=until - timedelta(hours=1), until=until, queue=()).runs
+    assert run.duration_seconds is not None and run.metrics
+    line = standup.to_text(report(store, since=until - timedelta(hours=1), until=until, queue=())).splitlines()[3]
+    assert line.startswith("- bert-base: interrupted after ") and line.endswith(" · KeyboardInterrupt")
+    assert line.count("interrupted") == 1

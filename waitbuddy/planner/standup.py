@@ -271,7 +271,7 @@ def _run_end(store: Store, event: history.Event) -> RunEnd | None:
     status = safe_line(_str(detail.get("status")), limit=20)
     # The saved summary tells of this end only while the run's end is still this one: relaunched
     # since, it tells of a later life (no metrics, no reason from it then).
-    summary = record.summary if record is not None and record.ended_at == history.stamp(event.at) else None
+    summary = record.summary if record is not None and _same_end(record.ended_at, event.at) else None
     name = record.name if record is not None else _str(detail.get("name")) or f"run {run_id}"
     reason = ""
     if status != "completed":
@@ -281,6 +281,15 @@ def _run_end(store: Store, event: history.Event) -> RunEnd | None:
     return RunEnd(run_id=run_id, name=visible(name, limit=80), status=status, ended_at=event.at,
                   duration_seconds=_duration(record, summary), reason=reason,
                   metrics=key_metrics(summary.metrics, summary.best) if summary is not None else ())
+
+
+SAME_END_SECONDS = 120  # `waitbuddy run` and a watcher may each stamp the one end, a second or so apart
+
+
+def _same_end(ended_at: str | None, at: datetime) -> bool:
+    """The run's recorded end is the one this event tells of (not a later life's)."""
+    ended = timestamp(ended_at)
+    return ended is not None and abs(ended - at.timestamp()) <= SAME_END_SECONDS
 
 
 def _duration(record: registry.RunRecord | None, summary: RunSnapshot | None) -> float | None:

@@ -74,8 +74,11 @@ def _run_text(run: RunEnd) -> str:
         f" {'in' if run.status == 'completed' else 'after'} {short_duration(run.duration_seconds)}"
     parts = [f"{run.status}{took}"]
     parts += [_metric_text(metric) for metric in run.metrics]
-    if run.reason:
-        parts.append(run.reason)
+    reason = run.reason
+    if reason.lower().startswith(run.status):  # "interrupted (KeyboardInterrupt)" after "interrupted"
+        reason = reason[len(run.status):].strip(" :()")
+    if reason:
+        parts.append(reason)
     return " · ".join(parts)
 
 

@@ -109,7 +109,8 @@ class PlanStrip(Widget, can_focus=True):
             return Content("planning…")
         width = max(self.size.width - 2, 20)
         parts: list[str | tuple[str, str]] = [] if self.has_focus else [(self.key_hint, "bold $accent"), " "]
-        if view.news and not self.has_focus:  # focused, the suggestion matters more (the news was a toast too)
+        # Focused on a suggestion, the suggestion matters more (the news was a toast too).
+        if view.news and not (self.has_focus and view.plan.picks):
             parts += [(view.news, "$warning"), " · "]
         headline = self._headline(view)
         if view.timer is not None:
