@@ -267,3 +267,26 @@ def test_the_daily_updates_next_holds_the_plan_for_the_running_wait(tmp_path, ca
     assert main(["standup", "--format", "text"]) == 0
     out = capsys.readouterr().out
     assert "Next" in out and planned and all(item["title"][:20] in out for item in planned)
+
+
+def test_accept_and_done_from_the_command_line(tmp_path, capsys) -> None:
+    with db_of(tmp_path) as store:
+        seed_day(store)
+    assert main(["plan", "--done"]) == 1
+    assert "nothing is being timed" in capsys.readouterr().err
+    assert main(["plan", "--accept"]) == 1  # no run, no --minutes: nothing to accept
+    assert "--minutes" in capsys.readouterr().err
+    assert main(["plan", "--minutes", "30", "--json"]) == 0
+    second = json.loads(capsys.readouterr().out)["items"][1]
+    assert main(["plan", "--minutes", "30", "--accept", "2"]) == 0
+    out = capsys.readouterr().out
+    assert out.startswith("timing: ") and second["title"][:20] in out
+    with db_of(tmp_path) as store:
+        assert timers.active(store).ref == second["ref"]
+    assert main(["plan", "--minutes", "30", "--json"]) == 0
+    assert json.loads(capsys.readouterr().out)["timing"]["ref"] == second["ref"]
+    assert main(["plan", "--done"]) == 0
+    assert capsys.readouterr().out.startswith("done: ")
+    with db_of(tmp_path) as store:
+        assert timers.active(store) is None
+    assert main(["plan", "--minutes", "30", "--accept", "9"]) == 1

@@ -6,7 +6,7 @@ from __future__ import annotations
 import argparse
 from datetime import UTC, datetime
 
-from waitbuddy.commands import EXIT_OK, EXIT_USAGE, declare, error, json_line, say
+from waitbuddy.commands import EXIT_FAILED, EXIT_OK, EXIT_USAGE, declare, error, json_line, say
 from waitbuddy.config import Config
 from waitbuddy.paths import Paths
 from waitbuddy.store import Store
@@ -22,6 +22,13 @@ def add_parsers(commands: argparse._SubParsersAction, common: argparse.ArgumentP
                   "Weights per kind and what to leave out are in [planner].", database=True)
     sub.add_argument("--minutes", type=int, metavar="N", help="plan for N minutes instead of the run's ETA")
     sub.add_argument("--json", action="store_true", help="print one JSON object")
+    timer = sub.add_mutually_exclusive_group()
+    timer.add_argument("--accept", type=int, nargs="?", const=1, metavar="N",
+                       help="accept suggestion N (default 1): start its timer (and the item: a reading "
+                       "becomes 'reading', a problem is started) and print its link")
+    timer.add_argument("--done", action="store_true",
+                       help="done with the accepted item: record its minutes (a reading is marked read, a "
+                       "checklist item ticked)")
 
 
 def cmd_plan(args: argparse.Namespace, where: Paths, config: Config) -> int:
@@ -32,7 +39,11 @@ def cmd_plan(args: argparse.Namespace, where: Paths, config: Config) -> int:
         error(f"--minutes: expected 0 to {MAX_MINUTES}, got {args.minutes}")
         return EXIT_USAGE
     with Store.open(where.database) as store:
+        if args.done:
+            return _done(store)
         found = outlook(store, config, now=datetime.now(UTC), minutes=args.minutes)
+        if args.accept is not None:
+            return _accept(store, found, args.accept)
     if args.json:
         say(json_line(_as_json(found)))
         return EXIT_OK
@@ -50,6 +61,37 @@ def cmd_plan(args: argparse.Namespace, where: Paths, config: Config) -> int:
             say("  Nothing fits: no backlog item, paper, problem or checklist item is short enough.")
     for problem in found.problems:
         error(words.safe_line(problem, limit=300))
+    return EXIT_OK
+
+
+def _accept(store: Store, found, number: int) -> int:
+    from waitbuddy.planner import accept, words
+    from waitbuddy.text import openable_url
+
+    picks = found.plan.picks
+    if not 1 <= number <= len(picks):
+        error(f"--accept {number}: the plan has {len(picks)} suggestion{'s' * (len(picks) != 1)}"
+              + ("" if found.minutes is not None else "; no run has an ETA: add --minutes N"))
+        return EXIT_FAILED
+    candidate = picks[number - 1].candidate
+    accept.accept(store, candidate)
+    say(f"timing: {words.item(candidate)}; `waitbuddy plan --done` when you are")
+    if (url := openable_url(candidate.url)) is not None:
+        say(url)
+    return EXIT_OK
+
+
+def _done(store: Store) -> int:
+    from waitbuddy.planner import accept, words
+
+    ended = accept.finish(store)
+    if ended is None:
+        error("nothing is being timed: accept a suggestion first (waitbuddy plan --accept)")
+        return EXIT_FAILED
+    planned = f" (planned {ended.estimate})" if ended.estimate else ""
+    say(f'done: "{words.safe_line(ended.title, limit=60)}" took {round(ended.minutes or 0)} min{planned}')
+    if ended.kind == "practice":
+        say("rate it: waitbuddy practice done " + ended.ref + " --rating good|hard|again|easy")
     return EXIT_OK
 
 
