@@ -123,6 +123,16 @@ def test_left_out_kinds_stay_out(store: Store) -> None:
     assert found.plan.picks and {pick.candidate.kind for pick in found.plan.picks} <= {"reading", "paper"}
 
 
+def test_a_kind_left_out_is_not_gathered(store: Store, tmp_path) -> None:
+    seed_day(store)
+    broken = tmp_path / "mine.toml"
+    broken.write_text("[[problems]]\nslug = 3\n")
+    config = Config(planner=PlannerConfig(leave_out=("paper", "practice")),
+                    practice=Config().practice.__class__(lists=(str(broken),)))
+    found = outlook.gather(store, config, now=NOW)
+    assert {c.kind for c in found.candidates} == {"reading", "checklist"} and found.problems == ()
+
+
 # -- timers and pace ---------------------------------------------------------------------------
 
 def test_accepting_starts_a_timer_and_another_ends_it_as_replaced(store: Store) -> None:

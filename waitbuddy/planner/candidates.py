@@ -9,12 +9,12 @@ named in :attr:`Gathered.problems`.
 from __future__ import annotations
 
 import math
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Collection, Sequence
 from dataclasses import dataclass, field
 from datetime import datetime, tzinfo
 
 from waitbuddy.config import Config
-from waitbuddy.planner.model import Candidate
+from waitbuddy.planner.model import KINDS, Candidate
 from waitbuddy.planner.timers import Pace
 from waitbuddy.store import Store
 
@@ -34,17 +34,20 @@ class Gathered:
 
 
 def gather(store: Store, config: Config, *, now: datetime, zone: tzinfo, pace: Pace,
-           exclude: Sequence[str] = ()) -> Gathered:
-    """Every candidate, less those whose key is in ``exclude`` (the item being timed)."""
+           exclude: Sequence[str] = (), kinds: Collection[str] = KINDS) -> Gathered:
+    """Every candidate of ``kinds``, less those whose key is in ``exclude`` (the item being timed).
+    A domain whose kind is not asked for is not asked at all (ranking the feeds is most of a plan)."""
     found: list[Candidate] = []
     problems: list[str] = []
-    sources: tuple[tuple[str, Callable[[], list[Candidate]]], ...] = (
-        ("backlog", lambda: reading(store, config, now, pace)),
-        ("feeds", lambda: papers(store, config, pace)),
-        ("practice", lambda: practice(store, config, now)),
-        ("checklists", lambda: checklists(store, config, now, zone, pace)),
+    sources: tuple[tuple[str, str, Callable[[], list[Candidate]]], ...] = (
+        ("backlog", "reading", lambda: reading(store, config, now, pace)),
+        ("feeds", "paper", lambda: papers(store, config, pace)),
+        ("practice", "practice", lambda: practice(store, config, now)),
+        ("checklists", "checklist", lambda: checklists(store, config, now, zone, pace)),
     )
-    for name, source in sources:
+    for name, kind, source in sources:
+        if kind not in kinds:
+            continue
         try:
             found += source()
         except Exception as exc:  # noqa: BLE001 - one domain's trouble must not cost the whole plan

@@ -13,7 +13,7 @@ from datetime import UTC, datetime
 
 from waitbuddy.config import Config
 from waitbuddy.planner import candidates, timers
-from waitbuddy.planner.model import Candidate, Plan, Prefs
+from waitbuddy.planner.model import KINDS, Candidate, Plan, Prefs
 from waitbuddy.planner.plan import make_plan
 from waitbuddy.planner.wait import Wait, next_finish
 from waitbuddy.store import Store
@@ -44,7 +44,11 @@ def zone_of(config: Config):
 
 def gather(store: Store, config: Config, *, now: datetime,
            exclude: Sequence[str] = ()) -> candidates.Gathered:
-    return candidates.gather(store, config, now=now, zone=zone_of(config), pace=timers.pace(store), exclude=exclude)
+    """What could fill the wait, of the kinds ``[planner]`` lets a plan pick (a kind left out or
+    weighted 0 is not gathered)."""
+    wanted = prefs(config, from_run=False)
+    return candidates.gather(store, config, now=now, zone=zone_of(config), pace=timers.pace(store), exclude=exclude,
+                             kinds=[kind for kind in KINDS if wanted.weight(kind) > 0])
 
 
 def plan_for(minutes: int, found: Sequence[Candidate], config: Config, *, now: datetime, from_run: bool,
