@@ -36,14 +36,14 @@ def test_hostile_paths_show_as_visible_text_on_every_screen(tmux: Tmux, tmp_path
     captured = []
 
     def dashboard(text: str) -> bool:
-        return "⏎ Open" in text and "log (terminal" not in text and "close-help" not in text
+        return "⏎ Open" in text and "log (terminal" not in text and "escape closes" not in text
 
     def run_view(text: str) -> bool:
         return "log (terminal view)" in text
 
     # Each step waits for its screen, so an Escape is read before the next key (not as alt+key).
     for keys, shown in ((["Enter"], run_view), (["Escape"], dashboard), (["Down", "Enter"], run_view),
-                        (["Escape"], dashboard), (["?"], lambda text: "close-help" in text), (["Escape"], dashboard),
+                        (["Escape"], dashboard), (["?"], lambda text: "escape closes" in text), (["Escape"], dashboard),
                         (["z"], lambda text: "Backlog" not in text), (["z"], lambda text: "Backlog" in text)):
         tmux("send-keys", "-t", "wb", *keys)
         tmux.wait_for(shown)

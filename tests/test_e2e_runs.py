@@ -79,8 +79,8 @@ def test_zoom_gives_runs_the_screen_and_keys_follow_what_is_shown(tmux: Tmux, tm
 
 @pytest.mark.parametrize("size", [(80, 24), (200, 50)])
 def test_the_demo_row_keeps_its_name_and_epoch_and_shows_its_sparkline_when_wide(tmux: Tmux, tmp_path: Path, size):
-    def demo_row(text: str) -> str:
-        return next((line for line in text.splitlines() if "demo (simulated)" in line), "")
+    def demo_row(text: str) -> str:  # the Runs row (the plan strip above names the run too)
+        return next((line for line in text.splitlines() if "demo (simulated)" in line and line.startswith("│")), "")
 
     status_file = start(tmux, tmp_path, size, "demo", "--seconds", "30")
     screen = tmux.wait_for(lambda text: "ep 2/3 ·" in demo_row(text) and "ETA" in demo_row(text)
@@ -104,10 +104,10 @@ def test_enter_is_shown_and_the_run_view_agrees_with_the_list(tmux: Tmux, tmp_pa
     status_file = start(tmux, tmp_path, (80, 24))
     screen = tmux.wait_for(lambda text: "✖" in text and "job" in text)
     assert "⏎ Open" in screen or "enter Open" in screen  # in the footer
-    tmux("send-keys", "-t", "wb", "?")
-    tmux.wait_for(lambda text: "open-run" in text)
+    tmux("send-keys", "-t", "wb", "?")  # the help (whose open-run row a Pilot test checks) opens and closes
+    tmux.wait_for(lambda text: "escape closes" in text and "Show every key binding" in text)
     tmux("send-keys", "-t", "wb", "Escape")
-    tmux.wait_for(lambda text: "open-run" not in text)
+    tmux.wait_for(lambda text: "escape closes" not in text)
     tmux("send-keys", "-t", "wb", "Enter")
     screen = tmux.wait_for(lambda text: "log (terminal view)" in text and "step 30/100" in text)
     time.sleep(1.2)  # the view's own reading of the log has arrived by now, and must not win

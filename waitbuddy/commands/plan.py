@@ -54,7 +54,7 @@ def cmd_plan(args: argparse.Namespace, where: Paths, config: Config) -> int:
             f"({int(found.timer.elapsed(now))} of ~{found.timer.estimate or '?'} min)")
     for pick in found.plan.picks:
         say(f"  {words.item(pick.candidate)} · {words.safe_line(pick.why, limit=40)}")
-    if found.minutes is not None:
+    if found.minutes:
         if found.plan.picks:
             say(f"  {found.plan.planned} of {found.minutes} min planned")
         else:

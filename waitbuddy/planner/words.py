@@ -19,13 +19,19 @@ def item(candidate: Candidate, *, limit: int = 60) -> str:
     return f'{KIND_NAMES.get(candidate.kind, "do")} "{title}" ({facts})'
 
 
-def headline(minutes: int | None, wait: Wait | None) -> str:
-    """``~23 min until bert-base finishes``, ``15 min, your timer`` or why there is no plan."""
+def headline(minutes: int | None, wait: Wait | None, *, short: bool = False) -> str:
+    """``~23 min until bert-base finishes``, ``15 min, your timer`` or why there is no plan
+    (``short``: the strip's wording)."""
     if minutes is None:
+        if short:
+            return "no run with an ETA: t to say how long you have"
         return "No run is training with an ETA: say how long you have (waitbuddy plan --minutes 20, t in the dashboard)."
     if wait is not None:
-        return f"~{minutes} min until {safe_line(wait.name, limit=40)} finishes"
-    return f"{minutes} min, your timer"
+        name = safe_line(wait.name, limit=30 if short else 40)
+        if minutes < 1:
+            return f"{name} finishes in under a minute"
+        return f"~{minutes} min until {name}" + ("" if short else " finishes")
+    return f"{minutes} min (your timer)" if short else f"{minutes} min, your timer"
 
 
 def queue(plan: Plan) -> list[str]:

@@ -124,7 +124,7 @@ class PlanStrip(Widget, can_focus=True):
         if view.minutes is None:
             return Content.assemble(*parts)
         picks = view.plan.picks
-        if not picks:
+        if not picks and view.minutes:
             parts.append(" · nothing fits that time")
         room = width - Content.assemble(*parts).cell_length
         if self.has_focus and picks:
@@ -135,11 +135,7 @@ class PlanStrip(Widget, can_focus=True):
 
     @staticmethod
     def _headline(view: View) -> str:
-        if view.minutes is None:
-            return "no run with an ETA: t to say how long you have"
-        if view.wait is not None:
-            return f"~{view.minutes} min until {safe_line(view.wait.name, limit=30)}"
-        return f"{view.minutes} min (your timer)"
+        return words.headline(view.minutes, view.wait, short=True)
 
     def current(self) -> Candidate | None:
         if self.view is None or not self.view.plan.picks:
