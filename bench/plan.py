@@ -22,7 +22,6 @@ import argparse
 import os
 import random
 import statistics
-import subprocess
 import sys
 import tempfile
 import time
@@ -30,6 +29,8 @@ from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
+
+from processes import time_commands  # bench/, beside this script
 
 from waitbuddy.store import Store
 
@@ -44,7 +45,8 @@ def fill(store: Store, seed: int = 1) -> None:
 
     rng = random.Random(seed)
     now = datetime.now(UTC).replace(microsecond=0)
-    words = "model training loss attention diffusion lora transformer scaling data eval benchmark".split()
+    words = ["model", "training", "loss", "attention", "diffusion", "lora", "transformer", "scaling", "data",
+             "eval", "benchmark"]
     rows = []
     for n in range(10_000):
         saved = now - timedelta(days=rng.randrange(400), minutes=rng.randrange(1440))
@@ -111,13 +113,7 @@ def bench_cli(database: Path, runs: int) -> None:
     commands = {"python -c pass": [sys.executable, "-c", "pass"],
                 "plan --json": [sys.executable, "-m", "waitbuddy", "plan", "--json"],
                 "plan --minutes 90 --json": [sys.executable, "-m", "waitbuddy", "plan", "--minutes", "90", "--json"]}
-    times: dict[str, list[float]] = {name: [] for name in commands}
-    for _ in range(runs):
-        for name, argv in commands.items():
-            start = time.perf_counter()
-            done = subprocess.run(argv, env=env, capture_output=True, cwd=tempfile.gettempdir(), check=False)
-            times[name].append(time.perf_counter() - start)
-            assert done.returncode == 0, done.stderr.decode()
+    times = time_commands(commands, env, runs)
     for name, values in times.items():
         values.sort()
         print(f"cli: {name:<26} median {statistics.median(values) * 1000:6.1f} ms  (min {values[0] * 1000:.1f}, "

@@ -18,7 +18,6 @@ import asyncio
 import os
 import random
 import statistics
-import subprocess
 import sys
 import tempfile
 import time
@@ -26,6 +25,8 @@ from datetime import timedelta
 from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
+
+from processes import time_commands  # bench/, beside this script
 
 from waitbuddy.practice import lists, progress
 from waitbuddy.store import Store
@@ -97,13 +98,7 @@ def bench_cli(database: Path, runs: int) -> None:
                 "practice next": [sys.executable, "-m", "waitbuddy", "practice", "next"],
                 "practice next --minutes 20": [sys.executable, "-m", "waitbuddy", "practice", "next", "-m", "20"],
                 "practice stats": [sys.executable, "-m", "waitbuddy", "practice", "stats"]}
-    times: dict[str, list[float]] = {name: [] for name in commands}
-    for _ in range(runs):
-        for name, argv in commands.items():
-            start = time.perf_counter()
-            done = subprocess.run(argv, env=env, capture_output=True, cwd=tempfile.gettempdir(), check=False)
-            times[name].append(time.perf_counter() - start)
-            assert done.returncode in (0, 1), done.stderr.decode()
+    times = time_commands(commands, env, runs, ok=(0, 1))
     for name, values in times.items():
         values.sort()
         print(f"cli: {name:<28} median {statistics.median(values):.3f} s  (min {values[0]:.3f}, "
