@@ -139,8 +139,11 @@ def test_watching_a_log_shows_progress_then_the_failure_reason(tmux: Tmux, tmp_p
         tmux.wait_for(lambda text: "▶ " in text and "loss 0.812" in text)
         out.write("\nTraceback (most recent call last):\n  File \"train.py\", line 9, in <module>\n"
                   "torch.OutOfMemoryError: CUDA out of memory. Tried to allocate 2.00 GiB. GPU 0 has 79 GiB\n")
-    screen = tmux.wait_for(lambda text: "✖ " in text.splitlines()[2])  # the row, not only the toast
-    assert "CUDA out of memory (tried to allocate" in screen.splitlines()[2], screen  # the row is cut to 80 columns
+    def row(text: str) -> str:  # the Runs area's first row (the header and the plan strip are above it)
+        return next((line for line in text.splitlines() if line.startswith("│")), "")
+
+    screen = tmux.wait_for(lambda text: "✖ " in row(text))  # the row, not only the toast
+    assert "CUDA out of memory (tried to allocate" in row(screen), screen  # the row is cut to 80 columns
     tmux("send-keys", "-t", "wb", "q")
     assert tmux.exit_status(status_file) == "0"
 
