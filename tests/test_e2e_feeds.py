@@ -53,7 +53,9 @@ def test_a_feed_added_on_the_command_line_is_fetched_read_and_saved_in_the_dashb
     tmux.wait_for(lambda text: "Feeds" in text and "Quit" in text)
     tmux("send-keys", "-t", "wb", "3")
     # Nothing was fetched before the dashboard started: its own refresh brings the entries in.
-    screen = tmux.wait_for(lambda text: "12 of 12 · unread" in text and "[@click=app.quit]" in text, timeout=30)
+    tmux.wait_for(lambda text: "12 of 12 · unread" in text, timeout=30)
+    tmux("send-keys", "-t", "wb", "z")  # zoomed: every hostile title is on screen at 80x24
+    screen = tmux.wait_for(lambda text: "Runs" not in text and "[@click=app.quit]" in text)
     assert len(screen.splitlines()) <= 24
     raw = tmux("capture-pane", "-p", "-e", "-t", "wb")
     for link in HYPERLINK.finditer(raw):
@@ -62,6 +64,8 @@ def test_a_feed_added_on_the_command_line_is_fetched_read_and_saved_in_the_dashb
     assert "\x1b" not in leftover and "\x07" not in leftover, repr(leftover[:400])
     assert "PWNED" not in tmux.pane("#{pane_title}")
     assert tmux("list-buffers") == ""  # no OSC 52 reached the clipboard
+    tmux("send-keys", "-t", "wb", "z")
+    tmux.wait_for(lambda text: "Runs" in text)
 
     # Filter to one arXiv paper, send it to the backlog, and find it there.
     tmux("send-keys", "-t", "wb", "/")
