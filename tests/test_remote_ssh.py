@@ -7,6 +7,7 @@ from __future__ import annotations
 import os
 import pwd
 import signal
+import subprocess
 import tempfile
 import threading
 import time
@@ -310,3 +311,62 @@ def test_a_big_log_starts_near_its_end_on_a_fresh_line(hosts, logs):
     assert all(len(line) == len("line 000000") for line in lines)  # the first one whole, not a cut piece
     assert len(lines) == 83  # the whole 12-byte lines in the last 1000 bytes, not the whole file
     assert tail.bytes_received <= 1001
+
+
+def remote_tails_of(path: Path) -> list[int]:
+    """PIDs of `tail` processes (the remote side, on this same machine) following ``path``."""
+    found = []
+    for entry in Path("/proc").iterdir():
+        if entry.name.isdigit():
+            try:
+                argv = (entry / "cmdline").read_bytes().split(b"\x00")
+            except OSError:
+                continue
+            if argv and argv[0].endswith(b"tail") and os.fsencode(path) in argv:
+                found.append(int(entry.name))
+    return found
+
+
+def test_the_remote_tail_ends_with_the_link_and_the_master_with_close(sshd, logs):  # noqa: F811
+    # A remote `tail -F` blocked on a quiet log would otherwise outlive its session forever.
+    log = logs / "quiet.log"
+    log.write_bytes(b"one line, then silence\n")
+    runtime = tempfile.mkdtemp(prefix="wb-rt-")
+    pool = SshHosts(options=["-F", str(sshd.client_config)], runtime_dir=runtime)
+    tail = follow(pool, log)
+    try:
+        assert collect(tail, log.read_bytes()) == log.read_bytes()
+        assert len(remote_tails_of(log)) == 1
+        kill_connections(sshd)  # the link drops; the log stays quiet
+        wait_for(lambda: tail.state.kind == "connected" and tail.attempts >= 2)
+        wait_for(lambda: len(remote_tails_of(log)) == 1)  # the old one gone, the new one there
+        check = subprocess.run(pool.argv(tail.target, control=["-O", "check"]), capture_output=True, text=True,
+                               timeout=10, check=False)
+        master = int(check.stderr.split("pid=")[1].split(")")[0])
+        private = pool.runtime_dir
+    finally:
+        tail.close()
+    wait_for(lambda: remote_tails_of(log) == [])
+    pool.close()
+    wait_for(lambda: not Path(f"/proc/{master}").exists() or "Z" in Path(f"/proc/{master}/stat").read_text().split()[2])
+    assert not os.path.exists(private)  # the control socket's directory
+    os.rmdir(runtime)
+
+
+def test_drain_feeds_a_run_from_a_remote_tail_and_says_when_the_link_is_down(sshd, hosts, logs):  # noqa: F811
+    from waitbuddy.runs.run import Run
+    from waitbuddy.runs.status import drain
+
+    log = logs / "train.log"
+    log.write_bytes(b"".join(f"Epoch 1/1 step {step}/100 loss={1 / step:.4f}\n".encode() for step in range(1, 41)))
+    target = SshTarget("wbtest", str(log))
+    tail = RemoteTail(target, hosts, start_from_end=None, backoff_min=2.0)
+    run = Run(target.url())
+    try:
+        wait_for(lambda: (drain(run, tail, time.time()) or True) and tail.offset == log.stat().st_size)
+        snapshot = run.snapshot(time.time())
+        assert snapshot.progress is not None and snapshot.progress.done == 40 and snapshot.progress.total == 100
+        kill_connections(sshd)
+        wait_for(lambda: (drain(run, tail, time.time()) or True) and (run.note or "").startswith("disconnected since"))
+    finally:
+        tail.close()
