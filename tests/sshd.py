@@ -86,7 +86,8 @@ def _answers(port: int) -> bool:
         return False
 
 
-def _start(directory: Path) -> Sshd:
+def start_server(directory: Path) -> Sshd:
+    """Start an sshd serving from ``directory`` (also used by bench/remote.py)."""
     port = _free_port()
     host_key = directory / "host_ed25519"
     client_key = directory / "client_ed25519"
@@ -132,7 +133,8 @@ def _start(directory: Path) -> Sshd:
     return sshd
 
 
-def _stop(sshd: Sshd) -> None:
+def stop_server(sshd: Sshd) -> None:
+    """Stop it by its PID, and any connection it still serves."""
     process = sshd.process
     assert process is not None
     for child in sshd.children():  # connections left open by a failed test
@@ -160,12 +162,12 @@ def sshd() -> Iterator[Sshd]:
     # Short path on purpose: ssh's ControlPath sockets must fit in sun_path (~104 bytes).
     directory = Path(tempfile.mkdtemp(prefix="wb-sshd-"))
     try:
-        server = _start(directory)
+        server = start_server(directory)
     except Exception:
         shutil.rmtree(directory, ignore_errors=True)
         raise
     try:
         yield server
     finally:
-        _stop(server)
+        stop_server(server)
         shutil.rmtree(directory, ignore_errors=True)

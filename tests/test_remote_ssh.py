@@ -257,6 +257,16 @@ def test_a_missing_remote_file_is_reported_and_followed_once_it_appears(hosts, l
 
 
 # Each command, if a shell ever ran it, would leave a file with a name nothing else uses.
+def test_a_directory_is_refused_with_a_reason(hosts, logs):
+    tail = follow(hosts, logs, backoff_min=5.0)
+    try:
+        wait_for(lambda: tail.read().error is not None)
+        assert tail.read().error == "error: is a directory"
+        assert tail.attempts == 1
+    finally:
+        tail.close()
+
+
 HOSTILE = "we ird 'q\" $(touch wb-pwned-1); touch wb-pwned-2 `touch wb-pwned-3`\nnext line.log"
 
 

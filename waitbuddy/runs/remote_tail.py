@@ -40,6 +40,12 @@ TAIL_SCRIPT = r"""set -f
 f=$1 want=$2 ino=$3 back=$4
 if [ ! -e "$f" ]; then
   echo "waitbuddy-tail missing" >&2; start=0
+elif [ -d "$f" ]; then
+  echo "waitbuddy-tail error is a directory" >&2; exit 3
+elif [ ! -f "$f" ]; then
+  echo "waitbuddy-tail error not a regular file" >&2; exit 3
+elif [ ! -r "$f" ]; then
+  echo "waitbuddy-tail error permission denied on the remote file" >&2; exit 3
 else
   set -- $(ls -Lid -- "$f")
   now=$1
@@ -114,6 +120,7 @@ class RemoteTail:
         self._stop = threading.Event()
         self._thread: threading.Thread | None = None
         self._process: subprocess.Popen | None = None
+        self._refusal: str | None = None  # why the remote script would not tail the path
         self._restart = False  # tail -F saw the file change under it: start over at 0, at once
         # The consumer's side (read() runs on the watcher's engine thread).
         self._offset = 0
@@ -285,6 +292,9 @@ class RemoteTail:
     def _apply_header(self, header: str, want: int) -> None:
         words = header.split()
         with self._lock:
+            if words[1] == "error":  # the script exits: _ended reports it, with backoff
+                self._refusal = " ".join(words[2:])
+                return
             if words[1] == "missing":
                 self._state = ConnectionState("missing", time.time())
                 if self._received > 0:
@@ -375,7 +385,10 @@ class RemoteTail:
             return connected
         reason = ssh_reason("\n".join(errors), returncode)
         with self._lock:
-            if connected or self._state.kind in ("connected", "missing", "disconnected"):
+            if self._refusal is not None:
+                reason, self._refusal = self._refusal, None
+                self._state = ConnectionState("error", time.time(), reason)
+            elif connected or self._state.kind in ("connected", "missing", "disconnected"):
                 since = self._state.since if self._state.kind == "disconnected" else time.time()
                 self._state = ConnectionState("disconnected", since, reason)
             else:
