@@ -158,10 +158,18 @@ def kill_connections(sshd: Sshd) -> list[int]:  # noqa: F811
 def test_a_growing_log_arrives_complete_and_in_order(hosts, logs):
     log = logs / "train.log"
     log.write_bytes(b"header line\n")
-    tail = follow(hosts, log)
+    woken = threading.Event()
+    tail = follow(hosts, log, on_change=woken.set)
     try:
+        tail.start()
+        assert woken.wait(15)  # connected: the watcher would be woken to read
         writer(log, 300, 0.003).join()
         assert collect(tail, log.read_bytes()) == log.read_bytes()
+        woken.clear()
+        with open(log, "ab") as handle:
+            handle.write(b"one more\n")
+        assert woken.wait(15)  # new bytes wake it too
+        assert collect(tail, b"one more\n") == b"one more\n"
         assert tail.state.describe() == "connected"
         assert tail.offset == log.stat().st_size
     finally:
@@ -240,6 +248,24 @@ def test_a_refused_key_is_a_clear_error_with_backoff(sshd, logs):  # noqa: F811
     finally:
         tail.close()
         refused.close()
+        os.rmdir(runtime)
+
+
+def test_an_unreachable_host_is_a_clear_error(sshd, logs):  # noqa: F811
+    import socket
+
+    with socket.socket() as probe:  # a port nobody listens on
+        probe.bind(("127.0.0.1", 0))
+        port = probe.getsockname()[1]
+    runtime = tempfile.mkdtemp(prefix="wb-rt-")
+    pool = SshHosts(options=["-F", str(sshd.client_config)], runtime_dir=runtime)
+    tail = RemoteTail(SshTarget("127.0.0.1", str(logs / "x.log"), port=port), pool, backoff_min=5.0)
+    try:
+        wait_for(lambda: tail.read().error is not None)
+        assert tail.read().error.startswith("error: Connection refused"), tail.state
+    finally:
+        tail.close()
+        pool.close()
         os.rmdir(runtime)
 
 

@@ -20,6 +20,7 @@ import subprocess
 import threading
 import time
 from collections import deque
+from collections.abc import Callable
 from dataclasses import dataclass
 
 from waitbuddy.runs.remote import SshHosts, SshTarget, remote_command, ssh_reason
@@ -105,9 +106,12 @@ class RemoteTail:
 
     def __init__(self, target: SshTarget, hosts: SshHosts, *, start_from_end: int | None = DEFAULT_START_FROM_END,
                  backoff_min: float = BACKOFF_MIN, backoff_max: float = BACKOFF_MAX,
-                 buffer_limit: int = BUFFER_LIMIT) -> None:
+                 buffer_limit: int = BUFFER_LIMIT, on_change: Callable[[], None] | None = None) -> None:
+        """``on_change`` is called from the session thread when bytes arrive or the link's state
+        changes (the watcher wakes its engine with it: there is no inotify for a remote file)."""
         self.target = target
         self.hosts = hosts
+        self._on_change = on_change
         self._back = -1 if start_from_end is None else start_from_end
         self._backoff = (backoff_min, backoff_max)
         self._buffer_limit = buffer_limit
@@ -268,6 +272,7 @@ class RemoteTail:
         if header is None:
             return self._ended(process, errors, connected=False)
         self._apply_header(header, want)
+        self._changed()
         self._pump(process, errors)
         return self._ended(process, errors, connected=True)
 
@@ -338,6 +343,7 @@ class RemoteTail:
                         lines, pending = _complete_lines(pending + data)
                         for line in lines:
                             self._notice(line, errors)
+                        self._changed()
                         if self._restart:
                             return
         finally:
@@ -351,6 +357,14 @@ class RemoteTail:
             self.bytes_received += len(data)
             if self._state.kind == "missing":
                 self._state = ConnectionState("connected", time.time())
+        self._changed()
+
+    def _changed(self) -> None:
+        if self._on_change is not None:
+            try:
+                self._on_change()
+            except Exception:  # noqa: BLE001, S110 - a consumer that cannot be told must not cut the link
+                pass
 
     def _notice(self, line: str, errors: list[str]) -> None:
         """tail -F's notices on stderr, e.g. "tail: train.log: file truncated".
@@ -393,6 +407,7 @@ class RemoteTail:
                 self._state = ConnectionState("disconnected", since, reason)
             else:
                 self._state = ConnectionState("error", time.time(), reason)
+        self._changed()
         return connected
 
     def _set_state(self, kind: str, reason: str | None = None) -> None:
