@@ -209,13 +209,14 @@ _PATTERN = re.compile(r"%(\d*)([%AabjJNnstuxr])")
 
 def resolve_output(pattern: str | None, job: JobState) -> str | None:
     """An output path with Slurm's filename patterns filled in, as the batch step writes it;
-    None when it depends on something unknown (a pending task range, a node not yet chosen)."""
+    None when it depends on something unknown (a pending task range, a node not yet chosen).
+    A symbol Slurm does not know (``%Z``) stays as written, as Slurm leaves it (observed)."""
     if not pattern:
         return None
     task = job.array_task
     if task is not None and not task.isdigit() and "%a" in pattern:
         return None
-    node = (job.nodes or "").split(",")[0].split("[")[0] or None
+    node = first_node(job.nodes)
     values = {"%": "%", "A": job.array_job_id or job.job_id, "a": task if task is not None else "4294967294",
               "b": str(int(task) % 10) if task and task.isdigit() else "0", "j": job.job_id,
               "J": f"{job.job_id}.batch", "N": node, "n": "0", "s": "batch", "t": "0", "u": job.user,
@@ -233,6 +234,16 @@ def resolve_output(pattern: str | None, job: JobState) -> str | None:
 
     resolved = _PATTERN.sub(fill, pattern)
     return None if unknown else resolved
+
+
+def first_node(nodes: str | None) -> str | None:
+    """The first host of a Slurm hostlist: "gpu[03-04,07],cpu1" -> "gpu03"; "" -> None."""
+    if not nodes:
+        return None
+    prefix, bracket, rest = nodes.partition("[")
+    if "," in prefix or not bracket:
+        return prefix.split(",")[0] or None
+    return prefix + re.split(r"[,\-\]]", rest, maxsplit=1)[0]
 
 
 def _with_paths(job: JobState, stdout: str | None, stderr: str | None) -> JobState:

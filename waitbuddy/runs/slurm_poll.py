@@ -147,10 +147,12 @@ class Poller:
             return self.reports
         started = self.clock()
         ok, slowest = self._ask(live)
-        if ok:
-            self.current_interval = max(self.interval, min(self.max_interval, slowest * SLOW_FACTOR))
-        else:
-            self.current_interval = min(self.max_interval, max(self.current_interval, self.interval) * 2)
+        # A slow answer holds the next query back, failed or not (a down controller makes squeue
+        # retry for ~18 s before it gives up); errors also double the interval.
+        wait = max(self.interval, slowest * SLOW_FACTOR)
+        if not ok:
+            wait = max(wait, max(self.current_interval, self.interval) * 2)
+        self.current_interval = min(self.max_interval, wait)
         self.next_at = started + self.current_interval
         return self.reports
 
