@@ -1,7 +1,7 @@
 """A real single-node Slurm for tests: munged, slurmctld and slurmd from the distribution's packages,
 with every file (config, key, sockets, spool, state, logs, pid files) in one scratch directory.
 
-Use the ``slurm_cluster`` fixture (session-scoped, registered in ``tests/conftest.py``): it yields a
+Use the ``slurm_cluster`` fixture (session-scoped; import it into the test module): it yields a
 :class:`Cluster` whose ``env`` points clients at the scratch ``slurm.conf`` (``SLURM_CONF``). Where
 the daemons are not installed the tests that use it are skipped, unless ``WAITBUDDY_REQUIRE_SLURM``
 is set (CI), where that is a failure. Debian 12: ``apt-get install -y slurm-wlm munge``.

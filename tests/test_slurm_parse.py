@@ -210,3 +210,14 @@ def test_states_not_seen_on_the_test_cluster(state, status, kind):
 def test_hostile_reason_is_made_safe():
     v = verdict(JobState(job_id="1", state="PENDING", reason="Priority\x1b]9;pwned\x07"))
     assert "\x1b" not in v.message and "\x07" not in v.message
+
+
+def test_every_error_kind_is_one_the_runs_engine_knows():
+    from waitbuddy.runs.observe import ERROR_KINDS
+    from waitbuddy.runs.slurm import ENDED_STATES
+
+    for state in ENDED_STATES:
+        for signal in (None, 9, 15, 6):
+            kind = verdict(JobState(job_id="1", state=state, exit_signal=signal)).error_kind
+            assert kind is None or kind in ERROR_KINDS, (state, kind)
+    assert verdict(JobState(job_id="1", state="FAILED")).message == "failed"

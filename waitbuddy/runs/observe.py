@@ -22,6 +22,8 @@ WARNING = "warning"  # noted, but not a change of status (e.g. a failed Optuna t
 ERROR_KINDS = (
     "exception", "cuda_oom", "cuda_error", "nccl_timeout", "killed", "slurm_time_limit",
     "slurm_cancelled", "slurm_oom", "nan", "interrupted", "exit_status", "terminated",
+    # From the scheduler's state (runs/slurm.py), not from a log line
+    "slurm_node_fail", "slurm_boot_fail", "slurm_deadline",
 )
 
 _EMPTY: Mapping[str, float] = MappingProxyType({})

@@ -288,8 +288,8 @@ def verdict(job: JobState) -> Verdict:
             name = _SIGNALS.get(job.exit_signal, f"signal {job.exit_signal}")
             kind = {9: "killed", 15: "terminated"}.get(job.exit_signal, "exit_status")
             return Verdict(FAILED, f"failed: killed by {name}" + (f" ({reason})" if reason else ""), kind)
-        code = f"exit code {job.exit_code}" if job.exit_code is not None else "failed"
-        return Verdict(FAILED, f"failed: {code}", "exit_status")
+        code = f": exit code {job.exit_code}" if job.exit_code is not None else ""
+        return Verdict(FAILED, f"failed{code}", "exit_status")
     if state == "TIMEOUT":
         limit = f" ({short_duration(job.time_limit)})" if job.time_limit else ""
         return Verdict(FAILED, f"failed: time limit{limit}", "slurm_time_limit")
