@@ -17,6 +17,7 @@ from __future__ import annotations
 
 import os
 import re
+import selectors
 import shlex
 import shutil
 import subprocess
@@ -128,6 +129,43 @@ def remote_command(script: str, *args: str) -> str:
     return shlex.join(["sh", "-c", script, "waitbuddy", *args])
 
 
+# $1 file, $2 offset to resume at (-1: first open), $3 inode seen before ('' if none), $4 bytes
+# from the end to start at on a first open (-1: from the beginning). Tells where it starts on
+# stderr, then tails. Stdin stays open as long as our ssh lives: its EOF (the link is gone)
+# kills tail, which would otherwise wait on the remote until the log is written again.
+TAIL_SCRIPT = r"""set -f
+f=$1 want=$2 ino=$3 back=$4
+if [ ! -e "$f" ]; then
+  echo "waitbuddy-tail missing" >&2; start=0
+elif [ -d "$f" ]; then
+  echo "waitbuddy-tail error is a directory" >&2; exit 3
+elif [ ! -f "$f" ]; then
+  echo "waitbuddy-tail error not a regular file" >&2; exit 3
+elif [ ! -r "$f" ]; then
+  echo "waitbuddy-tail error permission denied on the remote file" >&2; exit 3
+else
+  set -- $(ls -Lid -- "$f")
+  now=$1
+  size=$(wc -c < "$f") || exit 2
+  size=$((size + 0))
+  if [ "$want" -ge 0 ] && [ "$size" -ge "$want" ] && { [ -z "$ino" ] || [ "$ino" = "$now" ]; }; then
+    start=$want
+  elif [ "$want" -lt 0 ] && [ "$back" -ge 0 ] && [ "$size" -gt "$back" ]; then
+    start=$((size - back - 1))
+  else
+    start=0
+  fi
+  echo "waitbuddy-tail ok $now $size $start" >&2
+fi
+exec 3<&0 0</dev/null
+tail -c +$((start + 1)) -F -- "$f" &
+t=$!
+{ cat <&3; kill "$t"; } >/dev/null 2>&1 &
+exec 3<&-
+wait "$t"
+"""
+
+
 class SshHosts:
     """The SSH connections of one process: one per host, shared by all its logs.
 
@@ -231,3 +269,28 @@ def ssh_reason(stderr: str, returncode: int | None) -> str:
     if lines:
         return lines[-1][:200]
     return f"ssh exited with status {returncode}" if returncode is not None else "ssh ended"
+
+
+def complete_lines(data: bytes) -> tuple[list[str], bytes]:
+    """The whole lines in ``data`` (stripped, blank ones dropped) and the incomplete rest."""
+    *lines, rest = data.split(b"\n")
+    return [line.decode(errors="replace").strip() for line in lines if line.strip()], rest
+
+
+def read_line(pipe, pending: bytes, *, timeout: float) -> tuple[str | None, bytes, bool]:
+    """One line from ``pipe`` (a line already in ``pending`` first): (line or None, rest, eof)."""
+    if b"\n" in pending:
+        line, _, rest = pending.partition(b"\n")
+        return line.decode(errors="replace").strip(), rest, False
+    with selectors.DefaultSelector() as selector:
+        selector.register(pipe, selectors.EVENT_READ)
+        if not selector.select(timeout):
+            return None, pending, False
+    data = os.read(pipe.fileno(), 4096)
+    if not data:
+        return (pending.decode(errors="replace").strip() or None), b"", True
+    pending += data
+    if b"\n" in pending:
+        line, _, rest = pending.partition(b"\n")
+        return line.decode(errors="replace").strip(), rest, False
+    return None, pending, False

@@ -23,7 +23,15 @@ from collections import deque
 from collections.abc import Callable
 from dataclasses import dataclass
 
-from waitbuddy.runs.remote import SshHosts, SshTarget, remote_command, ssh_reason
+from waitbuddy.runs.remote import (
+    TAIL_SCRIPT,
+    SshHosts,
+    SshTarget,
+    complete_lines,
+    read_line,
+    remote_command,
+    ssh_reason,
+)
 from waitbuddy.runs.tail import DEFAULT_MAX_BYTES, DEFAULT_START_FROM_END, Chunk, sniff_encoding
 
 READ_BYTES = 64 * 1024  # one os.read from the ssh pipe
@@ -32,42 +40,6 @@ BACKOFF_MIN = 1.0
 BACKOFF_MAX = 60.0
 STEADY_SECONDS = 10.0  # a session that lasted this long resets the backoff
 HEADER = "waitbuddy-tail "
-
-# $1 file, $2 offset to resume at (-1: first open), $3 inode seen before ('' if none), $4 bytes
-# from the end to start at on a first open (-1: from the beginning). Tells where it starts on
-# stderr, then tails. Stdin stays open as long as our ssh lives: its EOF (the link is gone)
-# kills tail, which would otherwise wait on the remote until the log is written again.
-TAIL_SCRIPT = r"""set -f
-f=$1 want=$2 ino=$3 back=$4
-if [ ! -e "$f" ]; then
-  echo "waitbuddy-tail missing" >&2; start=0
-elif [ -d "$f" ]; then
-  echo "waitbuddy-tail error is a directory" >&2; exit 3
-elif [ ! -f "$f" ]; then
-  echo "waitbuddy-tail error not a regular file" >&2; exit 3
-elif [ ! -r "$f" ]; then
-  echo "waitbuddy-tail error permission denied on the remote file" >&2; exit 3
-else
-  set -- $(ls -Lid -- "$f")
-  now=$1
-  size=$(wc -c < "$f") || exit 2
-  size=$((size + 0))
-  if [ "$want" -ge 0 ] && [ "$size" -ge "$want" ] && { [ -z "$ino" ] || [ "$ino" = "$now" ]; }; then
-    start=$want
-  elif [ "$want" -lt 0 ] && [ "$back" -ge 0 ] && [ "$size" -gt "$back" ]; then
-    start=$((size - back - 1))
-  else
-    start=0
-  fi
-  echo "waitbuddy-tail ok $now $size $start" >&2
-fi
-exec 3<&0 0</dev/null
-tail -c +$((start + 1)) -F -- "$f" &
-t=$!
-{ cat <&3; kill "$t"; } >/dev/null 2>&1 &
-exec 3<&-
-wait "$t"
-"""
 
 _RESET = object()  # in the buffer: what follows starts at offset 0 of a new (or truncated) file
 
@@ -282,7 +254,7 @@ class RemoteTail:
         deadline = time.monotonic() + self.hosts.connect_timeout * 3 + 5
         pending = b""
         while not self._stop.is_set() and time.monotonic() < deadline:
-            line, pending, eof = _line(process.stderr, pending, timeout=0.5)
+            line, pending, eof = read_line(process.stderr, pending, timeout=0.5)
             if line is not None:
                 if line.startswith(HEADER):
                     self._leftover_errors = pending
@@ -322,7 +294,7 @@ class RemoteTail:
         selector = selectors.DefaultSelector()
         selector.register(process.stdout, selectors.EVENT_READ, "out")
         selector.register(process.stderr, selectors.EVENT_READ, "err")
-        lines, pending = _complete_lines(self._leftover_errors)
+        lines, pending = complete_lines(self._leftover_errors)
         for line in lines:
             self._notice(line, errors)
         try:
@@ -340,7 +312,7 @@ class RemoteTail:
                     elif not data:
                         selector.unregister(key.fileobj)
                     else:
-                        lines, pending = _complete_lines(pending + data)
+                        lines, pending = complete_lines(pending + data)
                         for line in lines:
                             self._notice(line, errors)
                         self._changed()
@@ -431,27 +403,3 @@ class RemoteTail:
                     pipe.close()
                 except OSError:
                     pass
-
-
-def _complete_lines(data: bytes) -> tuple[list[str], bytes]:
-    *lines, rest = data.split(b"\n")
-    return [line.decode(errors="replace").strip() for line in lines if line.strip()], rest
-
-
-def _line(pipe, pending: bytes, *, timeout: float) -> tuple[str | None, bytes, bool]:
-    """One line from ``pipe`` (a line already in ``pending`` first): (line or None, rest, eof)."""
-    if b"\n" in pending:
-        line, _, rest = pending.partition(b"\n")
-        return line.decode(errors="replace").strip(), rest, False
-    with selectors.DefaultSelector() as selector:
-        selector.register(pipe, selectors.EVENT_READ)
-        if not selector.select(timeout):
-            return None, pending, False
-    data = os.read(pipe.fileno(), 4096)
-    if not data:
-        return (pending.decode(errors="replace").strip() or None), b"", True
-    pending += data
-    if b"\n" in pending:
-        line, _, rest = pending.partition(b"\n")
-        return line.decode(errors="replace").strip(), rest, False
-    return None, pending, False
