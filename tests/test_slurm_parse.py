@@ -11,6 +11,7 @@ from waitbuddy.runs.slurm import (
     JobState,
     exit_pair,
     first_node,
+    job_id_from_path,
     parse_sacct,
     parse_scontrol,
     parse_squeue,
@@ -221,3 +222,11 @@ def test_every_error_kind_is_one_the_runs_engine_knows():
             kind = verdict(JobState(job_id="1", state=state, exit_signal=signal)).error_kind
             assert kind is None or kind in ERROR_KINDS, (state, kind)
     assert verdict(JobState(job_id="1", state="FAILED")).message == "failed"
+
+
+@pytest.mark.parametrize(("path", "job_id"), [
+    ("/tmp/wbs/jobs/slurm-2.out", "2"), ("slurm-12_0.out", "12_0"), ("/x/arr-5_2.out", None),
+    ("slurm-.out", None), ("slurm-3.out.bak", None), ("/a/slurm-3.out/b.log", None),
+])
+def test_job_id_from_a_default_log_name(path, job_id):
+    assert job_id_from_path(path) == job_id

@@ -236,6 +236,16 @@ def resolve_output(pattern: str | None, job: JobState) -> str | None:
     return None if unknown else resolved
 
 
+_DEFAULT_OUTPUT = re.compile(r"slurm-(\d+(?:_\d+)?)\.out")
+
+
+def job_id_from_path(path: str) -> str | None:
+    """The job a default-named log belongs to: ".../slurm-123.out" -> "123", "slurm-12_3.out" ->
+    "12_3" (Slurm's defaults, ``slurm-%j.out`` and ``slurm-%A_%a.out``); None for any other name."""
+    match = _DEFAULT_OUTPUT.fullmatch(path.rpartition("/")[2])
+    return match.group(1) if match else None
+
+
 def first_node(nodes: str | None) -> str | None:
     """The first host of a Slurm hostlist: "gpu[03-04,07],cpu1" -> "gpu03"; "" -> None."""
     if not nodes:
