@@ -406,3 +406,19 @@ def test_drain_feeds_a_run_from_a_remote_tail_and_says_when_the_link_is_down(ssh
         wait_for(lambda: (drain(run, tail, time.time()) or True) and (run.note or "").startswith("disconnected since"))
     finally:
         tail.close()
+
+
+@pytest.mark.parametrize(("required", "outcome"), [("", "1 skipped"), ("1", "1 error")])
+def test_without_sshd_the_tests_skip_unless_required(tmp_path, required, outcome):
+    """CI sets WAITBUDDY_REQUIRE_SSHD=1: a missing openssh-server must fail there, not skip."""
+    import sys
+
+    probe = tmp_path / "test_probe.py"
+    probe.write_text("import tests.sshd as server\nserver.SSHD = '/nonexistent/sshd'\n"
+                     "from tests.sshd import sshd  # noqa: F401\n\ndef test_needs_it(sshd):\n    pass\n")
+    root = Path(__file__).resolve().parent.parent
+    env = {**os.environ, "PYTHONPATH": str(root), "WAITBUDDY_REQUIRE_SSHD": required}
+    result = subprocess.run([sys.executable, "-m", "pytest", "-q", "-rs", "-p", "no:cacheprovider", str(probe)],
+                            cwd=tmp_path, env=env, capture_output=True, text=True, timeout=60, check=False)
+    assert outcome in result.stdout, result.stdout[-2000:]
+    assert "openssh-server" in result.stdout
