@@ -357,6 +357,9 @@ class RemoteTail:
                 errors.append(line)
 
     def _ended(self, process: subprocess.Popen, errors: list[str], *, connected: bool) -> bool:
+        if self._restart or self._stop.is_set():
+            self._end_process()  # it is still running: we are the ones leaving
+            return connected
         try:
             returncode = process.wait(5)
         except subprocess.TimeoutExpired:
