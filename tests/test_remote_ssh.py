@@ -269,6 +269,27 @@ def test_an_unreachable_host_is_a_clear_error(sshd, logs):  # noqa: F811
         os.rmdir(runtime)
 
 
+def test_output_before_the_log_is_not_taken_for_it(sshd, logs):  # noqa: F811
+    """A remote .bashrc that echoes lands on the same stdout before the log: an ssh that prints
+    such a banner first stands in for it (the test account's real rc files stay untouched)."""
+    noisy = logs / "noisy-ssh"
+    noisy.write_text("#!/bin/sh\nprintf 'Welcome to gpu1!\\nload: 0.42 no newline at the end'\nexec ssh \"$@\"\n")
+    noisy.chmod(0o755)
+    log = logs / "train.log"
+    log.write_bytes(b"the log itself\n")
+    runtime = tempfile.mkdtemp(prefix="wb-rt-")
+    pool = SshHosts(ssh=str(noisy), options=["-F", str(sshd.client_config)], runtime_dir=runtime)
+    tail = follow(pool, log)
+    try:
+        assert collect(tail, log.read_bytes()) == log.read_bytes()
+        assert tail.bytes_received == log.stat().st_size
+    finally:
+        tail.close()
+        pool.close()
+        os.rmdir(runtime)
+        noisy.unlink()
+
+
 def test_a_missing_remote_file_is_reported_and_followed_once_it_appears(hosts, logs):
     log = logs / "later.log"
     tail = follow(hosts, log)

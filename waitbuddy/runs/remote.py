@@ -132,7 +132,10 @@ def remote_command(script: str, *args: str) -> str:
 # $1 file, $2 offset to resume at (-1: first open), $3 inode seen before ('' if none), $4 bytes
 # from the end to start at on a first open (-1: from the beginning). Tells where it starts on
 # stderr, then tails. Stdin stays open as long as our ssh lives: its EOF (the link is gone)
-# kills tail, which would otherwise wait on the remote until the log is written again.
+# kills tail, which would otherwise wait on the remote until the log is written again. The
+# DATA_MARK line on stdout comes right before tail's bytes: anything a login script printed
+# before it (a .bashrc that echoes) is not the log's.
+DATA_MARK = b"\x1ewaitbuddy-data\x1e\n"
 TAIL_SCRIPT = r"""set -f
 f=$1 want=$2 ino=$3 back=$4
 if [ ! -e "$f" ]; then
@@ -158,6 +161,7 @@ else
   echo "waitbuddy-tail ok $now $size $start" >&2
 fi
 exec 3<&0 0</dev/null
+printf '\036waitbuddy-data\036\n'
 tail -c +$((start + 1)) -F -- "$f" &
 t=$!
 { cat <&3; kill "$t"; } >/dev/null 2>&1 &

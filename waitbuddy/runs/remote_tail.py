@@ -24,6 +24,7 @@ from collections.abc import Callable
 from dataclasses import dataclass
 
 from waitbuddy.runs.remote import (
+    DATA_MARK,
     TAIL_SCRIPT,
     SshHosts,
     SshTarget,
@@ -40,6 +41,7 @@ BACKOFF_MIN = 1.0
 BACKOFF_MAX = 60.0
 STEADY_SECONDS = 10.0  # a session that lasted this long resets the backoff
 HEADER = "waitbuddy-tail "
+PREAMBLE_LIMIT = 64 * 1024  # what a login script may print on stdout before the log starts
 
 _RESET = object()  # in the buffer: what follows starts at offset 0 of a new (or truncated) file
 
@@ -297,6 +299,7 @@ class RemoteTail:
         lines, pending = complete_lines(self._leftover_errors)
         for line in lines:
             self._notice(line, errors)
+        preamble: bytearray | None = bytearray()  # stdout until DATA_MARK; None once past it
         try:
             while not self._stop.is_set():
                 with self._lock:
@@ -308,6 +311,17 @@ class RemoteTail:
                     if key.data == "out":
                         if not data:
                             return
+                        if preamble is not None:
+                            preamble += data
+                            mark = preamble.find(DATA_MARK)
+                            if mark < 0:
+                                if len(preamble) > PREAMBLE_LIMIT:
+                                    errors.append("unexpected output from the remote shell before the log")
+                                    return
+                                continue
+                            data, preamble = bytes(preamble[mark + len(DATA_MARK):]), None
+                            if not data:
+                                continue
                         self._received_bytes(data)
                     elif not data:
                         selector.unregister(key.fileobj)
