@@ -95,7 +95,18 @@ class Cluster:
         return path.read_text(errors="replace")[-4000:] if path.exists() else f"(no {name} log)"
 
     def stop(self) -> None:
-        """Stop each daemon by its pid file's PID (slurmd first, munged last), then wait for it."""
+        """Cancel every job, stop each daemon by its pid file's PID (slurmd first, munged last),
+        then end this cluster's job steps. A running job's slurmstepd outlives slurmd (and
+        ignores SIGTERM without it): it is found by the SLURM_CONF it inherited, which names our
+        scratch directory and no other cluster's, and killed by its PID."""
+        if _read_pid(self.pid_files.get("slurmctld")) is not None:
+            try:
+                self.run("scancel", f"--user={getpass.getuser()}", check=False, timeout=15)
+                deadline = time.monotonic() + 10
+                while time.monotonic() < deadline and self._steps():
+                    time.sleep(0.2)
+            except (OSError, subprocess.TimeoutExpired):
+                pass
         for name in ("slurmd", "slurmctld", "munged"):
             pid = _read_pid(self.pid_files.get(name))
             if pid is None:
@@ -109,6 +120,45 @@ class Cluster:
                 time.sleep(0.1)
             if _alive(pid):
                 os.kill(pid, 9)
+        steps = self._steps()
+        for pid in steps + _descendants(steps):  # the job's script and its children too
+            try:
+                os.kill(pid, 9)
+            except ProcessLookupError:
+                pass
+
+    def _steps(self) -> list[int]:
+        """PIDs of slurmstepd processes started for this cluster (their environment's SLURM_CONF)."""
+        mine = f"SLURM_CONF={self.conf}".encode()
+        found = []
+        for entry in Path("/proc").iterdir():
+            if not entry.name.isdigit():
+                continue
+            try:
+                if not (entry / "cmdline").read_bytes().startswith(b"slurmstepd"):
+                    continue
+                if mine in (entry / "environ").read_bytes().split(b"\0") and _alive(int(entry.name)):
+                    found.append(int(entry.name))
+            except OSError:
+                continue
+        return found
+
+
+def _descendants(roots: list[int]) -> list[int]:
+    parents: dict[int, list[int]] = {}
+    for entry in Path("/proc").iterdir():
+        if entry.name.isdigit():
+            try:
+                ppid = int((entry / "stat").read_text().rsplit(")", 1)[1].split()[1])
+            except (OSError, IndexError, ValueError):
+                continue
+            parents.setdefault(ppid, []).append(int(entry.name))
+    found, todo = [], list(roots)
+    while todo:
+        children = parents.get(todo.pop(), [])
+        found.extend(children)
+        todo.extend(children)
+    return found
 
 
 def _read_pid(path: Path | None) -> int | None:
