@@ -16,6 +16,8 @@ Choices, and why:
   ``OverTimeLimit=0``; ``KillWait=2`` sends SIGKILL 2 s after SIGTERM instead of 30 s, so a
   ``--time=1`` job ends 60 to ~95 s after it started.
 - Daemons are stopped by the PIDs in their pid files, never by name: another Slurm may run here.
+- Every daemon runs as the user running the tests (``SlurmUser``/``SlurmdUser``); this was tried
+  as root only (slurmd normally needs root to start jobs as other users; here all jobs are ours).
 """
 
 from __future__ import annotations
@@ -285,7 +287,7 @@ def slurm_cluster(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Cluster]
         if os.environ.get(REQUIRE):
             pytest.fail(f"{message}, and {REQUIRE} is set")
         pytest.skip(message)
-    # A short path: Unix socket paths are limited to 108 bytes, and pytest's are long.
+    # pytest's base temp dir is short enough for the munge socket (Unix socket paths: 108 bytes).
     root = Path(tmp_path_factory.mktemp("slurm", numbered=True))
     cluster = write_config(root)
     start(cluster)
