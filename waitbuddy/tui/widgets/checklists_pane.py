@@ -10,7 +10,6 @@ library (:mod:`waitbuddy.checklists.library`), at the time the pane gives it.
 from __future__ import annotations
 
 from collections.abc import Callable
-from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 from datetime import UTC, datetime, tzinfo
 from typing import Any
@@ -31,6 +30,7 @@ from waitbuddy.tui.widgets.area import EmptyState, Pane
 from waitbuddy.tui.widgets.checklists_actions import ChecklistsActions
 from waitbuddy.tui.widgets.checklists_render import header_row, item_row
 from waitbuddy.tui.widgets.line_list import LineList
+from waitbuddy.tui.widgets.store_thread import StoreThread, run_change
 
 VIEWS = ("due", "all")
 UNDO_DEPTH = 50
@@ -73,8 +73,7 @@ class ChecklistsArea(ChecklistsActions, Pane):
         self.undo_stack: list[tuple[str, Any]] = []
         self.kept: set[int] = set()  # ticked in the due view: they stay (✓) until v
         self.loaded = False
-        self._jobs = ThreadPoolExecutor(max_workers=1, thread_name_prefix="checklists-store")
-        self._reload_queued = False
+        self._jobs = StoreThread("checklists-store")
 
     def compose(self) -> ComposeResult:
         yield EmptyState(self.spec)
@@ -89,7 +88,7 @@ class ChecklistsArea(ChecklistsActions, Pane):
         self.app.store_changed_signal.subscribe(self, lambda _: self._reload())
 
     def on_unmount(self) -> None:
-        self._jobs.shutdown(wait=False, cancel_futures=True)
+        self._jobs.shutdown()
 
     def on_focus(self) -> None:
         if self.rows:
@@ -111,18 +110,9 @@ class ChecklistsArea(ChecklistsActions, Pane):
         Undo (kept for ``u`` under ``label``), a note to show, or both as ``(note, undo)``."""
 
         def job() -> None:
-            undo, message, severity = None, note, "information"
-            try:
-                result = change()
-            except Exception as exc:  # noqa: BLE001 - reported in the app, never a traceback
-                result, message, severity = None, f"checklists: {exc}", "error"
-            if isinstance(result, tuple):  # (note, undo)
-                message, result = result
-            if isinstance(result, str):
-                message = result
-            elif result is not None and undoable:
-                undo = (label or message, result)
-            self._reload_queued = False  # a change from now on needs another load
+            done = run_change(change, note, undoable=undoable, label=label, area="checklists")
+            undo, message, severity = done.undo, done.message, done.severity
+            self._jobs.reload_queued = False  # a change from now on needs another load
             now = utc_now()
             try:
                 found = library.items(self.store, now=now, zone=self.zone)
@@ -132,16 +122,11 @@ class ChecklistsArea(ChecklistsActions, Pane):
                 return
             self.post_message(self.Loaded(tuple(found), self.zone, now, message, undo, severity))
 
-        try:
-            self._jobs.submit(job)
-        except RuntimeError:  # shutting down
-            pass
+        self._jobs.submit(job)
 
     def _reload(self) -> None:
         """Load everything again, once however often asked while a load is waiting its turn."""
-        if not self._reload_queued:
-            self._reload_queued = True
-            self._submit(lambda: None, undoable=False)
+        self._jobs.reload(lambda: self._submit(lambda: None, undoable=False))
 
     @on(Loaded)
     def _loaded(self, event: Loaded) -> None:

@@ -11,7 +11,6 @@ from __future__ import annotations
 
 import threading
 from collections.abc import Callable, Sequence
-from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from typing import Any
@@ -36,6 +35,7 @@ from waitbuddy.tui.widgets.feeds_actions import FeedsActions
 from waitbuddy.tui.widgets.feeds_render import entry_detail, entry_row
 from waitbuddy.tui.widgets.filter_field import FilterField
 from waitbuddy.tui.widgets.line_list import LineList
+from waitbuddy.tui.widgets.store_thread import StoreThread, run_change
 
 LOAD_DELAY_SECONDS = 0.3  # after the first frame
 CHECK_SECONDS = 60.0  # how often the refresher looks for sources that are due
@@ -112,10 +112,9 @@ class FeedsArea(FilterField, FeedsActions, Pane):
         self.loaded = False
         self.progress: tuple[int, int] | None = None  # (done, total) while a refresh runs
         self.refresh_problem = ""
-        self._jobs = ThreadPoolExecutor(max_workers=1, thread_name_prefix="feeds-store")
+        self._jobs = StoreThread("feeds-store")
         self._refresher: Refresher | None = None
         self._force = False
-        self._reload_queued = False
         self._new_seen = 0  # new items the current refresh had stored at the last reload
 
     def compose(self) -> ComposeResult:
@@ -138,7 +137,7 @@ class FeedsArea(FilterField, FeedsActions, Pane):
     def on_unmount(self) -> None:
         if self._refresher is not None:
             self._refresher.stop()
-        self._jobs.shutdown(wait=False, cancel_futures=True)
+        self._jobs.shutdown()
 
     def on_focus(self) -> None:
         if self.shown:
@@ -160,17 +159,8 @@ class FeedsArea(FilterField, FeedsActions, Pane):
         for 5,000). The order follows the ranker's new lessons at the next full load."""
 
         def job() -> None:
-            undo, message, severity = None, note, "information"
-            try:
-                result = change()
-            except Exception as exc:  # noqa: BLE001 - reported in the app, never a traceback
-                result, message, severity = None, f"feeds: {exc}", "error"
-            if isinstance(result, tuple):  # (note, undo)
-                message, result = result
-            if isinstance(result, str):
-                message = result
-            elif result is not None and undoable and getattr(result, "count", 1):
-                undo = (label or message, result)
+            done = run_change(change, note, undoable=undoable, label=label, area="feeds")
+            undo, message, severity = done.undo, done.message, done.severity
             try:
                 if ids is not None and len(ids) <= PATCH_LIMIT:
                     settings = self.config.feed_settings
@@ -178,7 +168,7 @@ class FeedsArea(FilterField, FeedsActions, Pane):
                                               default_minutes=settings.refresh_minutes, now=utc_now())
                     self.post_message(self.Patched(tuple(changed), tuple(ids), message, undo, severity))
                     return
-                self._reload_queued = False  # a change from now on needs another load
+                self._jobs.reload_queued = False  # a change from now on needs another load
                 loaded = self._load()
             except Exception as exc:  # noqa: BLE001 - e.g. the database is locked for too long
                 self.post_message(self.Loaded(self.index, self.sources, self.failing,
@@ -186,16 +176,11 @@ class FeedsArea(FilterField, FeedsActions, Pane):
                 return
             self.post_message(self.Loaded(*loaded, message, undo, severity))
 
-        try:
-            self._jobs.submit(job)
-        except RuntimeError:  # shutting down
-            pass
+        self._jobs.submit(job)
 
     def _reload(self) -> None:
         """Load everything again, once however often asked while a load is waiting its turn."""
-        if not self._reload_queued:
-            self._reload_queued = True
-            self._submit(lambda: None, undoable=False)
+        self._jobs.reload(lambda: self._submit(lambda: None, undoable=False))
 
     def _load(self) -> tuple[EntryIndex, int, tuple[Failing, ...]]:  # the store thread
         settings = self.config.feed_settings

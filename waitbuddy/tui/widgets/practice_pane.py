@@ -10,7 +10,6 @@ thread. Filtering and grouping 150 problems happen on the UI thread, on every ke
 from __future__ import annotations
 
 from collections.abc import Callable
-from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
 from datetime import UTC, date, datetime
 from typing import Any
@@ -33,6 +32,7 @@ from waitbuddy.tui.widgets.filter_field import FilterField
 from waitbuddy.tui.widgets.line_list import LineList
 from waitbuddy.tui.widgets.practice_actions import PracticeActions
 from waitbuddy.tui.widgets.practice_render import VIEWS, Header, Item, build_rows, header_row, item_row
+from waitbuddy.tui.widgets.store_thread import StoreThread, run_change
 
 UNDO_DEPTH = 50
 
@@ -82,8 +82,7 @@ class PracticeArea(FilterField, PracticeActions, Pane):
         self.skipped: set[str] = set()  # hidden from `n` for today
         self.skip_day: date | None = None
         self.loaded = False
-        self._jobs = ThreadPoolExecutor(max_workers=1, thread_name_prefix="practice-store")
-        self._reload_queued = False
+        self._jobs = StoreThread("practice-store")
         self.daily: daily.Daily | None = None
         self._daily_asked = False
 
@@ -101,7 +100,7 @@ class PracticeArea(FilterField, PracticeActions, Pane):
         self.app.store_changed_signal.subscribe(self, lambda _: self._reload())
 
     def on_unmount(self) -> None:
-        self._jobs.shutdown(wait=False, cancel_futures=True)
+        self._jobs.shutdown()
 
     def on_focus(self) -> None:
         if not self._daily_asked:  # when the person first comes here, not at every start
@@ -120,19 +119,10 @@ class PracticeArea(FilterField, PracticeActions, Pane):
         slug)`` to put the cursor on a problem."""
 
         def job() -> None:
-            undo, message, severity, chosen = None, note, "information", select
-            try:
-                result = change()
-            except Exception as exc:  # noqa: BLE001 - reported in the app, never a traceback
-                result, message, severity = None, f"practice: {exc}", "error"
-            if isinstance(result, tuple):
-                message, result, *rest = result
-                chosen = rest[0] if rest else chosen
-            if isinstance(result, str):
-                message = result
-            elif result is not None and undoable:
-                undo = (label or message, result)
-            self._reload_queued = False
+            done = run_change(change, note, undoable=undoable, label=label, area="practice")
+            undo, message, severity = done.undo, done.message, done.severity
+            chosen = done.extra[0] if done.extra else select
+            self._jobs.reload_queued = False
             try:
                 found, data = self._load()
             except Exception as exc:  # noqa: BLE001 - e.g. the database is locked for too long
@@ -141,15 +131,10 @@ class PracticeArea(FilterField, PracticeActions, Pane):
                 return
             self.post_message(self.Loaded(found, data, message, undo, severity, chosen))
 
-        try:
-            self._jobs.submit(job)
-        except RuntimeError:  # shutting down
-            pass
+        self._jobs.submit(job)
 
     def _reload(self) -> None:
-        if not self._reload_queued:
-            self._reload_queued = True
-            self._submit(lambda: None, undoable=False)
+        self._jobs.reload(lambda: self._submit(lambda: None, undoable=False))
 
     def _load(self) -> tuple[Catalog, Progress]:  # the store thread
         if self.catalog is None:
