@@ -733,3 +733,22 @@ def test_a_half_written_traceback_line_names_no_framework():
               ")\nValueError: Supported target types are: ('binary', 'multiclass').\n")
     assert run.status == "failed"
     assert run.framework is None
+
+
+def test_detectron2_without_its_config_dump_still_has_the_eta_it_prints():
+    # A real detectron2 balloon fine-tune (a public tutorial's log, lines as printed): the head is
+    # the model dump with no SOLVER.MAX_ITER, so the total is unknown; d2's own eta is the whole
+    # run's time left, and the planner and the status line need an ETA to work with.
+    lines = (
+        "[09/02 02:37:00 d2.engine.train_loop]: Starting training from iteration 0\n"
+        "[09/02 02:39:28 d2.utils.events]:  eta: 0:03:38  iter: 119  total_loss: 1.109  loss_cls: 0.2311  "
+        "loss_box_reg: 0.6267  loss_mask: 0.2242  loss_rpn_cls: 0.02953  loss_rpn_loc: 0.008072  time: 1.2322  "
+        "data_time: 0.0107  lr: 9.9318e-05  max_mem: 2849M\n"
+        "[09/02 02:39:54 d2.utils.events]:  eta: 0:03:16  iter: 139  total_loss: 0.9988  loss_cls: 0.1825  "
+        "loss_box_reg: 0.6019  loss_mask: 0.1691  loss_rpn_cls: 0.01221  loss_rpn_loc: 0.005634  time: 1.2383  "
+        "data_time: 0.0090  lr: 0.00011597  max_mem: 2849M\n"
+    )
+    snapshot = fed(lines).snapshot(T0 + 1)
+    assert (snapshot.framework, snapshot.status) == ("detectron2", "running")
+    assert snapshot.progress == SnapshotProgress(unit="iteration", done=140, total=None, fraction=None)
+    assert snapshot.eta_seconds == 196.0

@@ -204,6 +204,11 @@ class Position:
         """Seconds left from the pace of the whole run, or else from the framework's own times."""
         fraction = self.fraction()
         if fraction is None:
+            progress = self.progress
+            # A framework that prints the whole run's time left where no total is in the log
+            # (detectron2's eta without the config dump) still says when the run will end.
+            if progress is not None and progress.total is None and progress.per_epoch is False:
+                return progress.remaining_seconds
             return None
         if fraction >= 1.0:
             return 0.0
