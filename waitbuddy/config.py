@@ -130,6 +130,18 @@ class RunsConfig:
     poll_seconds: float = field(
         default=1.0, metadata=_doc("Seconds between polls of a log that is polled.", minimum=0.1, maximum=3600),
     )
+    ssh_command: tuple[str, ...] = field(
+        default=("ssh",),
+        metadata=_doc("The ssh program and any options of your own, for logs on other machines\n"
+                      "(watch ssh://host/path). Your ~/.ssh/config, keys, agent and jump hosts apply;\n"
+                      "e.g. [\"ssh\", \"-F\", \"/home/me/.ssh/cluster_config\"].", item=str, nonempty=True),
+    )
+    # Every squeue is an RPC to the cluster's one controller: Slurm asks users to keep them rare.
+    slurm_poll_seconds: float = field(
+        default=60.0,
+        metadata=_doc("Seconds between the one batched squeue that asks Slurm about every watched job.",
+                      minimum=30, maximum=600),
+    )
     formats: tuple[UserFormat, ...] = field(
         default=(), metadata=_doc("", table_array=UserFormat, example=FORMATS_EXAMPLE),
     )

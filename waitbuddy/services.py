@@ -99,7 +99,8 @@ class Services:
         runs = self.config.runs
         settings: dict[str, Any] = {"polling": runs.polling, "poll_seconds": runs.poll_seconds,
                                     "stall_floor": runs.stall_minutes * 60,
-                                    "extra_recognizers": compile_formats(runs.formats)}
+                                    "extra_recognizers": compile_formats(runs.formats),
+                                    "ssh_command": runs.ssh_command, "slurm_poll_seconds": runs.slurm_poll_seconds}
         settings.update(options)
         with self._lock:
             if self._watcher is not None:

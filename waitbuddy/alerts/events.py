@@ -13,18 +13,19 @@ from fnmatch import fnmatchcase
 from waitbuddy.runs.present import headline
 from waitbuddy.runs.snapshot import RunSnapshot, SnapshotError
 from waitbuddy.text import safe_line, visible
-from waitbuddy.timefmt import short_duration
+from waitbuddy.timefmt import short_duration, timestamp
 
-COMPLETED, FAILED, INTERRUPTED, STALLED, RECOVERED, NAN, ETA, MILESTONE = (
-    "completed", "failed", "interrupted", "stalled", "recovered", "nan", "eta", "milestone",
+COMPLETED, FAILED, INTERRUPTED, STALLED, RECOVERED, NAN, ETA, MILESTONE, DISCONNECTED = (
+    "completed", "failed", "interrupted", "stalled", "recovered", "nan", "eta", "milestone", "disconnected",
 )
 SEVERITY = {COMPLETED: "info", FAILED: "error", NAN: "error", INTERRUPTED: "warning", STALLED: "warning",
-            RECOVERED: "info", ETA: "info", MILESTONE: "info"}
+            RECOVERED: "info", ETA: "info", MILESTONE: "info", DISCONNECTED: "warning"}
 SYMBOL = {COMPLETED: "✔", FAILED: "✖", NAN: "✖", INTERRUPTED: "■", STALLED: "⏸", RECOVERED: "▶", ETA: "◷",
-          MILESTONE: "◷"}
+          MILESTONE: "◷", DISCONNECTED: "⚠"}
 
 STALL_REPEAT_SECONDS = 1800.0  # a stall still going re-alerts after 30 min, then 1 h, 2 h, ...
 FLAP_QUIET_SECONDS = 600.0  # after a stall alert, the next one waits at least this, doubling per flap
+DISCONNECTED_ALERT_SECONDS = 300.0  # a remote log's link down this long is told (a blip is not news)
 
 
 @dataclass(frozen=True)
@@ -40,7 +41,7 @@ class AlertEvent:
     @property
     def text(self) -> str:
         """One line: "✔ bert-base finished in 3h12m · eval_loss 0.213"."""
-        joiner = ": " if self.kind in (FAILED, NAN, STALLED) else " "
+        joiner = ": " if self.kind in (FAILED, NAN, STALLED, DISCONNECTED) else " "
         return f"{SYMBOL[self.kind]} {self.title}{joiner}{self.body}" if self.body else f"{SYMBOL[self.kind]} {self.title}"
 
 
@@ -55,6 +56,7 @@ class _RunMemory:
     milestones: set[int] = field(default_factory=set)
     nan_alerted: bool = False  # NaN alerts once per run: a run that trains on with NaN would repeat it
     started_at: str | None = None
+    disconnect_alerted: bool = False
 
 
 class AlertPolicy:
@@ -117,6 +119,15 @@ class AlertPolicy:
         elif status == "running" and previous == "stalled" and memory.stall_alerted_this_time:
             memory.stall_alerted_this_time = False
             add(RECOVERED, f"{name} is writing again", "")
+        if snapshot.disconnected_since and not snapshot.ended:
+            since = timestamp(snapshot.disconnected_since)
+            if since is not None and now - since >= DISCONNECTED_ALERT_SECONDS and not memory.disconnect_alerted:
+                memory.disconnect_alerted = True
+                add(DISCONNECTED, f"{name} cannot be reached",
+                    f"no link for {short_duration(now - since)}" + (f" ({snapshot.note})" if snapshot.note else ""))
+        elif memory.disconnect_alerted:
+            memory.disconnect_alerted = False
+            add(RECOVERED, f"{name} can be reached again", "")
         if status == "running":
             events += [] if muted else self._progress_events(snapshot, memory, name, now)
         return events

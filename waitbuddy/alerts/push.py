@@ -17,6 +17,7 @@ from typing import Any
 from waitbuddy.alerts.channel import FAILED, SENT, SKIPPED, Delivery
 from waitbuddy.alerts.events import (
     COMPLETED,
+    DISCONNECTED,
     ETA,
     INTERRUPTED,
     MILESTONE,
@@ -31,10 +32,11 @@ from waitbuddy.text import safe_line
 
 # ntfy priorities (1 min .. 5 max): failures buzz, endings are ordinary news, progress is quiet.
 PRIORITY = {RUN_FAILED: "high", NAN: "high", INTERRUPTED: "default", STALLED: "default", COMPLETED: "default",
-            RECOVERED: "low", ETA: "low", MILESTONE: "low"}
+            RECOVERED: "low", ETA: "low", MILESTONE: "low", DISCONNECTED: "default"}
 # ntfy renders these emoji short codes as an icon in front of the title.
 TAGS = {COMPLETED: "white_check_mark", RUN_FAILED: "rotating_light", NAN: "warning", STALLED: "hourglass",
-        INTERRUPTED: "stop_sign", RECOVERED: "arrow_forward", ETA: "alarm_clock", MILESTONE: "bar_chart"}
+        INTERRUPTED: "stop_sign", RECOVERED: "arrow_forward", ETA: "alarm_clock", MILESTONE: "bar_chart",
+        DISCONNECTED: "electric_plug"}
 MAX_TITLE = 120
 MAX_BODY = 1000  # characters; ntfy turns messages over 4096 bytes into attachments (4 bytes a character at most)
 DISCORD_LIMIT = 2000  # Discord refuses longer message content

@@ -30,12 +30,19 @@ def add_parsers(commands: argparse._SubParsersAction, common: argparse.ArgumentP
         commands, common, "watch", cmd_watch, help="watch training logs (files, directories or globs)",
         description="Add logs to the watched set (kept in the database) and open the dashboard on them. "
         "A glob such as 'runs/*/train.log' or 'slurm-*.out' (quote it) or a directory picks up new "
-        "logs by itself; a file that does not exist yet is waited for. With --json or --notify, run "
+        "logs by itself; a file that does not exist yet is waited for. A log on another machine is "
+        "ssh://[user@]host[:port]/path (a glob too; your own ssh and its config are used). Slurm jobs: "
+        "--slurm 1234,1235 or --slurm-user. With --json or --notify, run "
         "without the dashboard and leave the watched set alone (see below). A log is a regular file: "
         "a FIFO, socket or device is refused.",
         database=True,
     )
-    sub.add_argument("patterns", nargs="+", metavar="PATH|GLOB|DIR")
+    sub.add_argument("patterns", nargs="*", metavar="PATH|GLOB|DIR|ssh://HOST/PATH")
+    sub.add_argument("--slurm", type=_job_ids, action="extend", default=[], metavar="JOBID[,JOBID...]",
+                     help="Slurm jobs (1234, an array 1234 or one task 1234_5): the scheduler's state, and "
+                     "their output files as logs")
+    sub.add_argument("--slurm-user", nargs="?", const="", metavar="USER",
+                     help="every Slurm job of USER (default: you), new ones as they are submitted")
     sub.add_argument("--json", action="store_true", help="no dashboard: print state changes as JSON lines")
     sub.add_argument("--until-done", action="store_true",
                      help="with --json or --notify: exit once every run has ended "
@@ -75,6 +82,9 @@ def add_parsers(commands: argparse._SubParsersAction, common: argparse.ArgumentP
     )
     sub.add_argument("--name", help="the run's name (default: from the script, e.g. train for train.py)")
     sub.add_argument("--log", metavar="PATH", help="where to write the log (default: <data dir>/logs/NAME-TIME.log)")
+    sub.add_argument("--sbatch", metavar="SCRIPT",
+                     help="submit SCRIPT to Slurm (sbatch --parsable [ARGS] SCRIPT, ARGS after --) instead, "
+                     "follow the job until it ends and exit 0 if it completed; the dashboard shows it too")
     sub.add_argument("command", nargs=argparse.REMAINDER, metavar="-- CMD ARGS", help="the command to run")
 
     sub = declare(
@@ -177,6 +187,8 @@ def cmd_run(args: argparse.Namespace, where: Paths, config: Config) -> int:
     from waitbuddy.runs.launch import default_log_path, default_name, run_command
 
     argv = args.command[1:] if args.command[:1] == ["--"] else args.command
+    if args.sbatch is not None:
+        return _run_sbatch(args.sbatch, argv, args, where, config)
     if not argv:
         print("waitbuddy: run needs a command: waitbuddy run [--name NAME] -- CMD ARGS...", file=sys.stderr)
         return EXIT_USAGE
@@ -200,6 +212,25 @@ def cmd_run(args: argparse.Namespace, where: Paths, config: Config) -> int:
         signal.signal(signal.SIGINT, signal.SIG_DFL)
         os.kill(os.getpid(), signal.SIGINT)
     return status
+
+
+def _run_sbatch(script: str, sbatch_args: list[str], args: argparse.Namespace, where: Paths, config: Config) -> int:
+    from waitbuddy.runs.slurm_poll import SlurmError, submit
+
+    if args.log or args.name:
+        error("--sbatch: the job's script says where its output goes and its name (#SBATCH -o, -J)")
+        return EXIT_USAGE
+    try:
+        submitted = submit(script, sbatch_args)
+    except SlurmError as exc:
+        error(f"{visible(script, limit=200)}: {exc}")
+        return EXIT_FAILED
+    say(f"submitted Slurm job {submitted.job_id}; following it (Ctrl-C stops following, not the job)")
+    pattern = f"slurm:{submitted.job_id}"
+    with Store.open(where.database) as store:
+        registry.add_watch(store, pattern)  # the dashboard, in another pane, shows it too
+        follow = argparse.Namespace(json=False, notify=True, until_done=True, interval=DEFAULT_INTERVAL, poll=False)
+        return _watch_headless(follow, [pattern], config, store, register=True)
 
 
 def cmd_demo(args: argparse.Namespace, where: Paths, config: Config) -> int:
@@ -239,11 +270,16 @@ def _wait_for(condition, seconds: float) -> None:
 def cmd_status(args: argparse.Namespace, where: Paths, config: Config) -> int:
     if args.line or args.format is not None or args.max is not None or args.plain:
         return _status_line(args, where)
+    from waitbuddy.runs import sources
     from waitbuddy.runs.formats.user import compile_formats
     from waitbuddy.runs.status import read_once
 
     status = EXIT_OK
     if args.paths:
+        if other := [path for path in args.paths if not sources.is_local(path)]:
+            error(f"{visible(other[0], limit=200)}: status reads local logs; the state of a log on another "
+                  "machine or of a Slurm job is what `waitbuddy watch` saw (status without PATH shows it)")
+            return EXIT_USAGE
         patterns = [_absolute(path) for path in args.paths]
         if args.wait:
             _wait_for_logs(patterns)
@@ -258,12 +294,17 @@ def cmd_status(args: argparse.Namespace, where: Paths, config: Config) -> int:
     extra = compile_formats(config.runs.formats)
     records = _records(where, [path for path, _name in targets])
     for path, name in targets:
-        record = records.get(os.path.abspath(path))
+        record = records.get(path if sources.is_remote(path) else os.path.abspath(path))
         explain = getattr(args, "explain", False)
+        if (saved := _as_saved(path, record)) is not None and not explain:
+            say(json_line(saved.to_json()) if args.json else one_line(saved))
+            continue
         run = read_once(path, name=name or (record.name if record else None), stall_floor=floor,
                         extra_recognizers=extra, record=record, explain=explain)
         now = time.time()
         snapshot = run.snapshot(now)
+        if (saved := _ended_elsewhere(path, record, snapshot)) is not None and not explain:
+            snapshot = saved
         if explain:
             from waitbuddy.runs.explain import explain_lines
 
@@ -272,6 +313,41 @@ def cmd_status(args: argparse.Namespace, where: Paths, config: Config) -> int:
             continue
         say(json_line(snapshot.to_json()) if args.json else one_line(snapshot))
     return status
+
+
+def _as_saved(path: str, record: registry.RunRecord | None) -> RunSnapshot | None:
+    """A log on another machine: what the watcher following it saw last (status reads no ssh)."""
+    from waitbuddy.runs import sources
+
+    if not sources.is_remote(path) or record is None:
+        return None
+    from dataclasses import replace
+
+    name = record.name
+    if record.summary is None:
+        return RunSnapshot(path=path, name=name, status=record.status or "waiting",
+                           note="on another machine: not seen by a watcher yet")
+    return replace(record.summary, name=name, path=path)
+
+
+def _ended_elsewhere(path: str, record: registry.RunRecord | None, read: RunSnapshot) -> RunSnapshot | None:
+    """The end a watcher recorded (Slurm's state, a watched process's exit) when the log alone
+    does not show it and has not been written to since: a job that hit its time limit mid-epoch
+    reads as running from its log."""
+    if record is None or (saved := record.summary) is None or not saved.ended or read.ended:
+        return None
+    try:
+        modified = os.stat(path).st_mtime
+    except OSError:
+        modified = None
+    from waitbuddy.timefmt import timestamp
+
+    saved_at = timestamp(saved.saved_at) or timestamp(saved.updated_at)
+    if modified is not None and saved_at is not None and modified > saved_at + 1:
+        return None  # written to after that end: a new run in the same log
+    from dataclasses import replace
+
+    return replace(saved, name=record.name, path=path)
 
 
 def _status_line(args: argparse.Namespace, where: Paths) -> int:
@@ -339,7 +415,7 @@ def _records(where: Paths, paths: list[str]) -> dict[str, registry.RunRecord]:
         return {}
     try:
         with Store.open(where.database) as store:
-            found = (registry.get(store, path=os.path.abspath(path)) for path in paths)
+            found = (registry.get(store, path=path if "://" in path else os.path.abspath(path)) for path in paths)
             return {record.path: record for record in found if record is not None}
     except StoreError:
         return {}
@@ -347,6 +423,15 @@ def _records(where: Paths, paths: list[str]) -> dict[str, registry.RunRecord]:
 
 def _absolute(pattern: str) -> str:
     return os.path.abspath(os.path.expanduser(pattern))
+
+
+def _stored_form(pattern: str) -> str:
+    from waitbuddy.runs import sources
+
+    try:
+        return sources.normalize(pattern)
+    except ValueError:
+        return pattern  # not a pattern watch could have stored: "is not watched" says so
 
 
 def _status_targets(patterns: list[str]) -> tuple[list[tuple[str, str | None]], int]:
@@ -450,9 +535,20 @@ def _duration(record: registry.RunRecord) -> float | None:
 
 
 def cmd_watch(args: argparse.Namespace, where: Paths, config: Config) -> int:
-    patterns = [_absolute(pattern) for pattern in args.patterns]
+    from waitbuddy.runs import sources
+
+    try:
+        patterns = [sources.normalize(pattern) for pattern in args.patterns] + args.slurm
+        if args.slurm_user is not None:
+            patterns.append(sources.user_pattern(args.slurm_user or _login_name()))
+    except ValueError as exc:
+        error(str(exc))
+        return EXIT_USAGE
+    if not patterns:
+        error("watch needs a PATH, GLOB, DIR or ssh:// log, or --slurm JOBIDS / --slurm-user")
+        return EXIT_USAGE
     headless = args.json or args.notify
-    if args.pid is not None and len(patterns) != 1:
+    if args.pid is not None and (len(patterns) != 1 or not sources.is_local(patterns[0])):
         error("--pid needs exactly one PATH")
         return EXIT_USAGE
     if args.until_done and not headless:
@@ -493,7 +589,7 @@ def cmd_unwatch(args: argparse.Namespace, where: Paths, config: Config) -> int:
                 say(visible(pattern, limit=500))
             return EXIT_OK
         status = EXIT_OK
-        for pattern in (_absolute(pattern) for pattern in args.patterns):
+        for pattern in (_stored_form(pattern) for pattern in args.patterns):
             if registry.remove_watch(store, pattern):
                 say(f"stopped watching {visible(pattern, limit=500)}")
             else:
@@ -506,15 +602,60 @@ def _refuse_targets(patterns: list[str], args: argparse.Namespace, headless: boo
     """Report every PATH that cannot be watched; the exit status if any, before anything is stored.
 
     The dashboard waits for a missing log in view; a script would wait without saying so, so it
-    refuses unless asked to wait (an empty directory only matters when --until-done would hang)."""
+    refuses unless asked to wait (an empty directory only matters when --until-done would hang).
+    Slurm job ids are asked about once, together: an id Slurm does not know is refused here.
+    A log on another machine is not looked at here: its run shows what ssh says."""
+    from waitbuddy.runs import sources
     from waitbuddy.runs.targets import unfollowable
 
     waits = args.wait or not headless
-    problems = [problem for pattern in patterns
+    problems = [problem for pattern in patterns if sources.is_local(pattern)
                 if (problem := unfollowable(pattern, missing_ok=waits, empty_ok=waits or not args.until_done))]
     for problem in problems:
         error(problem.message)
-    return max(map(_exit_status, problems)) if problems else None
+    jobs = [job for pattern in patterns if (job := sources.slurm_job(pattern)) is not None]
+    unknown = _unknown_jobs(jobs) if jobs else 0
+    if problems or unknown:
+        return max([*map(_exit_status, problems), unknown])
+    return None
+
+
+def _unknown_jobs(jobs: list[str]) -> int:
+    """Ask Slurm about ``jobs`` once; report the ones it does not know (or that it cannot be asked)."""
+    from waitbuddy.runs.slurm_poll import Poller
+
+    poller = Poller()
+    poller.watch(jobs)
+    reports = poller.poll(force=True)
+    status = EXIT_OK
+    for job in jobs:
+        report = reports[job]
+        if report.jobs:
+            continue
+        if report.misses:  # Slurm answered and does not know it
+            error(f"Slurm job {job}: no such job (or it ended too long ago to be remembered)")
+            status = EXIT_FAILED
+        elif report.problem and ("not found" in report.problem or "not set up" in report.problem):  # no Slurm here
+            error(f"--slurm: {report.problem}")
+            return EXIT_FAILED
+        else:  # a controller that does not answer now may later: the run shows it meanwhile
+            print(f"waitbuddy: Slurm job {job}: {report.problem}; will keep asking", file=sys.stderr)
+    return status
+
+
+def _login_name() -> str:
+    import getpass
+
+    return getpass.getuser()
+
+
+def _job_ids(value: str) -> list[str]:
+    from waitbuddy.runs import sources
+
+    try:
+        return sources.job_patterns(value)
+    except ValueError as exc:
+        raise argparse.ArgumentTypeError(str(exc)) from None
 
 
 def _watch_headless(args: argparse.Namespace, patterns: list[str], config: Config, store: Store, *,

@@ -87,6 +87,7 @@ class Run:
         self.updated_at: float | None = None  # last time new bytes arrived
         self.ended_at: float | None = None
         self.stall_message: str | None = None
+        self.disconnected_since: float | None = None  # set by the watcher: a remote log's link is down
         self._gaps: deque[float] = deque(maxlen=200)
         self._unterminated = ""  # text written since the last \r or \n (the frame being drawn)
         self._error_position: tuple[float, float] | None = None
@@ -224,6 +225,28 @@ class Run:
             self._fail(marker)
         self._version += 1
 
+    def scheduled_end(self, marker: Marker, now: float, *, code: int | None = None, signal: int | None = None,
+                      at: float | None = None) -> None:
+        """The scheduler says the job ended (``marker``: completed, or why not). Its state wins over
+        what the log suggested; a specific reason found in the log (a traceback, CUDA out of memory)
+        is kept where the scheduler only knows an exit code."""
+        self.end_of_content(now)
+        self._source = (None, f"Slurm: {marker.message}", "scheduler")
+        self.exit_code, self.exit_signal = code, signal
+        self.ended_at = at if at is not None else (self.updated_at or now)
+        if marker.kind == COMPLETED:
+            self.error = None
+            self._error_position = None
+            self._set_status(COMPLETED)
+        else:
+            specific = self.error is not None and _SPECIFICITY.get(self.error.error_kind, 3) >= 2
+            if not (specific and marker.error_kind in ("exit_status", "killed", "terminated")
+                    and self.status == marker.kind):
+                self.error = marker
+                self._note("error")
+            self._set_status(marker.kind)
+        self._version += 1
+
     def decide_idle(self, idle_seconds: float) -> None:
         """For a log nobody is writing any more: decide from content and how long it has been idle."""
         self.end_of_content(self.updated_at or 0.0)
@@ -341,6 +364,7 @@ class Run:
             updated_at=None if self.updated_at is None else iso(self.updated_at),
             started_at=None if self.started_at is None else iso(self.started_at),
             ended_at=None if self.ended_at is None or self.status not in ENDED else iso(self.ended_at),
+            disconnected_since=None if self.disconnected_since is None else iso(self.disconnected_since),
         )
 
     # --- folding -----------------------------------------------------------------------------

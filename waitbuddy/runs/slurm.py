@@ -94,6 +94,12 @@ def squeue_argv(job_ids: list[str]) -> list[str]:
             f"--Format={','.join(f'{name}:{SEP}' for name in SQUEUE_FIELDS)}"]
 
 
+def squeue_user_argv(users: list[str]) -> list[str]:
+    """Every job of these users the controller holds (pending, running, and ended in the last minutes)."""
+    return ["squeue", "--states=all", f"--users={','.join(users)}", "--noheader",
+            f"--Format={','.join(f'{name}:{SEP}' for name in SQUEUE_FIELDS)}"]
+
+
 def sacct_argv(job_ids: list[str], *, jobcomp: bool = False) -> list[str]:
     """``-X``: the allocation only, not each step. ``-c`` reads the jobcomp file instead of slurmdbd."""
     return ["sacct", *(["-c"] if jobcomp else ["-X"]), f"--jobs={','.join(job_ids)}", "--parsable2", "--noheader",

@@ -25,7 +25,7 @@ import time
 from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass, field
 
-from waitbuddy.runs.slurm import JobState, parse_sacct, parse_squeue, sacct_argv, squeue_argv
+from waitbuddy.runs.slurm import JobState, parse_sacct, parse_squeue, sacct_argv, squeue_argv, squeue_user_argv
 from waitbuddy.text import safe_line
 
 DEFAULT_INTERVAL = 60.0
@@ -116,6 +116,8 @@ class Poller:
     next_at: float = 0.0
     current_interval: float = 0.0
     accounting: str | None = None  # None: untried; "sacct", "jobcomp" or "none"
+    users: set[str] = field(default_factory=set)  # whose jobs are watched as they are submitted
+    user_problem: str | None = None  # why the last query for the users' jobs failed
 
     def __post_init__(self) -> None:
         self.current_interval = self.interval
@@ -141,12 +143,16 @@ class Poller:
         """Ask Slurm if the interval has passed (or ``force``); returns every watched id's report."""
         if not (force or self.due()):
             return self.reports
-        live = [job_id for job_id, report in self.reports.items() if not report.settled]
-        if not live:
+        started = self.clock()
+        answered: set[str] = set()
+        ok, slowest = self._ask_users(answered) if self.users else (True, 0.0)
+        live = [job_id for job_id, report in self.reports.items() if not report.settled and job_id not in answered]
+        if live:
+            asked, took = self._ask(live)
+            ok, slowest = ok and asked, max(slowest, took)
+        elif not self.users:
             self.next_at = self.clock() + self.current_interval
             return self.reports
-        started = self.clock()
-        ok, slowest = self._ask(live)
         # A slow answer holds the next query back, failed or not (a down controller makes squeue
         # retry for ~18 s before it gives up); errors also double the interval.
         wait = max(self.interval, slowest * SLOW_FACTOR)
@@ -172,6 +178,20 @@ class Poller:
                 self.reports[job_id].misses += problem is None
                 self._note([job_id], problem or f"Slurm does not know job {job_id} (never existed, or forgotten:"
                                                 " the controller keeps ended jobs only minutes without accounting)")
+        return problem is None, took
+
+    def _ask_users(self, answered: set[str]) -> tuple[bool, float]:
+        """One squeue for every job of the watched users: new ones start being watched (an array
+        by its id, so each task gets its row), and each one's state is taken from this answer
+        (``answered``: the ids it answered for need no query of their own this time)."""
+        found, problem, took = self._query(squeue_user_argv(sorted(self.users)), parse_squeue, "squeue")
+        self.user_problem = problem
+        if problem is None:
+            now = self.clock()
+            for job_id in dict.fromkeys(job.array_job_id or job.job_id for job in found):
+                self.reports.setdefault(job_id, Report())
+                if self._assign(job_id, found, now):
+                    answered.add(job_id)
         return problem is None, took
 
     def _from_accounting(self, ids: list[str]) -> tuple[list[JobState], str | None, float]:
@@ -209,7 +229,9 @@ class Poller:
             text = out.stderr.strip() or out.stdout.strip() or f"exit status {out.returncode}"
             if name == "squeue" and "invalid job id" in text.lower():
                 return [], None, took  # none of the ids is in the queue any more: ask accounting
-            return [], f"{name} failed: {safe_line(text, limit=200)}", took
+            if "could not establish a configuration source" in text.lower():
+                return [], f"{argv[0]} found no Slurm configuration: Slurm is not set up on this machine", took
+            return [], f"{name} failed: {safe_line(_gist(text), limit=200)}", took
         try:
             return parse(out.stdout), None, took
         except (ValueError, IndexError) as error:  # a format we did not expect: say so, keep going
@@ -233,6 +255,16 @@ class Poller:
             report = self.reports.get(job_id)
             if report is not None:
                 report.problem = problem
+
+
+def _gist(stderr: str) -> str:
+    """The line that says what went wrong: Slurm's commands print a chain of "error:" lines and
+    end with the "fatal:" one ("squeue: fatal: Could not establish ..." -> "Could not establish ...")."""
+    lines = [line.strip() for line in stderr.splitlines() if line.strip()]
+    line = next((line for line in reversed(lines) if "fatal:" in line), lines[-1] if lines else stderr)
+    for prefix in ("squeue:", "sacct:", "sbatch:", "scontrol:", "fatal:", "error:"):
+        line = line.removeprefix(prefix).strip()
+    return line
 
 
 def _belongs(job: JobState, watched: str) -> bool:

@@ -74,6 +74,7 @@ class RunSnapshot:
     updated_at: str | None = None
     started_at: str | None = None
     ended_at: str | None = None
+    disconnected_since: str | None = None  # a log on another machine whose link is down since then
     # Not in the JSON: what the dashboard's watcher adds (recent headline values for the
     # sparkline, the run's id in the store, alerts muted) and when the store saved it.
     spark: tuple[float, ...] = ()
@@ -114,6 +115,7 @@ class RunSnapshot:
             "updated_at": self.updated_at,
             "started_at": self.started_at,
             "ended_at": self.ended_at,
+            "disconnected_since": self.disconnected_since,
         }
 
     @classmethod
@@ -141,6 +143,7 @@ class RunSnapshot:
             updated_at=_time(data.get("updated_at")),
             started_at=_time(data.get("started_at")),
             ended_at=_time(data.get("ended_at")),
+            disconnected_since=_time(data.get("disconnected_since")),
             saved_at=_time(data.get("saved_at")),
         )
 

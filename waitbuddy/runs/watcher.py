@@ -7,7 +7,10 @@ only records which paths changed and wakes the engine. The engine also
   where the inotify watch limit was hit, or where a slow safety stat saw growth that no event
   announced;
 * rediscovers globs and directories, so ``runs/*/train.log`` picks up new runs by itself;
-* ticks runs for stall detection and notices launched runs and watched PIDs that ended.
+* ticks runs for stall detection and notices launched runs and watched PIDs that ended;
+* follows logs on other machines (``ssh://host/path``), woken by their session threads, and
+  Slurm jobs (``slurm:ID``, ``slurm-user:NAME``): their output files are followed as local logs
+  and the scheduler's state, asked on a thread of its own (cluster_watch.py), ends their runs.
 
 Consumers get batches of snapshots of the runs that changed, from the engine thread.
 """
@@ -23,9 +26,12 @@ from collections.abc import Callable
 from dataclasses import dataclass, field, replace
 from pathlib import Path
 
-from waitbuddy.runs import registry
+from waitbuddy.runs import registry, sources
+from waitbuddy.runs.cluster_watch import RemoteLogs, SlurmJobs
 from waitbuddy.runs.globwalk import walk_glob
-from waitbuddy.runs.run import ENDED, Run
+from waitbuddy.runs.observe import Marker
+from waitbuddy.runs.run import ENDED, RUNNING, WAITING, Run
+from waitbuddy.runs.slurm import JobState, job_id_from_path, verdict
 from waitbuddy.runs.snapshot import RunSnapshot
 from waitbuddy.runs.status import drain, idle_since_modified, launched_exit, prime
 from waitbuddy.runs.tail import Tail
@@ -45,6 +51,7 @@ SAVE_EVERY_SECONDS = 5.0  # how often a run's progress is written to the store (
 REMOVED_GRACE_SECONDS = 30.0  # a run removed from the dashboard is not rediscovered before its store write lands
 LOG_SUFFIXES = (".log", ".out", ".err", ".txt", ".jsonl")
 
+DISCONNECT_NEWS_SECONDS = 300.0  # a link down this long is published again (alerts say so once it lasts)
 RELAUNCH_CHECK_SECONDS = 2.0  # a running log with no known process: how often to look for a new launch
 
 Snapshots = Callable[[list[RunSnapshot]], None]
@@ -67,6 +74,13 @@ class Followed:
     saved_at: float = 0.0
     unsaved: RunSnapshot | None = None  # a newer snapshot the store has not had yet (written within SAVE_EVERY_SECONDS)
     launch_checked: float = 0.0  # when the store was last asked whether `waitbuddy run` started it again
+    remote: bool = False  # an ssh:// log: its tail is a RemoteTail, nothing about it is stat'ed here
+    down_since: float | None = None  # a remote log's link went down then (no stall while it is down)
+    down_told: bool = False  # the outage has lasted DISCONNECT_NEWS_SECONDS and was published
+    job: tuple[str, str] | None = None  # a Slurm job's output: (the watched id, the job's own key "12_3")
+    job_given: bool = False  # named by a slurm: pattern (its problems show), not only linked by its file name
+    job_state: JobState | None = None  # what the scheduler said last
+    job_note: str | None = None  # the scheduler's word while no output shows ("waiting: Priority")
 
 
 @dataclass
@@ -191,13 +205,14 @@ class Watcher:
         polling: str = "auto", poll_seconds: float = 1.0, stall_floor: float = 600.0,
         pids: dict[str, int] | None = None, use_inotify: bool = True, follow_store: bool = False,
         spark_points: int = 0, extra_recognizers: tuple = (), on_error: Callable[[str], None] | None = None,
-        register: bool = True,
+        register: bool = True, ssh_command: tuple[str, ...] = ("ssh",), slurm_poll_seconds: float = 60.0,
+        remote: RemoteLogs | None = None, slurm: SlurmJobs | None = None,
     ) -> None:
         """``follow_store``: also follow every watch pattern and run in the store, including ones
         added later by another waitbuddy process (the dashboard does this). ``register``: add the
         runs it follows to the store (the dashboard's set); without it, only runs already there
         are read from and written to the store (script modes leave the dashboard alone)."""
-        self.patterns = [os.path.abspath(os.path.expanduser(pattern)) for pattern in patterns]
+        self.patterns = [_normalized(pattern) for pattern in patterns]
         self.on_snapshots = on_snapshots
         self.store = store
         self.poll_all = polling == "always" or not use_inotify
@@ -221,6 +236,10 @@ class Watcher:
         self._reported: set[str] = set()  # problems already told to on_error
         self._removed: dict[str, float] = {}  # path -> until when discovery leaves it alone (unfollow)
         self.register = register
+        self.remote = remote or RemoteLogs(self._wakeups.add, ssh_command=ssh_command)
+        self.slurm = slurm or SlurmJobs(lambda: self._wakeups.add(_SLURM_WAKE), interval=slurm_poll_seconds)
+        self._slurm_seen = -1  # the SlurmJobs version last applied
+        self._jobs: dict[str, tuple[str, str, str | None]] = {}  # output path -> (watched id, job key, job name)
 
     # --- lifecycle ---------------------------------------------------------------------------
 
@@ -239,10 +258,12 @@ class Watcher:
         for followed in self.followed.values():
             if followed.tail is not None:
                 followed.tail.close()
+        self.slurm.close()
+        self.remote.close()
 
     def add_pattern(self, pattern: str) -> None:
         """Thread-safe: the engine picks it up on its next discovery pass."""
-        pattern = os.path.abspath(os.path.expanduser(pattern))
+        pattern = _normalized(pattern)
         with self._wakeups.lock:
             self._removed.pop(pattern, None)  # asked for again
         if pattern not in self.patterns:
@@ -272,6 +293,8 @@ class Watcher:
                 if now >= next_discovery or woken - set(self.followed):
                     self._discover(now)
                     next_discovery = now + DISCOVERY_SECONDS
+                if self.slurm.version != self._slurm_seen:
+                    self._apply_jobs(now)
                 for path, followed in list(self.followed.items()):
                     due = followed.polled or path in woken or followed.tail is None
                     if not due and now - followed.last_safety_stat >= SAFETY_POLL_SECONDS:
@@ -359,19 +382,55 @@ class Watcher:
                 self._unfollow(path)
         for pattern in dict.fromkeys(patterns):
             try:
-                # runs/*/train.log needs events from the subdirectories of runs/.
-                recursive = is_pattern(os.path.dirname(pattern))
-                events = self._watch_root(watch_root(pattern), recursive)
-                for path in expand(pattern):
+                for path, polled in self._named(pattern):
                     if path in self._gone:
                         if not os.path.exists(path):
                             continue
                         self._gone.discard(path)  # a new run in the same place
                     if path not in self.followed and path not in hidden and not self._recently_removed(path):
-                        self._follow(path, now, polled=not events)
+                        self._follow(path, now, polled=polled)
             except OSError as exc:  # a symlink loop, an unreadable directory: this watch only
                 reason = exc.strerror or str(exc)
                 self._report(f"cannot follow the watch {visible(pattern, limit=200)}: {reason}; the others go on")
+            except ValueError as exc:  # a remote or Slurm pattern that makes no sense (stored by hand?)
+                self._report(f"cannot follow the watch {visible(pattern, limit=200)}: {exc}")
+
+    def _named(self, pattern: str) -> list[tuple[str, bool]]:
+        """The logs ``pattern`` names now, each with whether it must be polled (no events for it)."""
+        if sources.is_remote(pattern):
+            if (problem := self.remote.problem(pattern)) is not None:
+                self._report(f"cannot list {visible(pattern, limit=200)}: {problem}")
+            return [(url, False) for url in self.remote.expand(pattern)]
+        if sources.is_slurm(pattern):
+            return [(path, not self._watch_root(os.path.dirname(path), False)) for path in self._job_outputs(pattern)]
+        # runs/*/train.log needs events from the subdirectories of runs/.
+        events = self._watch_root(watch_root(pattern), is_pattern(os.path.dirname(pattern)))
+        return [(path, not events) for path in expand(pattern)]
+
+    def _job_outputs(self, pattern: str) -> list[str]:
+        """The output files of the jobs a slurm: or slurm-user: pattern names, as far as Slurm has said."""
+        reports = self.slurm.reports()
+        if (user := sources.slurm_user(pattern)) is not None:
+            self.slurm.want_user(user)
+            if (problem := self.slurm.user_problem()) is not None:
+                self._report(f"cannot list {visible(user, limit=60)}'s Slurm jobs: {problem}")
+            ids = [job_id for job_id, report in reports.items() if any(job.user == user for job in report.jobs)]
+        else:
+            job_id = sources.slurm_job(pattern) or ""
+            self.slurm.want(job_id)
+            ids = [job_id]
+        outputs = []
+        for job_id in ids:
+            report = reports.get(job_id)
+            if report is None:
+                continue
+            if not report.jobs and report.problem:
+                self._report(f"Slurm job {job_id}: {report.problem}")
+            for job in report.jobs:
+                if job.stdout:
+                    self._jobs[job.stdout] = (job_id, job.key, job.name)
+                    outputs.append(job.stdout)
+        return outputs
 
     def rename(self, path: str, name: str) -> None:
         """The user renamed a run (the store is updated by the caller)."""
@@ -409,14 +468,24 @@ class Watcher:
 
     def _follow(self, path: str, now: float, *, polled: bool) -> None:
         run = Run(path, stall_floor=self.stall_floor, extra_recognizers=self.extra_recognizers)
-        followed = Followed(run=run, polled=polled or self.poll_all, pid=self.pids.get(path))
+        remote = sources.is_remote(path)
+        followed = Followed(run=run, polled=(polled or self.poll_all) and not remote, pid=self.pids.get(path),
+                            remote=remote)
+        if (given := self._jobs.get(path)) is not None:
+            followed.job, followed.job_given = given[:2], True
+            if given[2]:
+                run.name = f"{given[2]} {given[1]}"  # the job's name and id: "train 12_3"
+        elif not remote and (job_id := job_id_from_path(path)) is not None and _slurm_here():
+            followed.job = (job_id, job_id)  # slurm-12_3.out, found by a glob: ask Slurm about it too
+        if followed.job is not None:
+            self.slurm.want(followed.job[0])
         record = None
         if self.store is not None:
             if self.register:
                 record = self._store_call(registry.ensure_run, self.store, path, name=run.name)
             else:
                 record = self._store_call(registry.get, self.store, path=path)
-            if record is not None and record.status in ENDED and not os.path.exists(path):
+            if record is not None and record.status in ENDED and not remote and not os.path.exists(path):
                 # Its end is recorded and its log deleted: following it would take it for a run
                 # still to start and save "waiting" over the end (status, metrics, duration).
                 self._gone.add(path)
@@ -436,9 +505,13 @@ class Watcher:
         self.followed[path] = followed
 
     def _read(self, path: str, followed: Followed, now: float) -> None:
+        if followed.remote:
+            self._read_remote(path, followed, now)
+            return
         if followed.tail is None:
             if not os.path.exists(path):
-                followed.run.set_note("waiting for the file")
+                if followed.run.status not in ENDED:  # a job may end before writing a byte
+                    followed.run.set_note(followed.job_note or "waiting for the file")
                 return
             followed.tail = prime(followed.run, Path(path), now)
             drain(followed.run, followed.tail, now)
@@ -456,8 +529,31 @@ class Watcher:
         except OSError:
             followed.size_seen = -1
 
+    def _read_remote(self, path: str, followed: Followed, now: float) -> None:
+        """A log on another machine: its session thread wakes us when bytes arrive or the link changes."""
+        run = followed.run
+        if followed.tail is None:
+            followed.tail = self.remote.tail(path, on_change=lambda: self._wakeups.add(path))
+        drain(run, followed.tail, now)  # a link that is down leaves its state as the note
+        state = followed.tail.state
+        if state.kind in ("disconnected", "error"):
+            if followed.down_since is None:
+                followed.down_since = now
+                run.disconnected_since = state.since
+                run.touch()
+        elif state.kind in ("connected", "missing") and followed.down_since is not None:
+            if run.updated_at is not None:  # the outage was not the run's silence: no stall for it
+                run.updated_at += now - followed.down_since
+            followed.down_since, followed.down_told = None, False
+            run.disconnected_since = None
+            if run.note is not None and run.note.startswith(("disconnected", "error:")):
+                run.set_note(None)
+            run.touch()
+
     def _grew_silently(self, path: str, followed: Followed) -> bool:
         """The safety stat: growth without an event means events do not arrive here: poll it."""
+        if followed.remote:
+            return False
         try:
             size = os.stat(path).st_size
         except OSError:
@@ -470,9 +566,16 @@ class Watcher:
     def _tick(self, now: float) -> None:
         for path, followed in list(self.followed.items()):
             run = followed.run
+            if followed.remote:
+                if followed.down_since is None:
+                    self._guarded(followed, run.tick, now)
+                elif not followed.down_told and now - followed.down_since >= DISCONNECT_NEWS_SECONDS:
+                    followed.down_told = True
+                    run.touch()  # consumers see how long it has lasted (alerts: only now)
+                continue  # no process or exit file of ours on that machine
             self._guarded(followed, run.tick, now)
-            if run.status in ENDED:
-                continue
+            if run.status in ENDED or followed.job is not None and followed.job_state is not None:
+                continue  # ended, or a Slurm job: the scheduler says when it ends
             if followed.pid is not None and not _alive(followed.pid):
                 self._guarded(followed, self._process_ended, path, followed, now)
             elif followed.pid is None and followed.tail is not None and registry.read_exit_file(path) is not None:
@@ -520,6 +623,42 @@ class Watcher:
         followed.run.exited(code, signal, now, at=ended)
         followed.pid = None
 
+    def _apply_jobs(self, now: float) -> None:
+        """What Slurm said last, on the runs of its jobs' output files."""
+        self._slurm_seen = self.slurm.version
+        reports = self.slurm.reports()
+        for path, followed in list(self.followed.items()):
+            if followed.job is None or (report := reports.get(followed.job[0])) is None:
+                continue
+            job = next((job for job in report.jobs if job.key == followed.job[1]), None)
+            if job is None:
+                if followed.job_given and report.problem and followed.run.status not in ENDED:
+                    followed.run.set_note(f"Slurm: {report.problem}"[:200])
+                continue
+            if job != followed.job_state:
+                followed.job_state = job
+                self._guarded(followed, self._apply_job, path, followed, job, now)
+
+    def _apply_job(self, path: str, followed: Followed, job: JobState, now: float) -> None:
+        run, said = followed.run, verdict(job)
+        if said.status in (WAITING, RUNNING):
+            where = f" on {job.nodes}" if said.status == RUNNING and job.nodes else ""
+            followed.job_note = f"{said.message}{where}" + ("; no output yet" if said.status == RUNNING else "")
+            if run.status == WAITING:
+                run.set_note(followed.job_note)
+            if said.status == RUNNING and run.started_at is None:
+                run.started_at = timestamp(job.started_at)
+            return
+        followed.job_note = None
+        if followed.tail is not None:
+            drain(run, followed.tail, now)  # what it wrote last
+        run.scheduled_end(Marker(said.status, said.message, said.error_kind), now, code=job.exit_code,
+                          signal=job.exit_signal, at=timestamp(job.ended_at))
+        if run.started_at is None or followed.tail is None:
+            run.started_at = timestamp(job.started_at) or run.started_at
+        if run.note is not None and run.note == "waiting for the file":
+            run.set_note(None)
+
     def _publish(self, now: float) -> None:
         first = not self._published
         self._published = True
@@ -566,6 +705,23 @@ class Watcher:
                 self._store_warned = True
                 self.on_error(f"cannot update the database: {exc}")
             return None
+
+
+_SLURM_WAKE = "\x00slurm"  # what SlurmJobs wakes the engine with (no path is named so)
+
+
+def _normalized(pattern: str) -> str:
+    try:
+        return sources.normalize(pattern)
+    except ValueError:
+        return pattern  # reported by discovery, on this watch only
+
+
+def _slurm_here() -> bool:
+    """Slurm's commands are installed (a slurm-123.out copied elsewhere is only a log)."""
+    import shutil
+
+    return shutil.which("squeue") is not None
 
 
 def _print_error(message: str) -> None:

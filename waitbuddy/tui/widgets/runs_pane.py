@@ -17,7 +17,7 @@ from textual.widgets.option_list import Option
 
 from waitbuddy.alerts.events import AlertEvent, AlertPolicy
 from waitbuddy.config import Config
-from waitbuddy.runs import registry
+from waitbuddy.runs import registry, sources
 from waitbuddy.runs.snapshot import RunSnapshot
 from waitbuddy.runs.targets import check_target
 from waitbuddy.store import Store
@@ -269,16 +269,30 @@ class RunsArea(Pane):
         self.app.push_screen(RunScreen(path, snapshot.name, floor, extra, latest=partial(self.snapshots.get, path)))
 
     def action_add_watch(self) -> None:
-        def add(pattern: str | None) -> None:
-            if pattern:
-                self._in_background("save the watch", self._add_watch, os.path.abspath(os.path.expanduser(pattern)))
+        def add(text: str | None) -> None:
+            if not text:
+                return
+            try:
+                patterns = sources.watch_patterns(text)
+            except ValueError as exc:
+                self.app.notify(str(exc), severity="error", markup=False)
+                return
+            for pattern in patterns:
+                self._in_background("save the watch", self._add_watch, pattern)
 
         self.app.push_screen(
-            Prompt("Watch a log file, a directory or a glob such as runs/*/train.log:",
-                   placeholder="path, directory or glob"), add)
+            Prompt("Watch a log, a directory or a glob (runs/*/train.log), a log on another machine "
+                   "(ssh://host/path) or Slurm jobs (slurm:1234,1235 or slurm-user:NAME):",
+                   placeholder="path, glob, ssh://host/path or slurm:JOBID"), add)
 
     def _add_watch(self, pattern: str) -> None:  # a worker thread: stat and the store can wait (NFS, a lock)
         shown = visible(pattern, limit=200)
+        if not sources.is_local(pattern):
+            registry.add_watch(self.store, pattern)
+            if self.watcher is not None:
+                self.watcher.add_pattern(pattern)
+            self.app.call_from_thread(self.notify, f"watching {shown}", markup=False)
+            return
         if (reason := check_target(pattern)) is not None:  # a FIFO would spin every dashboard, forever
             self.post_message(self.Problem(f"{shown}: {reason}; only log files, directories and globs can be watched"))
             return
