@@ -41,6 +41,7 @@ BACKOFF_MIN = 1.0
 BACKOFF_MAX = 60.0
 STEADY_SECONDS = 10.0  # a session that lasted this long resets the backoff
 HEADER = "waitbuddy-tail "
+PUMP_WAKE_SECONDS = 10.0  # an idle session's thread looks at its stop flag this often
 PREAMBLE_LIMIT = 64 * 1024  # what a login script may print on stdout before the log starts
 
 _RESET = object()  # in the buffer: what follows starts at offset 0 of a new (or truncated) file
@@ -305,7 +306,9 @@ class RemoteTail:
                 with self._lock:
                     while self._buffered >= self._buffer_limit and not self._stop.is_set():
                         self._lock.wait(0.5)
-                events = sorted(selector.select(0.5), key=lambda event: event[0].data != "out")
+                # Long: close() ends the ssh process, and its stdout's EOF wakes us (20 idle logs
+                # waking twice a second each doubled the dashboard's idle CPU).
+                events = sorted(selector.select(PUMP_WAKE_SECONDS), key=lambda event: event[0].data != "out")
                 for key, _mask in events:  # stdout first: its bytes were written before a notice
                     data = os.read(key.fd, READ_BYTES)
                     if key.data == "out":

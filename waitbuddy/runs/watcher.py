@@ -471,6 +471,12 @@ class Watcher:
         remote = sources.is_remote(path)
         followed = Followed(run=run, polled=(polled or self.poll_all) and not remote, pid=self.pids.get(path),
                             remote=remote)
+        if remote:  # which machine it is on: "gpu1:exp3/train"
+            from waitbuddy.runs.present import default_name
+            from waitbuddy.runs.remote import parse_target
+
+            target = parse_target(path)
+            run.name = f"{target.host}:{default_name(target.path)}"
         if (given := self._jobs.get(path)) is not None:
             followed.job, followed.job_given = given[:2], True
             if given[2]:

@@ -188,9 +188,13 @@ class RunScreen(Screen[None]):
         notes: list[notes.Note]
 
     def __init__(self, path: str, name: str, stall_floor: float, extra_recognizers: tuple = (),
-                 latest: Callable[[], RunSnapshot | None] | None = None) -> None:
-        """``latest``: the watcher's newest snapshot of this run (called on the UI thread)."""
+                 latest: Callable[[], RunSnapshot | None] | None = None,
+                 open_tail: Callable[[str], Tail] | None = None) -> None:
+        """``latest``: the watcher's newest snapshot of this run (called on the UI thread).
+        ``open_tail``: how to read a log that is not a local file (ssh://: through the watcher's
+        connection to its host); a local log is read from its start."""
         super().__init__()
+        self.open_tail = open_tail
         self.extra_recognizers = extra_recognizers
         self.path = path
         self.run_name = name
@@ -245,7 +249,7 @@ class RunScreen(Screen[None]):
         except OSError:
             pass  # the tail says why when it reads
         view = TerminalView(until_cursor_up=1)
-        tail = Tail(self.path, start_from_end=None)
+        tail = self.open_tail(self.path) if self.open_tail is not None else Tail(self.path, start_from_end=None)
         catching_up = True
         backlog: deque[str] = deque(maxlen=LOG_LINES)
         last_chart = 0.0

@@ -266,7 +266,12 @@ class RunsArea(Pane):
         extra = compile_formats(self.config.runs.formats)
         path = snapshot.path
         # The view shows the watcher's state of the run (the same as this row), read on the UI thread.
-        self.app.push_screen(RunScreen(path, snapshot.name, floor, extra, latest=partial(self.snapshots.get, path)))
+        open_tail = None
+        if sources.is_remote(path) and self.watcher is not None:  # read over the host's one connection
+            remote = self.watcher.remote
+            open_tail = partial(remote.tail, on_change=lambda: None)  # the screen polls it
+        self.app.push_screen(RunScreen(path, snapshot.name, floor, extra, latest=partial(self.snapshots.get, path),
+                                       open_tail=open_tail))
 
     def action_add_watch(self) -> None:
         def add(text: str | None) -> None:
