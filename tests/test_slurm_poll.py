@@ -7,7 +7,8 @@ from __future__ import annotations
 import subprocess
 from pathlib import Path
 
-from waitbuddy.runs.slurm_poll import GIVE_UP, Output, Poller, SlurmError, submit, task_range
+from waitbuddy.runs.slurm import task_range
+from waitbuddy.runs.slurm_poll import GIVE_UP, Output, Poller, SlurmError, submit
 
 DATA = Path(__file__).parent / "data" / "slurm"
 

@@ -41,6 +41,7 @@ ACTIVE = ("running", "stalled")
 SHORT_REASONS = {
     "cuda_oom": "CUDA OOM", "cuda_error": "CUDA error", "nccl_timeout": "NCCL timeout", "nan": "NaN",
     "killed": "killed", "slurm_time_limit": "time limit", "slurm_cancelled": "cancelled", "slurm_oom": "OOM",
+    "slurm_node_fail": "node failure", "slurm_boot_fail": "boot failure", "slurm_deadline": "deadline",
 }
 
 PLACEHOLDERS = {

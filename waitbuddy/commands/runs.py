@@ -305,6 +305,10 @@ def cmd_status(args: argparse.Namespace, where: Paths, config: Config) -> int:
         snapshot = run.snapshot(now)
         if (saved := _ended_elsewhere(path, record, snapshot)) is not None and not explain:
             snapshot = saved
+        elif record is not None and record.summary is not None and record.summary.job:
+            from dataclasses import replace
+
+            snapshot = replace(snapshot, job=record.summary.job, array=record.summary.array)  # a watcher's word
         if explain:
             from waitbuddy.runs.explain import explain_lines
 

@@ -25,6 +25,8 @@ if TYPE_CHECKING:  # imported on first use: most watchers never follow a remote 
 FIRST_LOOK_SECONDS = 30.0  # a job just added is asked about this soon after the last query, not an interval later
 RELIST_SECONDS = 30.0  # how often a remote glob is listed again for new logs
 LIST_TIMEOUT = 30.0
+GATHER_SECONDS = 0.2  # new job ids keep coming for this long: they wait for each other
+GATHER_MAX_SECONDS = 1.0
 
 
 class SlurmJobs:
@@ -74,6 +76,22 @@ class SlurmJobs:
         if self._thread is not None:
             self._thread.join(5)
 
+    def _take_new(self) -> tuple[set[str], set[str]]:
+        """The ids and users asked for since last time, gathered for a moment first: discovery
+        asks for the jobs of a watch list one by one, and they belong in one query."""
+        new: set[str] = set()
+        users: set[str] = set()
+        deadline = time.monotonic() + GATHER_MAX_SECONDS
+        while True:
+            with self._lock:
+                more, self._new = self._new, set()
+                more_users, self._new_users = self._new_users, set()
+            new |= more
+            users |= more_users
+            if not (more or more_users) or time.monotonic() >= deadline:
+                return new, users
+            self._stop.wait(GATHER_SECONDS)
+
     def _start(self) -> None:
         if self._thread is None:
             self._thread = threading.Thread(target=self._loop, name="waitbuddy-slurm", daemon=True)
@@ -84,11 +102,9 @@ class SlurmJobs:
         poller = self.poller
         while not self._stop.is_set():
             try:
-                with self._lock:
-                    new, self._new = self._new, set()
-                    users, self._new_users = self._new_users, set()
+                new, users = self._take_new()
                 if new or users:
-                    poller.watch(new)
+                    poller.watch(sorted(new))
                     poller.users |= users
                     soon = 0.0 if self._last_query is None else self._last_query + FIRST_LOOK_SECONDS
                     poller.next_at = min(poller.next_at, soon)

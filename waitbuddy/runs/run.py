@@ -88,6 +88,8 @@ class Run:
         self.ended_at: float | None = None
         self.stall_message: str | None = None
         self.disconnected_since: float | None = None  # set by the watcher: a remote log's link is down
+        self.job: str | None = None  # set by the watcher: the Slurm job writing it ("12_3")
+        self.array: str | None = None  # and its array's tasks ("8/10 done, 1 failed")
         self._gaps: deque[float] = deque(maxlen=200)
         self._unterminated = ""  # text written since the last \r or \n (the frame being drawn)
         self._error_position: tuple[float, float] | None = None
@@ -171,8 +173,9 @@ class Run:
     def reset(self, now: float) -> None:
         """The file was truncated or replaced: a new run is being written to it."""
         path, name, floor, extra = self.path, self.name, self.stall_floor, self.extra_recognizers
-        version = self._version
+        version, job, array = self._version, self.job, self.array
         self.__init__(path, name, stall_floor=floor, extra_recognizers=extra)  # type: ignore[misc]
+        self.job, self.array = job, array  # still the same job's output
         self.started_at = now
         self._version = version + 1  # versions only grow: watchers compare them to what they sent
 
@@ -365,6 +368,8 @@ class Run:
             started_at=None if self.started_at is None else iso(self.started_at),
             ended_at=None if self.ended_at is None or self.status not in ENDED else iso(self.ended_at),
             disconnected_since=None if self.disconnected_since is None else iso(self.disconnected_since),
+            job=self.job,
+            array=self.array,
         )
 
     # --- folding -----------------------------------------------------------------------------

@@ -325,3 +325,44 @@ def verdict(job: JobState) -> Verdict:
     if state == "REVOKED":
         return Verdict(INTERRUPTED, "revoked (run by another cluster)", "slurm_cancelled")
     return Verdict(WAITING, f"unknown Slurm state {safe_line(state, limit=40)}")
+
+
+def task_range(text: str) -> set[int]:
+    """"1-3,7,9-11:2%4" -> {1, 2, 3, 7, 9, 11}: an array's task ids as squeue prints them."""
+    tasks: set[int] = set()
+    for part in text.split("%")[0].split(","):
+        span, _, step = part.partition(":")
+        first, _, last = span.partition("-")
+        try:
+            tasks.update(range(int(first), int(last or first) + 1, int(step or 1)))
+        except ValueError:
+            continue
+    return tasks
+
+
+_FAILED_STATES = frozenset({"FAILED", "TIMEOUT", "OUT_OF_MEMORY", "NODE_FAIL", "BOOT_FAIL", "DEADLINE"})
+_STOPPED_STATES = frozenset({"CANCELLED", "PREEMPTED", "REVOKED"})
+
+
+def array_summary(jobs: list[JobState] | tuple[JobState, ...]) -> str:
+    """An array's tasks in one line: "8/10 done, 1 failed, 1 running" (a pending range counts each
+    of its tasks). Parts that are zero are left out, except how many are done."""
+    counts = {"done": 0, "failed": 0, "cancelled": 0, "running": 0, "pending": 0}
+    total = 0
+    for job in jobs:
+        task = job.array_task
+        tasks = 1 if task is None or task.isdigit() else max(len(task_range(task)), 1)
+        total += tasks
+        if job.state == "COMPLETED":
+            counts["done"] += tasks
+        elif job.state in _FAILED_STATES:
+            counts["failed"] += tasks
+        elif job.state in _STOPPED_STATES:
+            counts["cancelled"] += tasks
+        elif job.state in ("RUNNING", "COMPLETING", "SIGNALING", "STAGE_OUT", "RESIZING"):
+            counts["running"] += tasks
+        else:
+            counts["pending"] += tasks
+    parts = [f"{counts['done']}/{total} done"]
+    parts += [f"{count} {word}" for word, count in counts.items() if word != "done" and count]
+    return ", ".join(parts)

@@ -25,7 +25,15 @@ import time
 from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass, field
 
-from waitbuddy.runs.slurm import JobState, parse_sacct, parse_squeue, sacct_argv, squeue_argv, squeue_user_argv
+from waitbuddy.runs.slurm import (
+    JobState,
+    parse_sacct,
+    parse_squeue,
+    sacct_argv,
+    squeue_argv,
+    squeue_user_argv,
+    task_range,
+)
 from waitbuddy.text import safe_line
 
 DEFAULT_INTERVAL = 60.0
@@ -276,16 +284,3 @@ def _belongs(job: JobState, watched: str) -> bool:
     if job.array_job_id != base or job.array_task is None:
         return False
     return job.array_task == task or (not job.array_task.isdigit() and int(task) in task_range(job.array_task))
-
-
-def task_range(text: str) -> set[int]:
-    """"1-3,7,9-11:2%4" -> {1, 2, 3, 7, 9, 11}: an array's task ids as squeue prints them."""
-    tasks: set[int] = set()
-    for part in text.split("%")[0].split(","):
-        span, _, step = part.partition(":")
-        first, _, last = span.partition("-")
-        try:
-            tasks.update(range(int(first), int(last or first) + 1, int(step or 1)))
-        except ValueError:
-            continue
-    return tasks

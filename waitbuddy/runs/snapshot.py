@@ -75,6 +75,8 @@ class RunSnapshot:
     started_at: str | None = None
     ended_at: str | None = None
     disconnected_since: str | None = None  # a log on another machine whose link is down since then
+    job: str | None = None  # the Slurm job (or array task, "12_3") writing this log
+    array: str | None = None  # its array's tasks, "8/10 done, 1 failed"
     # Not in the JSON: what the dashboard's watcher adds (recent headline values for the
     # sparkline, the run's id in the store, alerts muted) and when the store saved it.
     spark: tuple[float, ...] = ()
@@ -116,6 +118,8 @@ class RunSnapshot:
             "started_at": self.started_at,
             "ended_at": self.ended_at,
             "disconnected_since": self.disconnected_since,
+            "job": self.job,
+            "array": self.array,
         }
 
     @classmethod
@@ -144,6 +148,8 @@ class RunSnapshot:
             started_at=_time(data.get("started_at")),
             ended_at=_time(data.get("ended_at")),
             disconnected_since=_time(data.get("disconnected_since")),
+            job=_text(data.get("job")),
+            array=_text(data.get("array")),
             saved_at=_time(data.get("saved_at")),
         )
 

@@ -31,7 +31,7 @@ from waitbuddy.runs.cluster_watch import RemoteLogs, SlurmJobs
 from waitbuddy.runs.globwalk import walk_glob
 from waitbuddy.runs.observe import Marker
 from waitbuddy.runs.run import ENDED, RUNNING, WAITING, Run
-from waitbuddy.runs.slurm import JobState, job_id_from_path, verdict
+from waitbuddy.runs.slurm import JobState, array_summary, job_id_from_path, verdict
 from waitbuddy.runs.snapshot import RunSnapshot
 from waitbuddy.runs.status import drain, idle_since_modified, launched_exit, prime
 from waitbuddy.runs.tail import Tail
@@ -637,6 +637,12 @@ class Watcher:
             if followed.job is None or (report := reports.get(followed.job[0])) is None:
                 continue
             job = next((job for job in report.jobs if job.key == followed.job[1]), None)
+            array = None
+            if "_" not in followed.job[0] and any(job.array_task is not None for job in report.jobs):
+                array = array_summary(report.jobs)  # the whole array is watched: how its tasks stand
+            if (followed.job[1], array) != (followed.run.job, followed.run.array):
+                followed.run.job, followed.run.array = followed.job[1], array
+                followed.run.touch()
             if job is None:
                 if followed.job_given and report.problem and followed.run.status not in ENDED:
                     followed.run.set_note(f"Slurm: {report.problem}"[:200])

@@ -199,6 +199,7 @@ class RunsArea(Pane):
             for index, snapshot in enumerate(shown):
                 runs.replace_option_prompt_at_index(index, row(snapshot, columns, colors))
         self._highlight(runs, shown, current)
+        self.border_subtitle = array_line(shown, max(width - 4, 10))
         has_runs = bool(shown)
         if self._reported and self.show_content(has_runs) and has_runs and self.has_focus:
             runs.focus()
@@ -383,3 +384,14 @@ class RunsArea(Pane):
             self.watcher.set_muted(snapshot.path, muted)
         self._dirty = True
         self.notify(f"alerts {'muted' if muted else 'on'} for {visible(snapshot.name)}", markup=False)
+
+
+def array_line(shown: list[RunSnapshot], width: int) -> str:
+    """How each Slurm array on screen stands, for the area's lower border: "array 12: 8/10 done,
+    1 failed" (the scheduler's count, pending tasks included); "" when no array is shown."""
+    arrays: dict[str, str] = {}
+    for snapshot in shown:
+        if snapshot.job and snapshot.array and "_" in snapshot.job:
+            arrays.setdefault(snapshot.job.partition("_")[0], snapshot.array)
+    text = " · ".join(f"array {job}: {summary}" for job, summary in arrays.items())
+    return safe_line(text, limit=width) if text else ""
