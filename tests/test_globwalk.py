@@ -7,7 +7,7 @@ import glob
 import time
 from pathlib import Path
 
-from waitbuddy.runs.watcher import expand
+from waitbuddy.runs.patterns import expand
 
 
 def tree(root: Path) -> None:

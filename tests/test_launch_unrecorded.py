@@ -20,9 +20,10 @@ import pytest
 
 from waitbuddy.runs import launch, registry
 from waitbuddy.runs.launch import run_command
+from waitbuddy.runs.patterns import expand
 from waitbuddy.runs.snapshot import RunSnapshot
 from waitbuddy.runs.status import read_once
-from waitbuddy.runs.watcher import Watcher, expand
+from waitbuddy.runs.watcher import Watcher
 from waitbuddy.store import Store
 
 from .conftest import run_cli

@@ -14,7 +14,7 @@ import sys
 import pytest
 
 from tests.test_watcher import append, done, step, watching
-from waitbuddy.runs.watcher import expand, is_pattern, matches, watch_root
+from waitbuddy.runs.patterns import expand, is_pattern, matches, watch_root
 
 
 @pytest.mark.parametrize("name", ["x[1].log", "run*1.log", "what?.log"])

@@ -17,9 +17,10 @@ import pytest
 
 from waitbuddy.runs import registry
 from waitbuddy.runs import tail as tail_module
+from waitbuddy.runs.patterns import expand
 from waitbuddy.runs.tail import Tail
 from waitbuddy.runs.targets import check_target, unfollowable
-from waitbuddy.runs.watcher import Watcher, expand
+from waitbuddy.runs.watcher import Watcher
 
 
 @pytest.fixture

@@ -10,7 +10,8 @@ from pathlib import Path
 
 import pytest
 
-from waitbuddy.runs.watcher import Watcher, expand
+from waitbuddy.runs.patterns import expand
+from waitbuddy.runs.watcher import Watcher
 
 DEADLINE = 5.0
 

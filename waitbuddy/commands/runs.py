@@ -441,8 +441,8 @@ def _stored_form(pattern: str) -> str:
 def _status_targets(patterns: list[str]) -> tuple[list[tuple[str, str | None]], int]:
     """The logs each PATH, DIR or GLOB names now, and the exit status its problems call for
     (each problem is reported on stderr; the other paths are still read)."""
+    from waitbuddy.runs.patterns import expand
     from waitbuddy.runs.targets import cannot_list, unfollowable
-    from waitbuddy.runs.watcher import expand
 
     targets: list[tuple[str, str | None]] = []
     status = EXIT_OK

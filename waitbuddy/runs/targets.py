@@ -70,8 +70,8 @@ def unfollowable(pattern: str, *, missing_ok: bool, empty_ok: bool) -> Unfollowa
     A FIFO, socket or device never can. A missing path (unless ``missing_ok``) or a directory or
     glob naming no log (unless ``empty_ok``) cannot yet: fine for the dashboard, which shows it
     waiting, but an error for a script that would otherwise wait without a word."""
-    # Imported here: the watcher imports this module (its expand() skips what check_target refuses).
-    from waitbuddy.runs.watcher import LOG_SUFFIXES, expand, is_pattern
+    # Imported here: patterns.py imports this module (its expand() skips what check_target refuses).
+    from waitbuddy.runs.patterns import LOG_SUFFIXES, expand, is_pattern
 
     shown = safe_line(pattern, limit=500)
     if (reason := check_target(pattern)) is not None:

@@ -339,7 +339,7 @@ class RunsArea(Pane):
         self._in_background("stop watching", self._unwatch, snapshot.path, snapshot.name)
 
     def _unwatch(self, path: str, name: str) -> None:  # a worker thread: the store may wait on a lock
-        from waitbuddy.runs.watcher import watches_finding
+        from waitbuddy.runs.patterns import watches_finding
 
         patterns = watches_finding(self.store, path)
         for pattern in patterns:
