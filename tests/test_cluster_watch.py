@@ -241,3 +241,36 @@ async def test_a_in_runs_takes_slurm_jobs_and_remote_logs(store, tmp_path: Path)
         assert set(registry.watches(store)) == {"slurm:1234", "slurm:1235", "ssh://gpu1/runs/train.log"}
         shown = " ".join(str(toast.message) for toast in app._notifications)
         assert "not a valid host name" in shown
+
+
+def test_an_end_slurm_has_forgotten_stands_when_the_dashboard_starts_again(store, tmp_path: Path):
+    """Slurm keeps an ended job minutes (without accounting): a later dashboard must not read the
+    time-limited run's log as running, then stalled. A log written after the end is read anew."""
+    import os
+
+    from waitbuddy.runs import registry
+    from waitbuddy.runs.snapshot import SnapshotError
+
+    kept, rewritten = tmp_path / "slurm-50.out", tmp_path / "slurm-51.out"
+    for log in (kept, rewritten):
+        log.write_text("epoch 1/10 loss=0.5\nepoch 2/10 loss=0.4\n")
+        os.utime(log, (time.time() - 3600, time.time() - 3600))
+        record = registry.ensure_run(store, str(log), name=f"train {log.stem[6:]}")
+        registry.save_state(store, record.id, RunSnapshot(
+            path=str(log), name=record.name, status="failed", job=log.stem[6:],
+            error=SnapshotError("slurm_time_limit", "failed: time limit (1h)"), ended_at="2026-12-01T10:00:00Z"))
+    with rewritten.open("a") as out:
+        out.write("epoch 3/10 loss=0.3\n")  # a requeued job writing again, after the end was saved
+    os.utime(rewritten, (time.time() + 5, time.time() + 5))
+    scheduler, seen = Scheduler(), Seen()  # squeue knows neither any more
+    watcher = Watcher([], on_snapshots=seen, store=store, follow_store=True)
+    watcher.slurm.poller = Poller(runner=scheduler, interval=0.2)
+    watcher.start()
+    try:
+        wait_for(lambda: seen.get(str(kept)) is not None and seen.get(str(rewritten)) is not None, what="both")
+        time.sleep(0.5)
+        snapshot = seen.get(str(kept))
+        assert snapshot.status == "failed" and snapshot.error.kind == "slurm_time_limit" and snapshot.job == "50"
+        assert seen.get(str(rewritten)).status != "failed"
+    finally:
+        watcher.stop()

@@ -74,6 +74,7 @@ class Followed:
     job_given: bool = False  # named by a slurm: pattern (its problems show), not only linked by its file name
     job_state: JobState | None = None  # what the scheduler said last
     job_note: str | None = None  # the scheduler's word while no output shows ("waiting: Priority")
+    saved_end: RunSnapshot | None = None  # a Slurm job's end as a watcher recorded it: Slurm may have forgotten it
 
 
 @dataclass
@@ -324,6 +325,9 @@ class Watcher:
                 if job.stdout:
                     self._jobs[job.stdout] = (job_id, job.key, job.name)
                     outputs.append(job.stdout)
+                    if (followed := self.followed.get(job.stdout)) is not None and not followed.job_given:
+                        # followed before Slurm answered (its run was in the store): it is this job's
+                        followed.job, followed.job_given = (job_id, job.key), True
         return outputs
 
     def rename(self, path: str, name: str) -> None:
@@ -395,6 +399,8 @@ class Watcher:
                 followed.muted = record.muted
                 followed.started = timestamp(record.started_at)
                 run.name = record.name
+                if record.status in ENDED and record.summary is not None and record.summary.job:
+                    followed.saved_end = record.summary
         if (outcome := launched_exit(path, record)) is not None:  # in the store, or left beside the log
             followed.recorded_exit = (outcome.exit_code, outcome.exit_signal, outcome.ended_at)
             followed.started = outcome.started_at
@@ -424,10 +430,34 @@ class Watcher:
             code, signal, ended = followed.recorded_exit
             followed.run.exited(code, signal, now, at=ended)
             followed.recorded_exit = None
+        if followed.saved_end is not None:
+            self._restore_end(path, followed, now)
         try:
             followed.size_seen = os.stat(path).st_size
         except OSError:
             followed.size_seen = -1
+
+    def _restore_end(self, path: str, followed: Followed, now: float) -> None:
+        """A Slurm job's run that ended before this watcher started: its log alone may read as
+        running (a time limit mid-epoch), and Slurm forgets ended jobs (minutes, without
+        accounting). The end recorded stands, unless the log was written to after it."""
+        saved, followed.saved_end = followed.saved_end, None
+        assert saved is not None
+        try:
+            modified = os.stat(path).st_mtime
+        except OSError:
+            modified = None
+        saved_at = timestamp(saved.saved_at)
+        if modified is not None and saved_at is not None and modified > saved_at + 1:
+            return  # written to since: requeued, or a new job writing the same file
+        run = followed.run
+        run.job, run.array = saved.job, saved.array
+        error = saved.error
+        marker = (Marker(saved.status, error.message, error.kind) if error is not None and saved.status != "completed"
+                  else Marker("completed", "completed"))
+        run.scheduled_end(marker, now, code=saved.exit_code, signal=saved.exit_signal, at=timestamp(saved.ended_at))
+        if saved.started_at is not None:
+            run.started_at = timestamp(saved.started_at)
 
     def _read_remote(self, path: str, followed: Followed, now: float) -> None:
         """A log on another machine: its session thread wakes us when bytes arrive or the link changes."""
