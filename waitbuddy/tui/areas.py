@@ -44,6 +44,7 @@ AREAS: tuple[AreaSpec, ...] = (
         "Your training runs: progress, ETA, metrics and the loss curve, and an alert the "
         "moment one finishes, fails or stalls.",
         ("waitbuddy watch train.log   (or press a here)", "waitbuddy run -- python train.py",
+         "waitbuddy watch ssh://gpu1/runs/train.log  or  --slurm JOBID",
          "waitbuddy demo              (a one-minute simulated run)"),
         available=True, pane="waitbuddy.tui.widgets.runs_pane:RunsArea",
     ),
