@@ -274,3 +274,21 @@ def test_an_end_slurm_has_forgotten_stands_when_the_dashboard_starts_again(store
         assert seen.get(str(rewritten)).status != "failed"
     finally:
         watcher.stop()
+
+
+def test_until_done_waits_for_slurm_not_the_log(tmp_path: Path):
+    """A log that reads "Training complete" while the job runs its last step: not ended yet."""
+    log = tmp_path / "slurm-60.out"
+    log.write_text("step 5/5 loss=0.1\nTraining complete\n")
+    scheduler, seen = Scheduler(), Seen()
+    scheduler.rows = [squeue_row("60", "RUNNING", str(log))]
+    watcher = slurm_watcher(["slurm:60"], scheduler, seen)
+    try:
+        wait_for(lambda: (s := seen.get(str(log))) is not None and s.status == "completed", what="the log's end")
+        time.sleep(0.5)
+        assert not watcher.all_ended()
+        scheduler.rows = [squeue_row("60", "FAILED", str(log), code="768", end="2026-12-01T11:00:00")]
+        wait_for(watcher.all_ended, what="Slurm's end")
+        assert seen.get(str(log)).status == "failed"
+    finally:
+        watcher.stop()

@@ -305,9 +305,6 @@ def test_run_sbatch_exits_1_when_the_job_fails(scenario):
     assert row["path"] == str(cli.root / f"slurm-{job_id}.out")
 
 
-@pytest.mark.xfail(strict=True, reason="product bug: `--until-done` stops when the log alone reads as ended "
-                   "(Watcher.all_ended), before Slurm's verdict; a job whose log says 'Training complete' and "
-                   "then exits 3 makes `run --sbatch` exit 0")
 def test_run_sbatch_waits_for_slurms_verdict_not_the_log(scenario):
     code, out, err = scenario["cli"]["late_fail"].finish()
     assert code == 1, (out, err)

@@ -170,8 +170,12 @@ class Watcher:
         return [followed.run.snapshot(now) for followed in list(self.followed.values())]
 
     def all_ended(self) -> bool:
-        runs = [followed.run for followed in list(self.followed.values())]
-        return bool(runs) and all(run.status in ENDED for run in runs)
+        """Every run has ended, and for a Slurm job's run Slurm has said so too: a log that reads
+        "Training complete" may still end FAILED (the script's last step), and `--until-done`
+        exits with what the scheduler said."""
+        followed = list(self.followed.values())
+        reports = self.slurm.reports() if any(each.job for each in followed) else {}
+        return bool(followed) and all(each.run.status in ENDED and _scheduler_done(each, reports) for each in followed)
 
     # --- engine ------------------------------------------------------------------------------
 
@@ -644,6 +648,15 @@ class Watcher:
 
 
 _SLURM_WAKE = "\x00slurm"  # what SlurmJobs wakes the engine with (no path is named so)
+
+
+def _scheduler_done(followed: Followed, reports: dict) -> bool:
+    """Not a Slurm job's run, or Slurm says the job ended, or Slurm has settled on not knowing it
+    (a slurm-12.out copied from another cluster must not hold `--until-done` forever)."""
+    if followed.job is None or (followed.job_state is not None and followed.job_state.ended):
+        return True
+    report = reports.get(followed.job[0])
+    return report is not None and report.settled and not any(job.key == followed.job[1] for job in report.jobs)
 
 
 def _normalized(pattern: str) -> str:
