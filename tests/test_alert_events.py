@@ -124,3 +124,24 @@ def test_nan_alerts_once_per_run_whatever_names_it_and_again_for_a_new_run():
     rerun = snap(started_at="2026-12-01T11:00:00Z")  # the log was rewritten by a new run
     policy.observe(rerun, 5)
     assert [a.kind for a in policy.observe(replace(rerun, status="failed", error=bar), 6)] == ["nan"]
+
+
+def test_the_same_end_in_other_words_is_one_alert():
+    """The log's "Slurm time limit reached", then Slurm's own words for it: one alert. Another
+    kind of reason, or another exception, is news."""
+    policy = AlertPolicy()
+    now = 1000.0
+    path = "/runs/slurm-12.out"
+    assert policy.observe(RunSnapshot(path=path, name="train 12", status="running"), now) == []
+    log = RunSnapshot(path=path, name="train 12", status="failed",
+                      error=SnapshotError("slurm_time_limit", "Slurm time limit reached"))
+    [first] = policy.observe(log, now + 1)
+    slurm = RunSnapshot(path=path, name="train 12", status="failed",
+                        error=SnapshotError("slurm_time_limit", "failed: time limit (1h)"))
+    assert first.kind == "failed" and policy.observe(slurm, now + 30) == []
+    oom = RunSnapshot(path=path, name="train 12", status="failed",
+                      error=SnapshotError("cuda_oom", "CUDA out of memory"))
+    assert len(policy.observe(oom, now + 40)) == 1
+    first_exc = RunSnapshot(path=path, name="x", status="failed", error=SnapshotError("exception", "ValueError: a"))
+    second_exc = RunSnapshot(path=path, name="x", status="failed", error=SnapshotError("exception", "KeyError: b"))
+    assert len(policy.observe(first_exc, now + 50)) == 1 and len(policy.observe(second_exc, now + 60)) == 1

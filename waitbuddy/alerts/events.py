@@ -99,7 +99,8 @@ class AlertPolicy:
             metric = headline(snapshot)
             took = f"in {short_duration(elapsed)}" if elapsed else ""
             add(COMPLETED, f"{name} finished", " · ".join(part for part in (took, metric) if part))
-        elif (status in ("failed", "interrupted") and error is not None and (previous != status or error != previous_error)
+        elif (status in ("failed", "interrupted") and error is not None
+              and (previous != status or _new_reason(error, previous_error))
               and not (error.kind == "nan" and memory.nan_alerted)):
             kind = NAN if error.kind == "nan" else (INTERRUPTED if status == "interrupted" else FAILED)
             memory.nan_alerted = memory.nan_alerted or kind == NAN
@@ -163,3 +164,10 @@ class AlertPolicy:
         if fraction is None:
             return set()
         return {percent for percent in self.milestones if fraction * 100 >= percent}
+
+
+def _new_reason(error: SnapshotError, previous: SnapshotError | None) -> bool:
+    """A failure told again only for another kind of reason: the same end in other words (the
+    log's "Slurm time limit reached", then Slurm's own "time limit (1m)") is not news."""
+    return previous is None or error.kind != previous.kind or (error.kind in (None, "exception")
+                                                               and error.message != previous.message)
