@@ -137,7 +137,7 @@ def test_the_same_end_in_other_words_is_one_alert():
                       error=SnapshotError("slurm_time_limit", "Slurm time limit reached"))
     [first] = policy.observe(log, now + 1)
     slurm = RunSnapshot(path=path, name="train 12", status="failed",
-                        error=SnapshotError("slurm_time_limit", "failed: time limit (1h)"))
+                        error=SnapshotError("slurm_time_limit", "Slurm time limit reached (1h)"))
     assert first.kind == "failed" and policy.observe(slurm, now + 30) == []
     oom = RunSnapshot(path=path, name="train 12", status="failed",
                       error=SnapshotError("cuda_oom", "CUDA out of memory"))

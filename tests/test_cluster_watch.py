@@ -90,7 +90,7 @@ def test_a_job_waits_with_its_reason_runs_from_its_log_and_ends_as_slurm_says(tm
         scheduler.rows = [squeue_row("12", "TIMEOUT", str(log), code="15", end="2026-12-01T11:00:00")]
         wait_for(lambda: seen.get(str(log)).status == "failed", what="the end")
         snapshot = seen.get(str(log))
-        assert snapshot.error.kind == "slurm_time_limit" and snapshot.error.message == "failed: time limit (1m)"
+        assert snapshot.error.kind == "slurm_time_limit" and snapshot.error.message == "Slurm time limit reached (1m)"
         assert snapshot.job == "12" and snapshot.array is None
         assert snapshot.ended_at is not None  # Slurm's EndTime (local time, as the machine reads it)
         asked = len(scheduler.queries)
@@ -128,7 +128,7 @@ def test_an_array_has_a_row_per_task_and_a_summary(tmp_path: Path):
         paths = [str(tmp_path / f"slurm-30_{task}.out") for task in range(3)]
         wait_for(lambda: all(seen.get(path) is not None and seen.get(path).array for path in paths), what="tasks")
         assert [seen.get(path).status for path in paths] == ["completed", "failed", "waiting"]
-        assert seen.get(paths[1]).error.message == "failed: exit code 3"
+        assert seen.get(paths[1]).error.message == "exit code 3"
         assert seen.get(paths[0]).array == "1/10 done, 1 failed, 1 running, 7 pending"
         assert array_line([seen.get(path) for path in paths], 80) == "array 30: 1/10 done, 1 failed, 1 running, 7 pending"
         assert len(watcher.followed) == 3  # the pending range has no file yet: no row
@@ -163,7 +163,7 @@ def fed(text: str) -> Run:
 
 def test_a_traceback_stays_the_reason_when_slurm_only_knows_the_exit_code():
     run = fed("step 1/10\nTraceback (most recent call last):\n  File \"t.py\", line 1\nValueError: boom\n")
-    run.scheduled_end(Marker(FAILED, "failed: exit code 1", "exit_status"), 110.0, code=1, signal=0, at=105.0)
+    run.scheduled_end(Marker(FAILED, "exit code 1", "exit_status"), 110.0, code=1, signal=0, at=105.0)
     snapshot = run.snapshot(120.0)
     assert snapshot.status == "failed" and "ValueError: boom" in snapshot.error.message
     assert snapshot.exit_code == 1 and snapshot.ended_at is not None
@@ -174,7 +174,7 @@ def test_slurm_wins_over_what_the_log_suggested():
     run.scheduled_end(Marker(INTERRUPTED, "cancelled by alice", "slurm_cancelled"), 110.0)
     assert run.status == "interrupted" and run.error.message == "cancelled by alice"
     run = fed("step 2/10 loss=0.5\n")
-    run.scheduled_end(Marker(FAILED, "failed: time limit (1h)", "slurm_time_limit"), 110.0, at=109.0)
+    run.scheduled_end(Marker(FAILED, "Slurm time limit reached (1h)", "slurm_time_limit"), 110.0, at=109.0)
     assert run.status == "failed" and run.error.error_kind == "slurm_time_limit" and run.ended_at == 109.0
     run = fed("step 2/10\nRuntimeError: something the script caught\n")
     run.scheduled_end(Marker(COMPLETED, "completed"), 110.0, code=0, signal=0)
@@ -258,7 +258,7 @@ def test_an_end_slurm_has_forgotten_stands_when_the_dashboard_starts_again(store
         record = registry.ensure_run(store, str(log), name=f"train {log.stem[6:]}")
         registry.save_state(store, record.id, RunSnapshot(
             path=str(log), name=record.name, status="failed", job=log.stem[6:],
-            error=SnapshotError("slurm_time_limit", "failed: time limit (1h)"), ended_at="2026-12-01T10:00:00Z"))
+            error=SnapshotError("slurm_time_limit", "Slurm time limit reached (1h)"), ended_at="2026-12-01T10:00:00Z"))
     with rewritten.open("a") as out:
         out.write("epoch 3/10 loss=0.3\n")  # a requeued job writing again, after the end was saved
     os.utime(rewritten, (time.time() + 5, time.time() + 5))
@@ -292,3 +292,35 @@ def test_until_done_waits_for_slurm_not_the_log(tmp_path: Path):
         assert seen.get(str(log)).status == "failed"
     finally:
         watcher.stop()
+
+
+def test_a_job_submitted_and_ended_between_two_polls_is_still_news(tmp_path: Path):
+    """watch --slurm-user: a job shorter than the interval is first seen ended; its end is an
+    alert all the same (it was submitted after the watch began), unlike jobs that ended before."""
+    from waitbuddy.alerts.events import AlertPolicy
+
+    old_log, new_log = tmp_path / "slurm-70.out", tmp_path / "slurm-71.out"
+    old_log.write_text("step 2/2\n")
+    new_log.write_text("step 1/2\nTraceback (most recent call last):\nValueError: bad\n")
+    scheduler = Scheduler()
+    now = time.strftime("%Y-%m-%dT%H:%M:%S", time.localtime(time.time() + 2))
+    before = time.strftime("%Y-%m-%dT%H:%M:%S", time.localtime(time.time() - 3600))
+    row = squeue_row("70", "COMPLETED", str(old_log), end=before)
+    scheduler.rows = [row.replace("2026-12-01T09:59:00", before)]
+    policy, events = AlertPolicy(), []
+
+    def alert(snapshots: list[RunSnapshot]) -> None:
+        events.extend(event for snapshot in snapshots for event in policy.observe(snapshot, time.time()))
+
+    watcher = Watcher(["slurm-user:me"], on_snapshots=alert)
+    watcher.slurm.poller = Poller(runner=scheduler, interval=0.3)
+    watcher.start()
+    try:
+        wait_for(lambda: str(old_log) in watcher.followed, what="the old job")
+        row = squeue_row("71", "FAILED", str(new_log), code="256", end=now)
+        scheduler.rows = [*scheduler.rows, row.replace("2026-12-01T09:59:00", now)]
+        wait_for(lambda: any(event.kind == "failed" for event in events), what="the new job's alert")
+        time.sleep(0.5)
+    finally:
+        watcher.stop()
+    assert [(event.kind, event.name) for event in events] == [("failed", "train 71")]

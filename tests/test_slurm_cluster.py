@@ -96,7 +96,7 @@ def test_completed_job(scenario):
 def test_exit_3_is_failed_with_its_code(scenario):
     job = _only(scenario, "fail")
     assert (job.state, job.reason, job.exit_code) == ("FAILED", "NonZeroExitCode", 3)
-    assert verdict(job).message == "failed: exit code 3"
+    assert verdict(job).message == "exit code 3"
     assert verdict(job).error_kind == "exit_status"
     assert job.name == "fail3"
 
@@ -115,7 +115,7 @@ def test_cancelled_job_is_interrupted(scenario):
 def test_time_limit_is_failed_time_limit(scenario):
     job = _only(scenario, "timeout")
     assert (job.state, job.reason, job.time_limit) == ("TIMEOUT", "TimeLimit", 60.0)
-    assert verdict(job).message == "failed: time limit (1m)"
+    assert verdict(job).message == "Slurm time limit reached (1m)"
     assert verdict(job).error_kind == "slurm_time_limit"
     assert "DUE TO TIME LIMIT" in Path(job.stdout).read_text()
 
@@ -126,7 +126,7 @@ def test_array_reports_each_task(scenario):
     by_key = {job.key: job for job in report.jobs}
     assert sorted(by_key) == [f"{array_id}_0", f"{array_id}_1", f"{array_id}_2"]
     assert [verdict(by_key[f"{array_id}_{task}"]).message for task in range(3)] == [
-        "completed", "failed: exit code 4", "completed"]
+        "completed", "exit code 4", "completed"]
     for task in range(3):
         job = by_key[f"{array_id}_{task}"]
         assert job.stdout == str(scenario["work"] / f"task.sh-{array_id}_{task}.out")

@@ -46,11 +46,11 @@ def test_every_captured_row_parses():
 
 @pytest.mark.parametrize(("key", "state", "reason", "code", "signal", "status", "message", "kind"), [
     ("1", "COMPLETED", None, 0, None, "completed", "completed", None),
-    ("2", "FAILED", "NonZeroExitCode", 3, None, "failed", "failed: exit code 3", "exit_status"),
-    ("3", "FAILED", "JobLaunchFailure", None, 9, "failed", "failed: killed by SIGKILL (JobLaunchFailure)", "killed"),
-    ("4", "TIMEOUT", "TimeLimit", None, 15, "failed", "failed: time limit (1m)", "slurm_time_limit"),
+    ("2", "FAILED", "NonZeroExitCode", 3, None, "failed", "exit code 3", "exit_status"),
+    ("3", "FAILED", "JobLaunchFailure", None, 9, "failed", "killed by SIGKILL (JobLaunchFailure)", "killed"),
+    ("4", "TIMEOUT", "TimeLimit", None, 15, "failed", "Slurm time limit reached (1m)", "slurm_time_limit"),
     ("8", "CANCELLED", "Priority", 0, None, "interrupted", "cancelled", "slurm_cancelled"),
-    ("5_2", "FAILED", "NonZeroExitCode", 5, None, "failed", "failed: exit code 5", "exit_status"),
+    ("5_2", "FAILED", "NonZeroExitCode", 5, None, "failed", "exit code 5", "exit_status"),
     ("7", "PENDING", "Resources", 0, None, "waiting", "waiting: Resources", None),
     ("6", "RUNNING", None, 0, None, "running", "running", None),
 ])
@@ -138,7 +138,7 @@ def test_jobcomp_rows_without_slurmdbd():
         "8": "CANCELLED"}
     assert (jobs["2"].exit_code, jobs["3"].exit_signal) == (3, 9)
     assert jobs["4"].time_limit == 60.0  # "1": minutes
-    assert verdict(jobs["4"]).message == "failed: time limit (1m)"  # 0:0 here: the state decides
+    assert verdict(jobs["4"]).message == "Slurm time limit reached (1m)"  # 0:0 here: the state decides
     assert jobs["1"].user == "root" and jobs["1"].source == "jobcomp"
     assert "Unknown type ArrayJobId" in (DATA / "sacct_jobcomp.err").read_text()  # noise on stderr, not rows
 
@@ -221,7 +221,7 @@ def test_every_error_kind_is_one_the_runs_engine_knows():
         for signal in (None, 9, 15, 6):
             kind = verdict(JobState(job_id="1", state=state, exit_signal=signal)).error_kind
             assert kind is None or kind in ERROR_KINDS, (state, kind)
-    assert verdict(JobState(job_id="1", state="FAILED")).message == "failed"
+    assert verdict(JobState(job_id="1", state="FAILED")).message == "the job failed (exit code unknown)"
 
 
 @pytest.mark.parametrize(("path", "job_id"), [

@@ -210,7 +210,7 @@ def test_a_traceback_is_kept_as_the_reason_over_the_exit_code(scenario):
 def test_exit_3_without_a_traceback_fails_with_its_code(scenario):
     run = _run(scenario, "exit3")
     assert run.status == "failed"
-    assert (run.error.kind, run.error.message) == ("exit_status", "failed: exit code 3")
+    assert (run.error.kind, run.error.message) == ("exit_status", "exit code 3")
     assert run.exit_code == 3
     assert run.name == f"plain {scenario['ids']['exit3']}"
 
@@ -227,7 +227,7 @@ def test_a_cancelled_job_is_interrupted(scenario):
 def test_a_time_limit_fails_the_run(scenario):
     run = _run(scenario, "timeout")
     assert run.status == "failed"
-    assert (run.error.kind, run.error.message) == ("slurm_time_limit", "failed: time limit (1m)")
+    assert (run.error.kind, run.error.message) == ("slurm_time_limit", "Slurm time limit reached (1m)")
     assert "DUE TO TIME LIMIT" in Path(run.path).read_text()  # slurmstepd's line, in the log the run read
     assert run.elapsed_seconds is not None and run.elapsed_seconds >= 59
 
@@ -262,7 +262,7 @@ def test_a_glob_links_slurm_logs_to_their_job(scenario):
     # The log alone reads as completed (5/5, "Training complete"): the scheduler's exit 3 wins.
     assert run.progress.done == 5
     assert run.status == "failed"
-    assert (run.error.kind, run.error.message) == ("exit_status", "failed: exit code 3")
+    assert (run.error.kind, run.error.message) == ("exit_status", "exit code 3")
     assert run.exit_code == 3
 
 

@@ -303,25 +303,25 @@ def verdict(job: JobState) -> Verdict:
         if job.exit_signal:
             name = _SIGNALS.get(job.exit_signal, f"signal {job.exit_signal}")
             kind = {9: "killed", 15: "terminated"}.get(job.exit_signal, "exit_status")
-            return Verdict(FAILED, f"failed: killed by {name}" + (f" ({reason})" if reason else ""), kind)
-        code = f": exit code {job.exit_code}" if job.exit_code is not None else ""
-        return Verdict(FAILED, f"failed{code}", "exit_status")
+            return Verdict(FAILED, f"killed by {name}" + (f" ({reason})" if reason else ""), kind)
+        said = f"exit code {job.exit_code}" if job.exit_code is not None else "the job failed (exit code unknown)"
+        return Verdict(FAILED, said, "exit_status")
     if state == "TIMEOUT":
         limit = f" ({short_duration(job.time_limit)})" if job.time_limit else ""
-        return Verdict(FAILED, f"failed: time limit{limit}", "slurm_time_limit")
+        return Verdict(FAILED, f"Slurm time limit reached{limit}", "slurm_time_limit")
     if state == "OUT_OF_MEMORY":
-        return Verdict(FAILED, "failed: out of memory", "slurm_oom")
+        return Verdict(FAILED, "Slurm killed the job: out of memory", "slurm_oom")
     if state == "CANCELLED":
         by = f" by {safe_line(job.cancelled_by, limit=40)}" if job.cancelled_by else ""
         return Verdict(INTERRUPTED, f"cancelled{by}", "slurm_cancelled")
     if state == "PREEMPTED":
         return Verdict(INTERRUPTED, "preempted", "slurm_cancelled")
     if state == "NODE_FAIL":
-        return Verdict(FAILED, "failed: node failure" + (f" ({reason})" if reason else ""), "slurm_node_fail")
+        return Verdict(FAILED, "Slurm: node failure" + (f" ({reason})" if reason else ""), "slurm_node_fail")
     if state == "BOOT_FAIL":
-        return Verdict(FAILED, "failed: nodes did not boot", "slurm_boot_fail")
+        return Verdict(FAILED, "Slurm: the nodes did not boot", "slurm_boot_fail")
     if state == "DEADLINE":
-        return Verdict(FAILED, "failed: deadline passed", "slurm_deadline")
+        return Verdict(FAILED, "Slurm: the deadline passed", "slurm_deadline")
     if state == "REVOKED":
         return Verdict(INTERRUPTED, "revoked (run by another cluster)", "slurm_cancelled")
     return Verdict(WAITING, f"unknown Slurm state {safe_line(state, limit=40)}")

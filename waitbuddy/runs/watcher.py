@@ -134,11 +134,14 @@ class Watcher:
         self.remote = remote or RemoteLogs(self._wakeups.add, ssh_command=ssh_command)
         self.slurm = slurm or SlurmJobs(lambda: self._wakeups.add(_SLURM_WAKE), interval=slurm_poll_seconds)
         self._slurm_seen = -1  # the SlurmJobs version last applied
-        self._jobs: dict[str, tuple[str, str, str | None]] = {}  # output path -> (watched id, job key, job name)
+        # output path -> (watched id, job key, job name, when it was submitted)
+        self._jobs: dict[str, tuple[str, str, str | None, float | None]] = {}
+        self._started_at = time.time()
 
     # --- lifecycle ---------------------------------------------------------------------------
 
     def start(self) -> None:
+        self._started_at = time.time()
         self._thread = threading.Thread(target=self._loop, name="waitbuddy-watcher", daemon=True)
         self._thread.start()
 
@@ -327,7 +330,7 @@ class Watcher:
                 self._report(f"Slurm job {job_id}: {report.problem}")
             for job in report.jobs:
                 if job.stdout:
-                    self._jobs[job.stdout] = (job_id, job.key, job.name)
+                    self._jobs[job.stdout] = (job_id, job.key, job.name, timestamp(job.submitted_at))
                     outputs.append(job.stdout)
                     if (followed := self.followed.get(job.stdout)) is not None and not followed.job_given:
                         # followed before Slurm answered (its run was in the store): it is this job's
@@ -379,10 +382,14 @@ class Watcher:
 
             target = parse_target(path)
             run.name = f"{target.host}:{default_name(target.path)}"
+        announce = False
         if (given := self._jobs.get(path)) is not None:
             followed.job, followed.job_given = given[:2], True
             if given[2]:
                 run.name = f"{given[2]} {given[1]}"  # the job's name and id: "train 12_3"
+            # Submitted since we started (slurm-user): a job shorter than the poll interval is
+            # first seen ended, and a run first seen ended is history to alerts, not news.
+            announce = given[3] is not None and given[3] >= self._started_at - 1
         elif not remote and (job_id := job_id_from_path(path)) is not None and _slurm_here():
             followed.job = (job_id, job_id)  # slurm-12_3.out, found by a glob: ask Slurm about it too
         if followed.job is not None:
@@ -413,6 +420,11 @@ class Watcher:
         elif record is not None and record.pid:  # launched by `waitbuddy run`, or given with `watch --pid`
             followed.pid = followed.pid or record.pid
         self.followed[path] = followed
+        if announce:  # it was waiting: its end is news
+            snapshot = run.snapshot(now)
+            if self.spark_points:
+                snapshot = replace(snapshot, run_id=followed.run_id, muted=followed.muted)
+            self.on_snapshots([snapshot])
 
     def _read(self, path: str, followed: Followed, now: float) -> None:
         if followed.remote:
