@@ -37,10 +37,13 @@ class Scheduler:
         self.rows: list[str] = []
         self.queries: list[list[str]] = []
         self.lock = threading.Lock()
+        self.down: str | None = None  # what squeue says on stderr when the controller does not answer
 
     def __call__(self, argv: list[str], timeout: float) -> Output:
         with self.lock:
             self.queries.append(argv)
+            if self.down is not None:
+                return Output(1, "", self.down)
             if argv[0] == "squeue":
                 return Output(0, "\n".join(self.rows) + "\n", "")
             return Output(1, "", "sacct: error: Slurm accounting storage is disabled")
@@ -324,3 +327,21 @@ def test_a_job_submitted_and_ended_between_two_polls_is_still_news(tmp_path: Pat
     finally:
         watcher.stop()
     assert [(event.kind, event.name) for event in events] == [("failed", "train 71")]
+
+
+def test_a_controller_that_stops_answering_shows_on_a_waiting_job(tmp_path: Path):
+    log = tmp_path / "slurm-80.out"
+    scheduler, seen = Scheduler(), Seen()
+    scheduler.rows = [squeue_row("80", "PENDING", str(log), reason="Priority", start="Unknown")]
+    watcher = slurm_watcher(["slurm:80"], scheduler, seen)
+    try:
+        wait_for(lambda: (s := seen.get(str(log))) is not None and s.note == "waiting: Priority", what="pending")
+        scheduler.down = "squeue: error: Unable to contact slurm controller (connect failure)"
+        wait_for(lambda: "Unable to contact slurm controller" in (seen.get(str(log)).note or ""), what="the problem")
+        assert seen.get(str(log)).note.startswith("waiting: Priority; Slurm: squeue failed: ")
+        assert seen.get(str(log)).status == "waiting"
+        scheduler.down = None
+        watcher.slurm.poller.next_at = 0  # the backoff after errors would make the test wait
+        wait_for(lambda: seen.get(str(log)).note == "waiting: Priority", timeout=15, what="the controller back")
+    finally:
+        watcher.stop()

@@ -74,6 +74,7 @@ class Followed:
     job_given: bool = False  # named by a slurm: pattern (its problems show), not only linked by its file name
     job_state: JobState | None = None  # what the scheduler said last
     job_note: str | None = None  # the scheduler's word while no output shows ("waiting: Priority")
+    job_problem: str | None = None  # why Slurm could not be asked last time (its last answer still holds)
     saved_end: RunSnapshot | None = None  # a Slurm job's end as a watcher recorded it: Slurm may have forgotten it
 
 
@@ -433,7 +434,7 @@ class Watcher:
         if followed.tail is None:
             if not os.path.exists(path):
                 if followed.run.status not in ENDED:  # a job may end before writing a byte
-                    followed.run.set_note(followed.job_note or "waiting for the file")
+                    followed.run.set_note(_waiting_note(followed))
                 return
             followed.tail = prime(followed.run, Path(path), now)
             drain(followed.run, followed.tail, now)
@@ -590,6 +591,9 @@ class Watcher:
             if job != followed.job_state:
                 followed.job_state = job
                 self._guarded(followed, self._apply_job, path, followed, job, now)
+            followed.job_problem = report.problem
+            if followed.run.status == WAITING:  # no log yet: Slurm's word is the row
+                followed.run.set_note(_waiting_note(followed))
 
     def _apply_job(self, path: str, followed: Followed, job: JobState, now: float) -> None:
         run, said = followed.run, verdict(job)
@@ -660,6 +664,13 @@ class Watcher:
 
 
 _SLURM_WAKE = "\x00slurm"  # what SlurmJobs wakes the engine with (no path is named so)
+
+
+def _waiting_note(followed: Followed) -> str:
+    """A run with no log yet: "waiting for the file", or Slurm's word ("waiting: Priority"), and
+    why Slurm could not be asked if it could not."""
+    note = followed.job_note or "waiting for the file"
+    return f"{note}; Slurm: {followed.job_problem}"[:200] if followed.job_problem else note
 
 
 def _scheduler_done(followed: Followed, reports: dict) -> bool:
