@@ -52,6 +52,7 @@ _SKIPPED_ATTRIBUTES = frozenset({"icon", "icon_uri", "post_data"})  # big or use
 MAX_SEGMENT = 2 * 1024 * 1024
 _BATCH = 1024 * 1024
 _TAG_NAME = re.compile(r"</?([a-zA-Z][^\s/>]{0,15})")
+_SCHEME = re.compile(r"[a-zA-Z][a-zA-Z0-9+.-]*")
 
 
 @dataclass(frozen=True)
@@ -221,7 +222,7 @@ class _BookmarkParser(HTMLParser):
         attrs, line = anchor.attrs, anchor.line
         url = checked_url(attrs.get("href"), line)
         if isinstance(url, Invalid):
-            self.invalid.append(url)
+            self.invalid.append(Invalid(line, not_a_page(attrs.get("href") or "") or url.reason))
             return
         try:
             saved_at = epoch_date(attrs.get("add_date") or attrs.get("time_added"))
@@ -296,6 +297,25 @@ class _BookmarkParser(HTMLParser):
             self.invalid.append(Invalid(line, f"text {size_text(length)} long was skipped (the limit is "
                                               f"{size_text(MAX_SEGMENT)})"))
         self.lineno += newlines
+
+
+def not_a_page(href: str) -> str | None:
+    """Why a bookmark with a relative ``HREF`` is skipped (None for any other ``HREF``).
+
+    A Shaarli note is a bookmark without a link: its ``HREF`` is its own permalink, relative
+    (``?lY47tw``, or ``/shaare/lY47tw`` since Shaarli 0.12) unless the export was asked to prefix
+    notes with the site's address. Other non-http(s) ``HREF``s (``javascript:`` bookmarklets,
+    Firefox's ``place:`` smart folders, ``about:``) keep the common reason, ``not an http(s) URL``.
+    """
+    href = href.strip()
+    if not href or len(href) > MAX_FIELD:
+        return None
+    scheme, colon, _rest = href.partition(":")
+    if colon and _SCHEME.fullmatch(scheme):
+        return None
+    if href.startswith(("?", "/shaare/")):
+        return f"a note, not a link (relative URL {shown(href)})"
+    return f"a relative URL, not a web address: {shown(href)}"
 
 
 def parse_netscape(text: str, name: str, *, pocket: bool = False) -> Streamed:

@@ -1,9 +1,14 @@
 """Raindrop.io's CSV backup: ``id,title,note,excerpt,url,folder,tags,created,cover,highlights,favorite``.
 
-``tags`` are comma-separated inside one field, ``folder`` is a ``/`` path (each segment becomes a
-slug tag, as browser folders do; "Unsorted" is Raindrop's inbox, not a topic), ``created`` is ISO-8601 with milliseconds.
-``highlights`` may span lines; records are numbered by the line they start on. Raindrop has no
-read/unread state, so status stays unknown.
+``tags`` are comma-separated inside one field (``"rust, async"``); ``created`` is ISO-8601 with
+milliseconds. ``folder`` is the collection's path: Raindrop writes a nested collection as
+``Parent / Child`` (spaces around the ``/``), and a collection may have a ``/`` in its own name
+(``Apps/Services / AI Apps`` is ``Apps/Services`` then ``AI Apps``); a path without `` / `` is
+split on ``/``. Each segment becomes a slug tag, as browser folders do; "Unsorted" is Raindrop's
+inbox, not a topic. ``note`` is the person's note, with ``highlights`` (which may span lines)
+after it; ``excerpt`` is the description. Records are numbered by the line they start on.
+Raindrop has no read/unread state, so status stays unknown; ``favorite`` is not carried (the
+import path has no priority). Exports written without the ``id`` column are recognised too.
 """
 
 from __future__ import annotations
@@ -24,7 +29,7 @@ from waitbuddy.reading.importers._common import (
 from waitbuddy.reading.importers._csv import csv_records
 from waitbuddy.reading.model import Bookmark, Invalid
 
-REQUIRED = frozenset({"id", "url", "folder", "created", "excerpt"})
+REQUIRED = frozenset({"url", "folder", "created", "excerpt"})
 SKIPPED_FOLDERS = frozenset({"unsorted"})
 
 
@@ -55,7 +60,7 @@ def _rows(records: Iterator[tuple[int, dict[str, str] | str]], out: Streamed) ->
         except BadDate as error:
             out.invalid.append(Invalid(line, str(error)))
             continue
-        folders = [tag for segment in split_tags(row.get("folder"), "/")
+        folders = [tag for segment in _segments(row.get("folder", ""))
                    if segment.strip().lower() not in SKIPPED_FOLDERS and (tag := folder_tag(segment))]
         note = row.get("note", "").strip()
         highlights = row.get("highlights", "").strip()
@@ -65,3 +70,8 @@ def _rows(records: Iterator[tuple[int, dict[str, str] | str]], out: Streamed) ->
                 url, title=row.get("title", ""), tags=tags_of([*folders, *split_tags(row.get("tags"), ",")]),
                 saved_at=saved_at, note=note, description=row.get("excerpt", "").strip(), line=line)):
             yield entry
+
+
+def _segments(folder: str) -> list[str]:
+    """The collections on a ``folder`` path, outermost first."""
+    return split_tags(folder, " / " if " / " in folder else "/")
