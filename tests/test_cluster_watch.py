@@ -19,6 +19,8 @@ from waitbuddy.runs.snapshot import RunSnapshot
 from waitbuddy.runs.watcher import Watcher
 from waitbuddy.tui.widgets.runs_pane import array_line
 
+from .watching import Seen, wait_for
+
 
 def squeue_row(job_id: str, state: str, stdout: str, *, task: str = "N/A", array: str | None = None,
                reason: str = "None", code: str = "0", name: str = "train", start: str = "2026-12-01T10:00:00",
@@ -47,27 +49,6 @@ class Scheduler:
             if argv[0] == "squeue":
                 return Output(0, "\n".join(self.rows) + "\n", "")
             return Output(1, "", "sacct: error: Slurm accounting storage is disabled")
-
-
-class Seen:
-    def __init__(self) -> None:
-        self.lock = threading.Lock()
-        self.latest: dict[str, RunSnapshot] = {}
-
-    def __call__(self, snapshots: list[RunSnapshot]) -> None:
-        with self.lock:
-            self.latest.update((snapshot.path, snapshot) for snapshot in snapshots)
-
-    def get(self, path: str) -> RunSnapshot | None:
-        with self.lock:
-            return self.latest.get(path)
-
-
-def wait_for(predicate, timeout: float = 10.0, what: str = "") -> None:
-    deadline = time.monotonic() + timeout
-    while not predicate():
-        assert time.monotonic() < deadline, f"timed out waiting for {what}"
-        time.sleep(0.02)
 
 
 def slurm_watcher(patterns: list[str], scheduler: Scheduler, seen: Seen, interval: float = 0.2) -> Watcher:

@@ -11,7 +11,6 @@ import signal
 import subprocess
 import sys
 import tempfile
-import threading
 import time
 from collections.abc import Iterator
 from pathlib import Path
@@ -23,6 +22,8 @@ from waitbuddy.alerts.events import DISCONNECTED, RECOVERED, AlertPolicy
 from waitbuddy.runs.snapshot import RunSnapshot
 from waitbuddy.runs.watcher import Watcher
 
+from .watching import Seen, wait_for
+
 
 @pytest.fixture
 def logs() -> Iterator[Path]:
@@ -32,32 +33,6 @@ def logs() -> Iterator[Path]:
     for path in sorted(directory.rglob("*"), reverse=True):
         path.unlink() if path.is_file() else path.rmdir()
     directory.rmdir()
-
-
-class Seen:
-    """The latest snapshot of each run, as the watcher publishes them (from its engine thread)."""
-
-    def __init__(self) -> None:
-        self.lock = threading.Lock()
-        self.latest: dict[str, RunSnapshot] = {}
-        self.all: list[RunSnapshot] = []
-
-    def __call__(self, snapshots: list[RunSnapshot]) -> None:
-        with self.lock:
-            for snapshot in snapshots:
-                self.latest[snapshot.path] = snapshot
-                self.all.append(snapshot)
-
-    def get(self, path: str) -> RunSnapshot | None:
-        with self.lock:
-            return self.latest.get(path)
-
-
-def wait_for(predicate, timeout: float = 20.0, what: str = "") -> None:
-    deadline = time.monotonic() + timeout
-    while not predicate():
-        assert time.monotonic() < deadline, f"timed out waiting for {what}"
-        time.sleep(0.05)
 
 
 def url(path: Path) -> str:
