@@ -41,13 +41,14 @@ def test_instapaper_today_dates_folders_states_tags_and_selection():
     assert rows(parsed) == [
         (2, "https://www.deeplearningbook.org/contents/optimization.html", (), "unread", at(1700000000)),
         (3, "https://karpathy.github.io/2019/04/25/recipe/", ("ml", "training"), "archived", at(1556150400)),
-        # Starred is a state: no tag, and (no priority on the import path) no status of its own
+        # Starred is a state: no tag, no status of its own, a raised priority (below)
         (4, "https://www.newyorker.com/magazine/2017/09/04/fernando-pessoas-disappearing-act", (), None,
          at(1679174385)),
         (5, "https://go.dev/blog/pipelines", ("programming", "go"), None, at(1600000000)),
         (6, "https://www.linkedin.com/pulse/x/", ("articles-to-read", "product management"), None, at(1682027176)),
         (11, "https://example.com/no-date", (), "unread", None),
     ]
+    assert [bookmark.priority for bookmark in parsed.bookmarks] == [0, 0, 1, 0, 0, 0]
     recipe, go = parsed.bookmarks[1], parsed.bookmarks[3]
     assert recipe.title == "A Recipe for Training Neural Networks"
     assert recipe.note.startswith("The first step to training a neural net is to not touch")
@@ -170,6 +171,7 @@ def test_raindrop_as_written_today_nested_collections_tags_note_excerpt_highligh
     assert paper.note == ("read §3 first, then the appendix\n\nHighlight: Multi-head attention allows the model to "
                           "jointly attend\nNote: compare with MQA")
     assert paper.description == "We propose a new simple network architecture"
+    assert [bookmark.priority for bookmark in parsed.bookmarks] == [1, 0, 0]  # favorite
     assert parsed.invalid == []
 
 
@@ -188,6 +190,10 @@ def test_raindrop_into_the_store_twice(store: Store):
     paper = backlog.find_item(store, "https://arxiv.org/abs/1706.03762")
     assert paper is not None and paper.saved_at == datetime(2025, 3, 4, 5, 6, 7, tzinfo=UTC)  # stored to the second
     assert paper.tags == ("research", "papers", "transformers", "ml", "attention")
+    assert paper.priority == 1  # a favorite; a priority the person changes afterwards is theirs (below)
+    backlog.update(store, [paper.id], "priority", now=NOW, priority=0)
+    backlog.import_bookmarks(store, stream_file(CSV / "raindrop_2025.csv"), source="raindrop", now=NOW)
+    assert backlog.find_item(store, "https://arxiv.org/abs/1706.03762").priority == 0
 
 
 # Shaarli notes and other links that are not pages ------------------------------------------------

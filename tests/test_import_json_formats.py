@@ -153,6 +153,7 @@ def test_wallabag_export_archived_is_archived_and_offsets_are_read():
         (24, "https://github.com/wallabag/wallabag", "GitHub - wallabag/wallabag", (), "unread",
          datetime(2024, 1, 2, 3, 4, 5, tzinfo=UTC)),
     ]
+    assert [bookmark.priority for bookmark in parsed.bookmarks] == [1, 0]  # is_starred
 
 
 def test_shaarli_notes_are_reported_as_skipped_never_dropped_unseen():

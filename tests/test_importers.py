@@ -118,7 +118,8 @@ def test_linkding_toread_archived_pseudo_tag_notes_and_its_odd_line_endings():
          ("parsing", "python"), "unread", at(1700000000)),
         (9, "https://github.com/sissbruecker/linkding", "GitHub - sissbruecker/linkding", ("self-hosted",), "archived",
          at(1700001000)),
-        (10, "https://example.com/plain", "", (), None, at(1700002000)),  # a title that is the URL is no title
+        # TOREAD="0": kept as a bookmark, not to read (done); a title that is the URL is no title
+        (10, "https://example.com/plain", "", (), "done", at(1700002000)),
     ]
     first, _, plain = parsed.bookmarks
     assert first.description == "Python's lenient HTML parser"
@@ -131,9 +132,9 @@ def test_pinboard_toread_case_insensitive_attributes_and_duplicates_kept():
     assert rows(parsed) == [
         (5, "https://www.deeplearningbook.org/", "Deep Learning", ("books", "deep-learning"), "unread", at(1598000000)),
         (7, "https://jalammar.github.io/illustrated-transformer/", "The Illustrated Transformer",
-         ("transformers", "visualization"), None, at(1598000100)),
-        (8, "https://jalammar.github.io/illustrated-transformer/", "The Illustrated Transformer", (), None,
-         at(1598000200)),
+         ("transformers", "visualization"), "done", at(1598000100)),  # toread="0", lower case
+        (8, "https://jalammar.github.io/illustrated-transformer/", "The Illustrated Transformer", (), "done",
+         at(1598000200)),  # TOREAD="0", as Pinboard's JSON "toread": "no"
     ]
     assert parsed.bookmarks[0].description == "Goodfellow, Bengio & Courville"
 

@@ -327,8 +327,8 @@ def _rows_by_key(db: sqlite3.Connection, keys: set[str]) -> dict[str, sqlite3.Ro
 def _insert(db: sqlite3.Connection, rows: list[tuple]) -> None:
     db.executemany(
         """INSERT INTO items (url, url_key, title, description, kind, source, saved_at, status, tags, note,
-                              fetch_state, updated_at)
-           VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)""", rows)
+                              fetch_state, updated_at, priority)
+           VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)""", rows)
 
 
 def _new_row(bookmark: Bookmark, url: str, key: str, kind: str, source: str, fetch: bool,
@@ -340,7 +340,7 @@ def _new_row(bookmark: Bookmark, url: str, key: str, kind: str, source: str, fet
     return (url, key, safe_line(bookmark.title, limit=TITLE_LIMIT),
             safe_line(bookmark.description, limit=DESCRIPTION_LIMIT), kind, source, to_text(saved_at), status,
             json.dumps(clean_tags(bookmark.tags)), safe_text(bookmark.note, limit=NOTE_LIMIT),
-            "pending" if fetch else "off", to_text(now))
+            "pending" if fetch else "off", to_text(now), _priority(bookmark.priority))
 
 
 def _merge(row: sqlite3.Row, bookmark: Bookmark) -> dict[str, object]:

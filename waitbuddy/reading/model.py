@@ -59,6 +59,7 @@ class Bookmark:
     note: str = ""
     description: str = ""
     line: int = 0
+    priority: int = 0  # starred / favorite in the export: 1 (kept only for a new item: a re-import never changes it)
 
 
 @dataclass(frozen=True, slots=True)

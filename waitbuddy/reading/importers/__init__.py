@@ -28,9 +28,11 @@ from collections.abc import Iterable, Iterator
 from pathlib import Path
 from typing import BinaryIO
 
+from waitbuddy.reading.importers import chromium, firefox, pinboard, selfhosted
 from waitbuddy.reading.importers._common import Streamed, TooManyInvalid, fail, json_records
 from waitbuddy.reading.importers._csv import csv_header
 from waitbuddy.reading.importers._decoding import SNIFF_CHARS, codec_of, decode, decoded
+from waitbuddy.reading.importers.instapaper import is_instapaper_header, parse_instapaper_csv
 from waitbuddy.reading.importers.netscape import looks_like_pocket_html, parse_netscape
 from waitbuddy.reading.importers.omnivore import is_omnivore, omnivore_bookmarks, parse_omnivore
 from waitbuddy.reading.importers.plain import looks_like_url_list, parse_url_list
@@ -103,6 +105,10 @@ def _stream_handle(handle: BinaryIO, name: str) -> Streamed:
         data = b"".join(itertools.chain((first,), chunks))
         del first
         return _parse_zip(data, name)
+    if first.startswith(firefox.MOZLZ4_MAGIC):  # Firefox's compressed backup (.jsonlz4), whatever its name
+        data = firefox.unpack_mozlz4(b"".join(itertools.chain((first,), chunks)), name, MAX_BYTES)
+        del first
+        return _parse_text(decode(data, name), name)
     codec = codec_of(first, name)
     text = decoded(codec, first, chunks, name)
     del first
@@ -202,6 +208,8 @@ def _parse_data(box: list[bytes], name: str) -> Streamed:
         raise fail(name, "empty file")
     if data.startswith(_ZIP_MAGIC):
         return _parse_zip(data, name)
+    if data.startswith(firefox.MOZLZ4_MAGIC):  # Firefox's compressed backup (.jsonlz4)
+        data = firefox.unpack_mozlz4(data, name, MAX_BYTES)
     text = decode(data, name)
     del data
     return _parse_text(text, name)
@@ -254,6 +262,8 @@ def _parse_csv(text: str, header: list[str], name: str) -> Streamed:
         return parse_pocket_csv(text, name)
     if is_raindrop_header(header):
         return parse_raindrop_csv(text, name)
+    if is_instapaper_header(header):
+        return parse_instapaper_csv(text, name)
     if "url" in header:
         return parse_generic_csv(text, name)
     columns = ", ".join(column[:30] for column in header[:12])
@@ -263,15 +273,40 @@ def _parse_csv(text: str, header: list[str], name: str) -> Streamed:
 def _parse_json(source: str | Iterable[str], name: str) -> Streamed:
     """The first records decide what the file is; the rest are read one at a time, never all held.
 
-    ``source``: the text, or its chunks (then the file is read as the records are taken)."""
+    ``source``: the text, or its chunks (then the file is read as the records are taken). An
+    object is one tree (a Chrome profile's ``Bookmarks``, a Firefox backup), read whole."""
+    if isinstance(source, str):
+        first = source[_LEADING_SPACE.match(source).end():][:1]  # type: ignore[union-attr]  # always matches
+    else:
+        source, ahead = iter(source), []
+        for piece in source:  # to the first character that is not white space
+            ahead.append(piece)
+            if not piece.isspace():
+                break
+        first, source = "".join(ahead).lstrip()[:1], itertools.chain(ahead, source)
+    if first == "{":
+        value, text = chromium.load_object(source, name)
+        if chromium.is_chromium(value):
+            return _must_find(chromium.parse_chromium(value, text, name), name)
+        if firefox.is_firefox(value):
+            return _must_find(firefox.parse_firefox(value, text, name), name)
+        keys = ", ".join(sorted(str(key)[:30] for key in value)[:8]) if isinstance(value, dict) else ""
+        raise fail(name, f"JSON is not a list of bookmarks, nor a Chrome or Firefox bookmarks file "
+                         f"(an object with keys: {keys or 'none'})")
     records = json_records(source, name)
     head = list(itertools.islice(records, JSON_SNIFF_RECORDS))
     if head and not any(isinstance(record, dict) for _line, record in head):
         raise fail(name, "JSON is not a list of bookmark objects")
     if is_omnivore(head):
         return parse_omnivore(itertools.chain(head, records))
+    if pinboard.is_pinboard(head):
+        return pinboard.parse_pinboard(itertools.chain(head, records))
     if head and not any(isinstance(record, dict) and "url" in record for _line, record in head):
         raise fail(name, "JSON objects have no url field")
+    if selfhosted.is_wallabag(head):
+        return selfhosted.parse_wallabag(itertools.chain(head, records))
+    if selfhosted.is_shaarli(head):
+        return selfhosted.parse_shaarli(itertools.chain(head, records))
     return parse_generic_json(itertools.chain(head, records), own=is_own_json(head))
 
 

@@ -2,8 +2,8 @@
 
 Older exports have no ``Timestamp`` (then the import date is used, as for any undated entry).
 ``Timestamp`` is Unix seconds. ``Folder`` is one name: Instapaper's own ``Unread`` (the home list)
-and ``Archive`` are states, not topics, so they set the status; ``Starred`` is a state too (the
-import path carries no priority, so it stays unread and untagged); any other folder is the
+and ``Archive`` are states, not topics, so they set the status; ``Starred`` is a state too: a
+raised priority (1), its read state unknown, no tag; any other folder is the
 person's (``Programming``, ``Articles to Read``) and becomes its slug tag, its read state unknown.
 Instapaper folders are flat, so a ``/`` in a name is part of the name (``AI/ML`` -> ``ai-ml``).
 ``Tags`` is a JSON array in one quoted field (``"[""coding""]"``); ``Selection`` (the text the
@@ -68,12 +68,14 @@ def _rows(records: Iterator[tuple[int, dict[str, str] | str]], out: Streamed) ->
             continue
         folder = row.get("folder", "").strip()
         status, tags = None, list(_tags(row.get("tags", "")))
+        priority = 1 if folder.lower() == "starred" else 0
         if folder.lower() in STATE_FOLDERS:
             status = STATE_FOLDERS[folder.lower()]
         elif tag := folder_tag(folder):
             tags.insert(0, tag)
         if entry := kept(out, bookmark(url, title=row.get("title", ""), tags=tags_of(tags), saved_at=saved_at,
-                                       status=status, note=row.get("selection", "").strip(), line=line)):
+                                       status=status, note=row.get("selection", "").strip(), line=line,
+                                       priority=priority)):
             yield entry
 
 

@@ -237,8 +237,11 @@ class _BookmarkParser(HTMLParser):
         status = self.section if self.pocket else None
         if folder.in_reading_list:
             status = "unread"
-        if attrs.get("toread", "").strip() == "1":
+        toread = attrs.get("toread", "").strip()
+        if toread == "1":
             status = "unread"
+        elif toread == "0" and status is None:  # Pinboard, linkding: saved as a bookmark, not to read
+            status = "done"
         if archived:
             status = "archived"
         own_status = attrs.get("status", "").strip().lower()  # written by waitbuddy's own export
@@ -322,7 +325,8 @@ def parse_netscape(text: str, name: str, *, pocket: bool = False) -> Streamed:
     """Read a Netscape bookmark file, or Pocket's legacy HTML export with ``pocket=True``.
 
     Folder names on a bookmark's path become slug tags (``ML Papers`` -> ``ml-papers``; browser
-    root folders excepted); ``TAGS`` adds more, as written. ``TOREAD="1"`` and Safari's Reading List mean unread; linkding's archived pseudo-tag
+    root folders excepted); ``TAGS`` adds more, as written. ``TOREAD="1"`` and Safari's Reading
+    List mean unread, ``TOREAD="0"`` done (as in Pinboard's JSON); linkding's archived pseudo-tag
     means archived; Pocket's sections say unread or archived. Bookmarks are handed out after
     each batch fed to the parser; the rejects are in line order once all are read.
     """

@@ -7,8 +7,8 @@ milliseconds. ``folder`` is the collection's path: Raindrop writes a nested coll
 split on ``/``. Each segment becomes a slug tag, as browser folders do; "Unsorted" is Raindrop's
 inbox, not a topic. ``note`` is the person's note, with ``highlights`` (which may span lines)
 after it; ``excerpt`` is the description. Records are numbered by the line they start on.
-Raindrop has no read/unread state, so status stays unknown; ``favorite`` is not carried (the
-import path has no priority). Exports written without the ``id`` column are recognised too.
+Raindrop has no read/unread state, so status stays unknown; ``favorite`` (``true``) raises the
+priority to 1. Exports written without the ``id`` column are recognised too.
 """
 
 from __future__ import annotations
@@ -68,7 +68,8 @@ def _rows(records: Iterator[tuple[int, dict[str, str] | str]], out: Streamed) ->
             note = f"{note}\n\n{highlights}" if note else highlights
         if entry := kept(out, bookmark(
                 url, title=row.get("title", ""), tags=tags_of([*folders, *split_tags(row.get("tags"), ",")]),
-                saved_at=saved_at, note=note, description=row.get("excerpt", "").strip(), line=line)):
+                saved_at=saved_at, note=note, description=row.get("excerpt", "").strip(), line=line,
+                priority=1 if row.get("favorite", "").strip().lower() == "true" else 0)):
             yield entry
 
 

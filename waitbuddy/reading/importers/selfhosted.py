@@ -4,8 +4,8 @@
 * **wallabag** (its export, "JSON" in the entry list's export menu; the v2 importer's input): an
   array of entries with ``url``, ``title``, ``is_archived``, ``is_starred``, ``tags`` (names),
   ``created_at`` (``2016-04-19T09:38:27+0200``), ``content`` (the article's HTML, not kept).
-  ``is_archived`` means read: archived; anything else is unread. ``is_starred`` has nowhere to go
-  (an import sets no priority).
+  ``is_archived`` means read: archived; anything else is unread. ``is_starred`` raises the
+  priority to 1 (for a new item: a re-import keeps the person's).
 * **Shaarli** (its REST API, ``/api/v1/links?limit=all``; its export is Netscape HTML): ``id``,
   ``url``, ``shorturl``, ``title``, ``description``, ``tags`` (list), ``private``, ``created``.
   A note is a shaare with no link: its ``url`` is its own relative address (``?lY47tw``,
@@ -71,8 +71,10 @@ def _wallabag(line: int, record: dict[str, Any]) -> Bookmark | Invalid:
     except BadDate as error:
         return Invalid(line, str(error))
     archived = record.get("is_archived") in (True, 1, "1", "true")
+    starred = record.get("is_starred") in (True, 1, "1", "true")
     return bookmark(url, title=text_field(record.get("title")), tags=tags_of(_tags(record.get("tags"))),
-                    saved_at=saved_at, status="archived" if archived else "unread", line=line)
+                    saved_at=saved_at, status="archived" if archived else "unread", line=line,
+                    priority=1 if starred else 0)
 
 
 def _shaarli(line: int, record: dict[str, Any]) -> Bookmark | Invalid:
