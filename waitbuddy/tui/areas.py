@@ -53,7 +53,7 @@ AREAS: tuple[AreaSpec, ...] = (
         "Articles, papers and videos you saved for later, sorted by what fits the time left.",
         ("waitbuddy add URL               (or press a here)",
          "waitbuddy import bookmarks.html  (or press I)",
-         "  browser bookmarks, Pocket, Raindrop, Omnivore, linkding, Pinboard, a list of URLs"),
+         "  browsers, Instapaper, Pocket, Raindrop, Pinboard, wallabag, a list of URLs"),
         available=True, pane="waitbuddy.tui.widgets.backlog_pane:BacklogArea",
     ),
     AreaSpec(
