@@ -69,6 +69,36 @@ def test_a_remote_log_reads_as_a_local_one(sshd: Sshd, logs: Path):  # noqa: F81
         watch.stop()
 
 
+def test_a_big_remote_log_reads_as_the_same_log_read_here(sshd: Sshd, logs: Path):  # noqa: F811
+    """Past 1 MB a log is followed from near its end, and the totals only its head gives (here
+    ``Namespace(epochs=60)``) come from reading the head first, as for a local log: the remote
+    reading equals `status` on the same file here, and no line of the head is read twice."""
+    from waitbuddy.runs.status import read_once
+
+    log = logs / "train.log"
+    lines = ["Namespace(batch_size=64, epochs=60, lr=0.1, model='resnet50')\n"]
+    size, step = len(lines[0]), 0
+    while size < 2_200_000:
+        epoch, batch = divmod(step, 500)
+        lines.append(f"Epoch: [{epoch}]  [{batch:3d}/500]  eta: 0:01:00  lr: 0.100000  loss: {1 / (step + 1):.6f}"
+                     "  time: 0.1200  data: 0.0100  max mem: 3000\n")
+        size += len(lines[-1])
+        step += 1
+    log.write_text("".join(lines))
+    here = read_once(log).snapshot(time.time())
+    assert here.epoch.total == 60  # from the head alone
+    seen = Seen()
+    watch = watcher(sshd.client_config, [url(log)], seen)
+    try:
+        wait_for(lambda: (s := seen.get(url(log))) is not None and s.progress is not None
+                 and s.progress.done == here.progress.done, what="the end of the log")
+        there = seen.get(url(log))
+        assert (there.epoch, there.progress, there.framework) == (here.epoch, here.progress, here.framework)
+        assert watch.followed[url(log)].tail.bytes_received < 1_200_000  # it did start near the end
+    finally:
+        watch.stop()
+
+
 def test_a_dropped_link_is_disconnected_not_stalled_and_resumes_exactly(sshd: Sshd, logs: Path):  # noqa: F811
     """The listening sshd is paused and every connection killed: the run says "disconnected", does
     not stall although its floor passes, and once the server is back every line written meanwhile

@@ -17,6 +17,7 @@ from dataclasses import replace
 from typing import TYPE_CHECKING
 
 from waitbuddy.runs.slurm_poll import DEFAULT_INTERVAL, Poller, Report
+from waitbuddy.runs.status import TAIL_BYTES
 
 if TYPE_CHECKING:  # imported on first use: most watchers never follow a remote log
     from waitbuddy.runs.remote import SshHosts
@@ -177,9 +178,25 @@ class RemoteLogs:
         from waitbuddy.runs.remote import parse_target
         from waitbuddy.runs.remote_tail import RemoteTail
 
-        tail = RemoteTail(parse_target(url), self.hosts, on_change=on_change)
+        # As a local log is first read (status.prime): its last MB, and its head for context.
+        tail = RemoteTail(parse_target(url), self.hosts, on_change=on_change, start_from_end=TAIL_BYTES)
         tail.start()
         return tail
+
+    def fetch_head(self, url: str, size: int, done: Callable[[bytes], None]) -> None:
+        """Read the first ``size`` bytes of a remote log on a thread; ``done`` gets them (``b""``
+        when they cannot be had: the run then lacks the context, nothing more)."""
+        from waitbuddy.runs.remote import parse_target
+
+        def fetch() -> None:
+            data = b""
+            try:
+                data = self.hosts.head(parse_target(url), size, timeout=LIST_TIMEOUT)
+            except Exception:  # noqa: BLE001, S110 - the head is context only; the tail says what is wrong
+                pass
+            done(data)
+
+        threading.Thread(target=fetch, name="waitbuddy-ssh-head", daemon=True).start()
 
     def close(self) -> None:
         with self._lock:

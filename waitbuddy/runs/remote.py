@@ -37,6 +37,8 @@ _USER = re.compile(r"[A-Za-z0-9_.][A-Za-z0-9_.@-]*")
 
 # Lists the regular files a glob names, NUL-separated. The pattern is "$1": with IFS empty it is
 # not split into words, but unquoted it is still expanded as a pathname pattern (set +f).
+# The first $2 bytes of $1 (dd is POSIX, head -c is not); one read of a regular file gives them all.
+HEAD_SCRIPT = 'exec dd if="$1" bs="$2" count=1 2>/dev/null'
 LIST_SCRIPT = 'IFS=; set +f; for f in $1; do if [ -f "$f" ]; then printf "%s\\0" "$f"; fi; done'
 
 
@@ -240,6 +242,17 @@ class SshHosts:
             raise OSError(ssh_reason(result.stderr.decode(errors="replace"), result.returncode))
         names = [os.fsdecode(name) for name in result.stdout.split(b"\x00") if name]
         return [target.with_path(name) for name in sorted(names)]
+
+    def head(self, target: SshTarget, size: int, timeout: float = 30.0) -> bytes:
+        """The first ``size`` bytes of the file (fewer if it is shorter). Blocking: call it off the
+        UI thread. Raises OSError with ssh's one-line reason on failure."""
+        with self.lock(target):
+            result = subprocess.run(self.argv(target, remote_command(HEAD_SCRIPT, target.path, str(size))),
+                                    stdin=subprocess.DEVNULL, capture_output=True, timeout=timeout, check=False,
+                                    start_new_session=True)
+        if result.returncode != 0:
+            raise OSError(ssh_reason(result.stderr.decode(errors="replace"), result.returncode))
+        return result.stdout[:size]
 
     def close(self) -> None:
         """End every master connection this process opened and remove the private directory."""

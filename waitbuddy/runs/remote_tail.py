@@ -121,6 +121,16 @@ class RemoteTail:
     def state(self) -> ConnectionState:
         return self._state
 
+    def start_offset(self) -> int | None:
+        """Where the bytes :meth:`read` hands out first begin in the file: None until the file was
+        opened, 0 from its start, more when a big file is followed from near its end (the reader
+        may want the head for context, as ``status.prime`` reads it for a local log)."""
+        with self._lock:
+            if self._received < 0:
+                return None
+            first = self._items[0] if self._items else None
+            return first.offset if isinstance(first, _Start) else self._offset
+
     def start(self) -> None:
         if self._thread is None:
             self._thread = threading.Thread(target=self._run, name=f"waitbuddy-ssh {self.target.host}", daemon=True)

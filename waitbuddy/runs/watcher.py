@@ -32,7 +32,7 @@ from waitbuddy.runs.patterns import NETWORK_FILESYSTEMS, expand, filesystem_type
 from waitbuddy.runs.run import ENDED, RUNNING, WAITING, Run
 from waitbuddy.runs.slurm import JobState, array_summary, job_id_from_path, verdict
 from waitbuddy.runs.snapshot import RunSnapshot
-from waitbuddy.runs.status import drain, idle_since_modified, launched_exit, prime
+from waitbuddy.runs.status import HEAD_BYTES, drain, idle_since_modified, launched_exit, prime
 from waitbuddy.runs.tail import Tail
 from waitbuddy.store import Store
 from waitbuddy.text import visible
@@ -70,6 +70,8 @@ class Followed:
     remote: bool = False  # an ssh:// log: its tail is a RemoteTail, nothing about it is stat'ed here
     down_since: float | None = None  # a remote log's link went down then (no stall while it is down)
     down_told: bool = False  # the outage has lasted DISCONNECT_NEWS_SECONDS and was published
+    head: bytes | None = None  # a big remote log's first bytes, for context (as prime reads a local one's)
+    head_state: str = "unknown"  # "unknown", "fetching", "done"
     job: tuple[str, str] | None = None  # a Slurm job's output: (the watched id, the job's own key "12_3")
     job_given: bool = False  # named by a slurm: pattern (its problems show), not only linked by its file name
     job_state: JobState | None = None  # what the scheduler said last
@@ -481,6 +483,8 @@ class Watcher:
         run = followed.run
         if followed.tail is None:
             followed.tail = self.remote.tail(path, on_change=lambda: self._wakeups.add(path))
+        if followed.head_state != "done" and not self._remote_head(path, followed, now):
+            return  # the head is on its way: the tail's text waits for it
         drain(run, followed.tail, now)  # a link that is down leaves its state as the note
         state = followed.tail.state
         if state.kind in ("disconnected", "error"):
@@ -496,6 +500,36 @@ class Watcher:
             if run.note is not None and run.note.startswith(("disconnected", "error:")):
                 run.set_note(None)
             run.touch()
+
+    def _remote_head(self, path: str, followed: Followed, now: float) -> bool:
+        """A big remote log is followed from near its end, as a local one is: its head (the
+        configuration, "Num Epochs = 3") is read first, once, on a thread. True when the tail's
+        text may be read now."""
+        assert followed.tail is not None
+        start = followed.tail.start_offset()
+        if start is None:  # not opened yet: nothing to read, unless the link says why (drain shows it)
+            return followed.tail.state.kind in ("disconnected", "error", "missing")
+        if start == 0:
+            followed.head_state = "done"
+            return True
+        if followed.head_state == "unknown":
+            followed.head_state = "fetching"
+
+            def arrived(data: bytes) -> None:  # on the fetching thread
+                followed.head = data
+                self._wakeups.add(path)
+
+            self.remote.fetch_head(path, min(HEAD_BYTES, start), arrived)
+            return False
+        if followed.head is None:
+            return False
+        head, followed.head, followed.head_state = followed.head, None, "done"
+        text = head.decode("utf-8", errors="replace").replace("\x00", "")
+        if text and "\ufffd" not in text[:4096]:  # a text log (a binary one is the tail's to say)
+            followed.run.feed(text, now)
+            followed.run.end_of_content(now)
+            followed.run.skip()  # the middle is not read: the tail starts on a fresh line
+        return True
 
     def _grew_silently(self, path: str, followed: Followed) -> bool:
         """The safety stat: growth without an event means events do not arrive here: poll it."""
