@@ -10,7 +10,8 @@ only records which paths changed and wakes the engine. The engine also
 * ticks runs for stall detection and notices launched runs and watched PIDs that ended;
 * follows logs on other machines (``ssh://host/path``), woken by their session threads, and
   Slurm jobs (``slurm:ID``, ``slurm-user:NAME``): their output files are followed as local logs
-  and the scheduler's state, asked on a thread of its own (cluster_watch.py), ends their runs.
+  and the scheduler's state, asked on a thread of its own (cluster_watch.py), ends their runs
+  (those parts of the engine are in cluster_follow.py).
 
 Consumers get batches of snapshots of the runs that changed, from the engine thread.
 """
@@ -22,18 +23,25 @@ import sys
 import threading
 import time
 from collections.abc import Callable
-from dataclasses import dataclass, field, replace
+from dataclasses import replace
 from pathlib import Path
 
 from waitbuddy.runs import registry, sources
+from waitbuddy.runs.cluster_follow import (
+    DISCONNECT_NEWS_SECONDS,
+    SLURM_WAKE,
+    ClusterFollowing,
+    scheduler_done,
+    slurm_here,
+    waiting_note,
+)
 from waitbuddy.runs.cluster_watch import RemoteLogs, SlurmJobs
-from waitbuddy.runs.observe import Marker
+from waitbuddy.runs.followed import Followed, Wakeups
 from waitbuddy.runs.patterns import NETWORK_FILESYSTEMS, expand, filesystem_type, is_pattern, watch_root
-from waitbuddy.runs.run import ENDED, RUNNING, WAITING, Run
-from waitbuddy.runs.slurm import JobState, array_summary, job_id_from_path, verdict
+from waitbuddy.runs.run import ENDED, Run
+from waitbuddy.runs.slurm import job_id_from_path
 from waitbuddy.runs.snapshot import RunSnapshot
-from waitbuddy.runs.status import HEAD_BYTES, drain, idle_since_modified, launched_exit, prime
-from waitbuddy.runs.tail import Tail
+from waitbuddy.runs.status import drain, idle_since_modified, launched_exit, prime
 from waitbuddy.store import Store
 from waitbuddy.text import visible
 from waitbuddy.timefmt import timestamp
@@ -44,60 +52,12 @@ TICK_SECONDS = 1.0
 SAVE_EVERY_SECONDS = 5.0  # how often a run's progress is written to the store (status changes: at once)
 REMOVED_GRACE_SECONDS = 30.0  # a run removed from the dashboard is not rediscovered before its store write lands
 
-DISCONNECT_NEWS_SECONDS = 300.0  # a link down this long is published again (alerts say so once it lasts)
 RELAUNCH_CHECK_SECONDS = 2.0  # a running log with no known process: how often to look for a new launch
 
 Snapshots = Callable[[list[RunSnapshot]], None]
 
 
-@dataclass
-class Followed:
-    run: Run
-    tail: Tail | None = None
-    run_id: int | None = None
-    pid: int | None = None
-    polled: bool = False
-    size_seen: int = -1
-    version_sent: int = -1
-    last_safety_stat: float = 0.0
-    recorded_exit: tuple[int | None, int | None, float | None] | None = None  # a launched run that ended (code, signal, when)
-    muted: bool = False
-    started: float | None = None  # when `waitbuddy run` started the command, if it did
-    saved_status: str | None = None  # the status last written to the store, and when
-    saved_at: float = 0.0
-    unsaved: RunSnapshot | None = None  # a newer snapshot the store has not had yet (written within SAVE_EVERY_SECONDS)
-    launch_checked: float = 0.0  # when the store was last asked whether `waitbuddy run` started it again
-    remote: bool = False  # an ssh:// log: its tail is a RemoteTail, nothing about it is stat'ed here
-    down_since: float | None = None  # a remote log's link went down then (no stall while it is down)
-    down_told: bool = False  # the outage has lasted DISCONNECT_NEWS_SECONDS and was published
-    head: bytes | None = None  # a big remote log's first bytes, for context (as prime reads a local one's)
-    head_state: str = "unknown"  # "unknown", "fetching", "done"
-    job: tuple[str, str] | None = None  # a Slurm job's output: (the watched id, the job's own key "12_3")
-    job_given: bool = False  # named by a slurm: pattern (its problems show), not only linked by its file name
-    job_state: JobState | None = None  # what the scheduler said last
-    job_note: str | None = None  # the scheduler's word while no output shows ("waiting: Priority")
-    job_problem: str | None = None  # why Slurm could not be asked last time (its last answer still holds)
-    saved_end: RunSnapshot | None = None  # a Slurm job's end as a watcher recorded it: Slurm may have forgotten it
-
-
-@dataclass
-class _Wakeups:
-    lock: threading.Lock = field(default_factory=threading.Lock)
-    paths: set[str] = field(default_factory=set)
-    event: threading.Event = field(default_factory=threading.Event)
-
-    def add(self, path: str) -> None:
-        with self.lock:
-            self.paths.add(path)
-        self.event.set()
-
-    def take(self) -> set[str]:
-        with self.lock:
-            paths, self.paths = self.paths, set()
-        return paths
-
-
-class Watcher:
+class Watcher(ClusterFollowing):
     def __init__(
         self, patterns: list[str], *, on_snapshots: Snapshots, store: Store | None = None,
         polling: str = "auto", poll_seconds: float = 1.0, stall_floor: float = 600.0,
@@ -119,7 +79,7 @@ class Watcher:
         self.pids = {os.path.abspath(path): pid for path, pid in (pids or {}).items()}
         self.followed: dict[str, Followed] = {}
         self._gone: set[str] = set()  # ended runs in the store whose log is gone: left as recorded
-        self._wakeups = _Wakeups()
+        self._wakeups = Wakeups()
         self._stop = threading.Event()
         self._thread: threading.Thread | None = None
         self._observer = None
@@ -135,7 +95,7 @@ class Watcher:
         self._removed: dict[str, float] = {}  # path -> until when discovery leaves it alone (unfollow)
         self.register = register
         self.remote = remote or RemoteLogs(self._wakeups.add, ssh_command=ssh_command)
-        self.slurm = slurm or SlurmJobs(lambda: self._wakeups.add(_SLURM_WAKE), interval=slurm_poll_seconds)
+        self.slurm = slurm or SlurmJobs(lambda: self._wakeups.add(SLURM_WAKE), interval=slurm_poll_seconds)
         self._slurm_seen = -1  # the SlurmJobs version last applied
         # output path -> (watched id, job key, job name, when it was submitted)
         self._jobs: dict[str, tuple[str, str, str | None, float | None]] = {}
@@ -181,7 +141,7 @@ class Watcher:
         exits with what the scheduler said."""
         followed = list(self.followed.values())
         reports = self.slurm.reports() if any(each.job for each in followed) else {}
-        return bool(followed) and all(each.run.status in ENDED and _scheduler_done(each, reports) for each in followed)
+        return bool(followed) and all(each.run.status in ENDED and scheduler_done(each, reports) for each in followed)
 
     # --- engine ------------------------------------------------------------------------------
 
@@ -312,34 +272,6 @@ class Watcher:
         events = self._watch_root(watch_root(pattern), is_pattern(os.path.dirname(pattern)))
         return [(path, not events) for path in expand(pattern)]
 
-    def _job_outputs(self, pattern: str) -> list[str]:
-        """The output files of the jobs a slurm: or slurm-user: pattern names, as far as Slurm has said."""
-        reports = self.slurm.reports()
-        if (user := sources.slurm_user(pattern)) is not None:
-            self.slurm.want_user(user)
-            if (problem := self.slurm.user_problem()) is not None:
-                self._report(f"cannot list {visible(user, limit=60)}'s Slurm jobs: {problem}")
-            ids = [job_id for job_id, report in reports.items() if any(job.user == user for job in report.jobs)]
-        else:
-            job_id = sources.slurm_job(pattern) or ""
-            self.slurm.want(job_id)
-            ids = [job_id]
-        outputs = []
-        for job_id in ids:
-            report = reports.get(job_id)
-            if report is None:
-                continue
-            if not report.jobs and report.problem:
-                self._report(f"Slurm job {job_id}: {report.problem}")
-            for job in report.jobs:
-                if job.stdout:
-                    self._jobs[job.stdout] = (job_id, job.key, job.name, timestamp(job.submitted_at))
-                    outputs.append(job.stdout)
-                    if (followed := self.followed.get(job.stdout)) is not None and not followed.job_given:
-                        # followed before Slurm answered (its run was in the store): it is this job's
-                        followed.job, followed.job_given = (job_id, job.key), True
-        return outputs
-
     def rename(self, path: str, name: str) -> None:
         """The user renamed a run (the store is updated by the caller)."""
         if (followed := self.followed.get(path)) is not None:
@@ -393,7 +325,7 @@ class Watcher:
             # Submitted since we started (slurm-user): a job shorter than the poll interval is
             # first seen ended, and a run first seen ended is history to alerts, not news.
             announce = given[3] is not None and given[3] >= self._started_at - 1
-        elif not remote and (job_id := job_id_from_path(path)) is not None and _slurm_here():
+        elif not remote and (job_id := job_id_from_path(path)) is not None and slurm_here():
             followed.job = (job_id, job_id)  # slurm-12_3.out, found by a glob: ask Slurm about it too
         if followed.job is not None:
             self.slurm.want(followed.job[0])
@@ -436,7 +368,7 @@ class Watcher:
         if followed.tail is None:
             if not os.path.exists(path):
                 if followed.run.status not in ENDED:  # a job may end before writing a byte
-                    followed.run.set_note(_waiting_note(followed))
+                    followed.run.set_note(waiting_note(followed))
                 return
             followed.tail = prime(followed.run, Path(path), now)
             drain(followed.run, followed.tail, now)
@@ -455,81 +387,6 @@ class Watcher:
             followed.size_seen = os.stat(path).st_size
         except OSError:
             followed.size_seen = -1
-
-    def _restore_end(self, path: str, followed: Followed, now: float) -> None:
-        """A Slurm job's run that ended before this watcher started: its log alone may read as
-        running (a time limit mid-epoch), and Slurm forgets ended jobs (minutes, without
-        accounting). The end recorded stands, unless the log was written to after it."""
-        saved, followed.saved_end = followed.saved_end, None
-        assert saved is not None
-        try:
-            modified = os.stat(path).st_mtime
-        except OSError:
-            modified = None
-        saved_at = timestamp(saved.saved_at)
-        if modified is not None and saved_at is not None and modified > saved_at + 1:
-            return  # written to since: requeued, or a new job writing the same file
-        run = followed.run
-        run.job, run.array = saved.job, saved.array
-        error = saved.error
-        marker = (Marker(saved.status, error.message, error.kind) if error is not None and saved.status != "completed"
-                  else Marker("completed", "completed"))
-        run.scheduled_end(marker, now, code=saved.exit_code, signal=saved.exit_signal, at=timestamp(saved.ended_at))
-        if saved.started_at is not None:
-            run.started_at = timestamp(saved.started_at)
-
-    def _read_remote(self, path: str, followed: Followed, now: float) -> None:
-        """A log on another machine: its session thread wakes us when bytes arrive or the link changes."""
-        run = followed.run
-        if followed.tail is None:
-            followed.tail = self.remote.tail(path, on_change=lambda: self._wakeups.add(path))
-        if followed.head_state != "done" and not self._remote_head(path, followed, now):
-            return  # the head is on its way: the tail's text waits for it
-        drain(run, followed.tail, now)  # a link that is down leaves its state as the note
-        state = followed.tail.state
-        if state.kind in ("disconnected", "error"):
-            if followed.down_since is None:
-                followed.down_since = now
-                run.disconnected_since = state.since
-                run.touch()
-        elif state.kind in ("connected", "missing") and followed.down_since is not None:
-            if run.updated_at is not None:  # the outage was not the run's silence: no stall for it
-                run.updated_at += now - followed.down_since
-            followed.down_since, followed.down_told = None, False
-            run.disconnected_since = None
-            if run.note is not None and run.note.startswith(("disconnected", "error:")):
-                run.set_note(None)
-            run.touch()
-
-    def _remote_head(self, path: str, followed: Followed, now: float) -> bool:
-        """A big remote log is followed from near its end, as a local one is: its head (the
-        configuration, "Num Epochs = 3") is read first, once, on a thread. True when the tail's
-        text may be read now."""
-        assert followed.tail is not None
-        start = followed.tail.start_offset()
-        if start is None:  # not opened yet: nothing to read, unless the link says why (drain shows it)
-            return followed.tail.state.kind in ("disconnected", "error", "missing")
-        if start == 0:
-            followed.head_state = "done"
-            return True
-        if followed.head_state == "unknown":
-            followed.head_state = "fetching"
-
-            def arrived(data: bytes) -> None:  # on the fetching thread
-                followed.head = data
-                self._wakeups.add(path)
-
-            self.remote.fetch_head(path, min(HEAD_BYTES, start), arrived)
-            return False
-        if followed.head is None:
-            return False
-        head, followed.head, followed.head_state = followed.head, None, "done"
-        text = head.decode("utf-8", errors="replace").replace("\x00", "")
-        if text and "\ufffd" not in text[:4096]:  # a text log (a binary one is the tail's to say)
-            followed.run.feed(text, now)
-            followed.run.end_of_content(now)
-            followed.run.skip()  # the middle is not read: the tail starts on a fresh line
-        return True
 
     def _grew_silently(self, path: str, followed: Followed) -> bool:
         """The safety stat: growth without an event means events do not arrive here: poll it."""
@@ -604,51 +461,6 @@ class Watcher:
         followed.run.exited(code, signal, now, at=ended)
         followed.pid = None
 
-    def _apply_jobs(self, now: float) -> None:
-        """What Slurm said last, on the runs of its jobs' output files."""
-        self._slurm_seen = self.slurm.version
-        reports = self.slurm.reports()
-        for path, followed in list(self.followed.items()):
-            if followed.job is None or (report := reports.get(followed.job[0])) is None:
-                continue
-            job = next((job for job in report.jobs if job.key == followed.job[1]), None)
-            array = None
-            if "_" not in followed.job[0] and any(job.array_task is not None for job in report.jobs):
-                array = array_summary(report.jobs)  # the whole array is watched: how its tasks stand
-            if (followed.job[1], array) != (followed.run.job, followed.run.array):
-                followed.run.job, followed.run.array = followed.job[1], array
-                followed.run.touch()
-            if job is None:
-                if followed.job_given and report.problem and followed.run.status not in ENDED:
-                    followed.run.set_note(f"Slurm: {report.problem}"[:200])
-                continue
-            if job != followed.job_state:
-                followed.job_state = job
-                self._guarded(followed, self._apply_job, path, followed, job, now)
-            followed.job_problem = report.problem
-            if followed.run.status == WAITING:  # no log yet: Slurm's word is the row
-                followed.run.set_note(_waiting_note(followed))
-
-    def _apply_job(self, path: str, followed: Followed, job: JobState, now: float) -> None:
-        run, said = followed.run, verdict(job)
-        if said.status in (WAITING, RUNNING):
-            where = f" on {job.nodes}" if said.status == RUNNING and job.nodes else ""
-            followed.job_note = f"{said.message}{where}" + ("; no output yet" if said.status == RUNNING else "")
-            if run.status == WAITING:
-                run.set_note(followed.job_note)
-            if said.status == RUNNING and run.started_at is None:
-                run.started_at = timestamp(job.started_at)
-            return
-        followed.job_note = None
-        if followed.tail is not None:
-            drain(run, followed.tail, now)  # what it wrote last
-        run.scheduled_end(Marker(said.status, said.message, said.error_kind), now, code=job.exit_code,
-                          signal=job.exit_signal, at=timestamp(job.ended_at))
-        if run.started_at is None or followed.tail is None:
-            run.started_at = timestamp(job.started_at) or run.started_at
-        if run.note is not None and run.note == "waiting for the file":
-            run.set_note(None)
-
     def _publish(self, now: float) -> None:
         first = not self._published
         self._published = True
@@ -697,37 +509,11 @@ class Watcher:
             return None
 
 
-_SLURM_WAKE = "\x00slurm"  # what SlurmJobs wakes the engine with (no path is named so)
-
-
-def _waiting_note(followed: Followed) -> str:
-    """A run with no log yet: "waiting for the file", or Slurm's word ("waiting: Priority"), and
-    why Slurm could not be asked if it could not."""
-    note = followed.job_note or "waiting for the file"
-    return f"{note}; Slurm: {followed.job_problem}"[:200] if followed.job_problem else note
-
-
-def _scheduler_done(followed: Followed, reports: dict) -> bool:
-    """Not a Slurm job's run, or Slurm says the job ended, or Slurm has settled on not knowing it
-    (a slurm-12.out copied from another cluster must not hold `--until-done` forever)."""
-    if followed.job is None or (followed.job_state is not None and followed.job_state.ended):
-        return True
-    report = reports.get(followed.job[0])
-    return report is not None and report.settled and not any(job.key == followed.job[1] for job in report.jobs)
-
-
 def _normalized(pattern: str) -> str:
     try:
         return sources.normalize(pattern)
     except ValueError:
         return pattern  # reported by discovery, on this watch only
-
-
-def _slurm_here() -> bool:
-    """Slurm's commands are installed (a slurm-123.out copied elsewhere is only a log)."""
-    import shutil
-
-    return shutil.which("squeue") is not None
 
 
 def _print_error(message: str) -> None:
