@@ -99,6 +99,38 @@ def test_a_big_remote_log_reads_as_the_same_log_read_here(sshd: Sshd, logs: Path
         watch.stop()
 
 
+def test_a_remote_log_last_written_long_ago_is_judged_by_its_age(sshd: Sshd, logs: Path):  # noqa: F811
+    """As for a local log found at start (its mtime): a remote log silent for two hours is
+    stalled, and one that looks finished is completed, at once, not "running" until its bytes
+    have been silent here too. The age is the remote's own (its clock and the file's time)."""
+    stopped, finished = logs / "stopped.log", logs / "finished.log"
+    stopped.write_bytes(b"".join(step_line(step) for step in range(1, 41)))
+    finished.write_bytes(b"".join(step_line(step, 40) for step in range(1, 41)))
+    two_hours_ago = time.time() - 7200
+    for log in (stopped, finished):
+        os.utime(log, (two_hours_ago, two_hours_ago))
+    seen = Seen()
+    watch = watcher(sshd.client_config, [url(stopped), url(finished)], seen)
+    try:
+        wait_for(lambda: (s := seen.get(url(stopped))) is not None and s.status == "stalled", what="stalled")
+        wait_for(lambda: (s := seen.get(url(finished))) is not None and s.status == "completed", what="completed")
+        assert seen.get(url(stopped)).stall.startswith("no output for 2h")
+        assert seen.get(url(stopped)).progress.done == 40
+    finally:
+        watch.stop()
+    fresh = logs / "fresh.log"
+    fresh.write_bytes(b"".join(step_line(step) for step in range(1, 11)))
+    seen = Seen()
+    watch = watcher(sshd.client_config, [url(fresh)], seen)
+    try:
+        wait_for(lambda: (s := seen.get(url(fresh))) is not None and s.progress is not None
+                 and s.progress.done == 10, what="a log written just now")
+        time.sleep(1.5)
+        assert seen.get(url(fresh)).status == "running"
+    finally:
+        watch.stop()
+
+
 def test_a_dropped_link_is_disconnected_not_stalled_and_resumes_exactly(sshd: Sshd, logs: Path):  # noqa: F811
     """The listening sshd is paused and every connection killed: the run says "disconnected", does
     not stall although its floor passes, and once the server is back every line written meanwhile

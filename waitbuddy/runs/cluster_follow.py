@@ -101,6 +101,14 @@ class ClusterFollowing:
         if followed.head_state != "done" and not self._remote_head(path, followed, now):
             return  # the head is on its way: the tail's text waits for it
         drain(run, followed.tail, now)  # a link that is down leaves its state as the note
+        if not followed.aged and (opened := followed.tail.opened) is not None and followed.tail.offset >= opened[0]:
+            # Caught up with what was there at the first open: it has been idle since its last write
+            # there, not since it arrived here (a finished log shows completed, not running).
+            followed.aged = True
+            if opened[1] is not None and opened[1] > 1 and run.updated_at is not None:
+                run.updated_at = now - opened[1]
+                run.started_at = None  # unknown: the log began before we looked
+                run.tick(now)
         state = followed.tail.state
         if state.kind in ("disconnected", "error"):
             if followed.down_since is None:

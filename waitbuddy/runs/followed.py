@@ -37,6 +37,7 @@ class Followed:
     down_told: bool = False  # the outage has lasted DISCONNECT_NEWS_SECONDS and was published
     head: bytes | None = None  # a big remote log's first bytes, for context (as prime reads a local one's)
     head_state: str = "unknown"  # "unknown", "fetching", "done"
+    aged: bool = False  # a remote log's content at the first open was dated (idle since its last write)
     job: tuple[str, str] | None = None  # a Slurm job's output: (the watched id, the job's own key "12_3")
     job_given: bool = False  # named by a slurm: pattern (its problems show), not only linked by its file name
     job_state: JobState | None = None  # what the scheduler said last

@@ -160,7 +160,12 @@ else
   else
     start=0
   fi
-  echo "waitbuddy-tail ok $now $size $start" >&2
+  # How long ago it was last written, by the remote's own clock (no skew): GNU, BusyBox and
+  # recent BSD date read a file's time with -r; elsewhere "-" (unknown).
+  age=-
+  m=$(date -r "$f" +%s 2>/dev/null) || m=
+  case $m in ''|*[!0-9]*) ;; *) age=$(( $(date +%s) - m )) ;; esac
+  echo "waitbuddy-tail ok $now $size $start $age" >&2
 fi
 exec 3<&0 0</dev/null
 printf '\036waitbuddy-data\036\n'

@@ -107,6 +107,9 @@ class RemoteTail:
         self._binary = False
         self._skip_line = False
         self._leftover_errors = b""  # stderr read past the header line
+        # At the first open: the file's size and how many seconds ago it was last written (None
+        # when the remote cannot say). Bytes up to that size are old content, not new output.
+        self.opened: tuple[int, float | None] | None = None
         self.attempts = 0  # ssh processes started: the backoff is visible in it
         self.bytes_received = 0  # from ssh's stdout, all sessions: compared with the file's bytes
 
@@ -292,6 +295,9 @@ class RemoteTail:
                 self._received, self._inode = 0, ""
                 return
             inode, start = words[2], int(words[4])
+            if want < 0:  # the first open: how old its content is (the reader's "idle since modified")
+                age = words[5] if len(words) > 5 else "-"
+                self.opened = (int(words[3]), float(age) if age.isdigit() else None)
             if want >= 0 and start != want:
                 self._items.append(_RESET)  # rotated or truncated while the link was down
             elif want < 0 and start > 0:
