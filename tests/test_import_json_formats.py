@@ -81,6 +81,18 @@ def test_chrome_file_is_found_by_content_under_any_name(tmp_path: Path):
     assert parse_bytes(CHROME.read_bytes(), "x").format == "chromium"
 
 
+def test_a_bookmarks_file_written_by_a_tool_without_version_or_checksum(tmp_path: Path):
+    """Setup scripts and tests in public repositories write a profile's Bookmarks with only its
+    "roots" (seen in several): still a Chrome file, not "JSON is not a list of bookmarks"."""
+    path = tmp_path / "Bookmarks"
+    path.write_text('{"roots": {"bookmark_bar": {"type": "folder", "name": "Bookmarks Bar", "children": ['
+                    '{"type": "folder", "name": "AI资讯", "children": [{"type": "url", "name": "Paper", '
+                    '"url": "https://arxiv.org/abs/2401.00001"}]}]}}}', encoding="utf-8")
+    parsed = parse_file(path)
+    assert parsed.format == "chromium"
+    assert [(b.url, b.tags) for b in parsed.bookmarks] == [("https://arxiv.org/abs/2401.00001", ("ai资讯",))]
+
+
 # Firefox ----------------------------------------------------------------------------------------
 
 FIREFOX_ROWS = [

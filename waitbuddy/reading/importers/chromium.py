@@ -79,9 +79,17 @@ def webkit_date(value: Any) -> datetime | None:
     return epoch_date(number)
 
 
+ROOT_KEYS = frozenset({"bookmark_bar", "other", "synced"})
+
+
 def is_chromium(value: Any) -> bool:
-    """A profile ``Bookmarks`` file: an object with ``roots`` and ``version`` (never the file name)."""
-    return isinstance(value, dict) and "roots" in value and "version" in value
+    """A profile ``Bookmarks`` file (never the file name): an object whose ``roots`` holds one of
+    Chromium's roots. ``version`` is not required: tools that write this file for a profile (seen
+    in public setup scripts and tests) often leave it, and the checksum, out."""
+    if not isinstance(value, dict) or "roots" not in value:
+        return False
+    roots = value["roots"]
+    return "version" in value or (isinstance(roots, dict) and not ROOT_KEYS.isdisjoint(roots))
 
 
 class Lines:
