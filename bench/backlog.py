@@ -19,7 +19,6 @@ import asyncio
 import os
 import random
 import statistics
-import subprocess
 import sys
 import tempfile
 import time
@@ -27,6 +26,8 @@ import tracemalloc
 from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
+
+from processes import import_again, time_imports  # noqa: E402  (bench/, beside this script)
 
 from waitbuddy.reading import backlog  # noqa: E402
 from waitbuddy.reading.importers import parse_file  # noqa: E402
@@ -65,19 +66,10 @@ def bench_import(count: int) -> None:
         file = Path(tmp) / "bookmarks.html"
         bookmark_file(file, count)
         size = file.stat().st_size / 1e6
-        env = {**os.environ, "WAITBUDDY_DATA_DIR": str(Path(tmp) / "data"), "WAITBUDDY_CONFIG": str(Path(tmp) / "c")}
-        walls = []
-        for _ in range(3):
-            (Path(tmp) / "data" / "waitbuddy.db").unlink(missing_ok=True)
-            start = time.perf_counter()
-            result = subprocess.run([sys.executable, "-m", "waitbuddy", "import", str(file)], env=env,
-                                    capture_output=True, text=True, check=True)
-            walls.append(time.perf_counter() - start)
+        walls, said = time_imports(file, Path(tmp), 3)
         print(f"import {count} bookmarks ({size:.1f} MB file), `waitbuddy import` wall time: "
-              f"median {statistics.median(walls):.2f} s, min {min(walls):.2f} s  [{result.stdout.strip()}]")
-        again = subprocess.run([sys.executable, "-m", "waitbuddy", "import", str(file)], env=env,
-                               capture_output=True, text=True, check=True)
-        print(f"  the same file again: {again.stdout.strip()}")
+              f"median {statistics.median(walls):.2f} s, min {min(walls):.2f} s  [{said}]")
+        print(f"  the same file again: {import_again(file, Path(tmp))}")
         start = time.perf_counter()
         parsed = parse_file(file)
         parse = time.perf_counter() - start

@@ -17,13 +17,14 @@ import os
 import random
 import sqlite3
 import statistics
-import subprocess
 import sys
 import tempfile
 import time
 from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
+
+from processes import import_again, time_imports  # bench/, beside this script
 
 from waitbuddy.reading import backlog
 from waitbuddy.reading.importers import parse_file
@@ -63,18 +64,9 @@ def main() -> None:
         instapaper_file(file, args.rows)
         size = file.stat().st_size / 1e6
         database = Path(tmp) / "data" / "waitbuddy.db"
-        env = {**os.environ, "WAITBUDDY_DATA_DIR": str(database.parent), "WAITBUDDY_CONFIG": str(Path(tmp) / "c")}
-        walls = []
-        for _ in range(args.runs):
-            for suffix in ("", "-wal", "-shm"):
-                Path(f"{database}{suffix}").unlink(missing_ok=True)
-            start = time.perf_counter()
-            result = subprocess.run([sys.executable, "-m", "waitbuddy", "import", str(file)], env=env,
-                                    capture_output=True, text=True, check=True)
-            walls.append(time.perf_counter() - start)
+        walls, said = time_imports(file, Path(tmp), args.runs)
         print(f"import {args.rows} Instapaper rows ({size:.1f} MB file), `waitbuddy import` wall time: "
-              f"median {statistics.median(walls):.2f} s, min {min(walls):.2f} s, max {max(walls):.2f} s  "
-              f"[{result.stdout.strip()}]")
+              f"median {statistics.median(walls):.2f} s, min {min(walls):.2f} s, max {max(walls):.2f} s  [{said}]")
         with sqlite3.connect(database) as db:
             dated, total = db.execute("SELECT count(*) FILTER (WHERE saved_at < '2020'), count(*) FROM items").fetchone()
             tagged = db.execute("SELECT count(*) FROM items WHERE tags LIKE '%programming%' "
@@ -82,9 +74,7 @@ def main() -> None:
             states = dict(db.execute("SELECT status, count(*) FROM items GROUP BY status").fetchall())
         print(f"  kept: {dated}/{total} dated before 2020 (file dates 2014-2023, none at import time), "
               f"{tagged} with a folder tag, statuses {states}")
-        again = subprocess.run([sys.executable, "-m", "waitbuddy", "import", str(file)], env=env,
-                               capture_output=True, text=True, check=True)
-        print(f"  the same file again: {again.stdout.strip()}")
+        print(f"  the same file again: {import_again(file, Path(tmp))}")
         start = time.perf_counter()
         parsed = parse_file(file)
         parse = time.perf_counter() - start

@@ -14,10 +14,8 @@ from __future__ import annotations
 
 import argparse
 import json
-import os
 import random
 import statistics
-import subprocess
 import sys
 import tempfile
 import time
@@ -25,6 +23,8 @@ from datetime import UTC, datetime
 from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
+
+from processes import time_imports  # bench/, beside this script
 
 from bench.backlog import WORDS, bookmark_file
 from waitbuddy.reading import backlog
@@ -107,16 +107,9 @@ def main() -> None:
                            and by_url[url].saved_at == datetime.fromtimestamp(added, UTC)
                            and by_url[url].tags == tags)
                 print(f"  dates and folder tags kept: {kept:,} of {len(expected):,}")
-        env = {**os.environ, "WAITBUDDY_DATA_DIR": str(Path(tmp) / "data"), "WAITBUDDY_CONFIG": str(Path(tmp) / "c")}
-        walls = []
-        for _ in range(3):
-            (Path(tmp) / "data" / "waitbuddy.db").unlink(missing_ok=True)
-            start = time.perf_counter()
-            out = subprocess.run([sys.executable, "-m", "waitbuddy", "import", str(chrome)], env=env,
-                                 capture_output=True, text=True, check=True)
-            walls.append(time.perf_counter() - start)
+        walls, said = time_imports(chrome, Path(tmp), 3)
         print(f"`waitbuddy import Bookmarks` (new process): median {statistics.median(walls):.2f} s, "
-              f"min {min(walls):.2f} s [{out.stdout.strip()}]")
+              f"min {min(walls):.2f} s [{said}]")
 
 
 if __name__ == "__main__":
