@@ -65,12 +65,12 @@ def add_parsers(commands: argparse._SubParsersAction, common: argparse.ArgumentP
 
     sub = declare(
         commands, common, "unwatch", cmd_unwatch, help="stop watching logs, directories or globs added with watch",
-        description="Remove patterns from the watched set (as `watch` stored them: the same path, directory "
-        "or glob). New logs that match no longer appear; runs already found stay until removed (x in the "
+        description="Remove patterns from the watched set (as `watch` stored them: the same path, directory, "
+        "glob, ssh://host/path, or slurm:JOBID and slurm-user:NAME for --slurm and --slurm-user). New logs that match no longer appear; runs already found stay until removed (x in the "
         "dashboard). Without PATTERN, list the watched patterns.",
         database=True,
     )
-    sub.add_argument("patterns", nargs="*", metavar="PATH|GLOB|DIR")
+    sub.add_argument("patterns", nargs="*", metavar="PATTERN")
 
 
     sub = declare(

@@ -64,7 +64,9 @@ def normalize(pattern: str) -> str:
 
         return parse_target(pattern).url()
     if (job := slurm_job(pattern)) is not None:
-        return job_patterns(job)[0] if "," not in job else _one_only(job)
+        if "," in job:
+            raise ValueError(f"one job per pattern: {job[:40]!r} (--slurm takes a list)")
+        return job_patterns(job)[0]
     if (user := slurm_user(pattern)) is not None:
         return user_pattern(user)
     return os.path.abspath(os.path.expanduser(pattern))
@@ -77,6 +79,3 @@ def watch_patterns(text: str) -> list[str]:
         return job_patterns(jobs)
     return [normalize(text)]
 
-
-def _one_only(text: str) -> str:
-    raise ValueError(f"one job per pattern: {text[:40]!r} (--slurm takes a list)")
