@@ -340,14 +340,9 @@ def _ended_elsewhere(path: str, record: registry.RunRecord | None, read: RunSnap
     reads as running from its log."""
     if record is None or (saved := record.summary) is None or not saved.ended or read.ended:
         return None
-    try:
-        modified = os.stat(path).st_mtime
-    except OSError:
-        modified = None
-    from waitbuddy.timefmt import timestamp
+    from waitbuddy.runs.status import written_since
 
-    saved_at = timestamp(saved.saved_at) or timestamp(saved.updated_at)
-    if modified is not None and saved_at is not None and modified > saved_at + 1:
+    if written_since(path, saved):
         return None  # written to after that end: a new run in the same log
     from dataclasses import replace
 

@@ -12,7 +12,6 @@ The slow parts (squeue, ssh) run on threads of their own (cluster_watch.py) and 
 
 from __future__ import annotations
 
-import os
 import shutil
 from typing import TYPE_CHECKING
 
@@ -21,7 +20,7 @@ from waitbuddy.runs.followed import Followed, Wakeups
 from waitbuddy.runs.observe import Marker
 from waitbuddy.runs.run import ENDED, RUNNING, WAITING
 from waitbuddy.runs.slurm import JobState, array_summary, verdict
-from waitbuddy.runs.status import HEAD_BYTES, drain
+from waitbuddy.runs.status import HEAD_BYTES, drain, written_since
 from waitbuddy.text import visible
 from waitbuddy.timefmt import timestamp
 
@@ -77,12 +76,7 @@ class ClusterFollowing:
         accounting). The end recorded stands, unless the log was written to after it."""
         saved, followed.saved_end = followed.saved_end, None
         assert saved is not None
-        try:
-            modified = os.stat(path).st_mtime
-        except OSError:
-            modified = None
-        saved_at = timestamp(saved.saved_at)
-        if modified is not None and saved_at is not None and modified > saved_at + 1:
+        if written_since(path, saved):
             return  # written to since: requeued, or a new job writing the same file
         run = followed.run
         run.job, run.array = saved.job, saved.array

@@ -13,6 +13,7 @@ from pathlib import Path
 
 from waitbuddy.runs.registry import LaunchExit, RunRecord, read_exit_file
 from waitbuddy.runs.run import DEFAULT_STALL_FLOOR, WAITING, Run
+from waitbuddy.runs.snapshot import RunSnapshot
 from waitbuddy.runs.tail import Tail
 from waitbuddy.timefmt import timestamp
 
@@ -134,3 +135,14 @@ def launched_exit(path: str | os.PathLike[str], record: RunRecord | None) -> Lau
         return None
     return LaunchExit(record.exit_code, record.exit_signal, timestamp(record.started_at), timestamp(record.ended_at),
                       record.pid, record.name)
+
+
+def written_since(path: str | os.PathLike[str], saved: RunSnapshot) -> bool:
+    """Has the log been written to after a watcher saved ``saved`` (a recorded end no longer
+    holds: requeued, or a new run in the same file)? False when either time is unknown."""
+    try:
+        modified = os.stat(path).st_mtime
+    except OSError:
+        return False
+    saved_at = timestamp(saved.saved_at) or timestamp(saved.updated_at)
+    return saved_at is not None and modified > saved_at + 1
